@@ -1,0 +1,91 @@
+"""The Jupyter server extension: every admin setting is a traitlet of ``EsapLab``, so one
+``jupyter_server_config.py`` (e.g. in /etc/jupyter) configures a whole JupyterHub:
+
+    c.EsapLab.archives = [{"id": "mine", "title": "My archive", "tap": "https://.../tap"}]
+    c.EsapLab.db_url = "postgresql+psycopg://esap@db/esap"
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jupyter_core.paths import jupyter_data_dir
+from jupyter_server.extension.application import ExtensionApp
+from traitlets import Dict, Float, List, Unicode, default
+
+from .archives import DEFAULT_ARCHIVES, ArchiveRegistry, QueryManager, ResultStore, parse_archives
+from .db import Database, default_db_url
+from .routes import handlers
+
+
+@dataclass
+class Services:
+    """The domain services the handlers call (``self.settings["esap_lab"]``)."""
+
+    db: Database
+    data_dir: Path
+    root_dir: Path
+    archives: ArchiveRegistry
+    queries: QueryManager
+    extra: dict[str, Any] = field(default_factory=dict)
+    _tasks: list[asyncio.Task] = field(default_factory=list)
+
+    async def start(self) -> None:
+        await self.queries.resume()
+
+    async def stop(self) -> None:
+        for t in self._tasks:
+            t.cancel()
+        self.db.close()
+
+
+class EsapLab(ExtensionApp):
+    name = "esap_lab"
+    description = "ESAP in JupyterLab: discover, collect, stage and run."
+
+    archives = List(Dict(), help="Archives users can search: dicts with id, title, description and the service "
+                                 "URLs per capability (tap, scs, sia2, sia, ssa); optional auth. "
+                                 "Default: a list of public IVOA services.").tag(config=True)
+    extra_archives = List(Dict(), help="Archives added to `archives` (keeps the defaults).").tag(config=True)
+    db_url = Unicode("", help="SQLAlchemy URL of the state database. Default: a SQLite file in the Jupyter "
+                              "data dir. A hub serves many users from PostgreSQL: "
+                              "postgresql+psycopg://user:password@host/db").tag(config=True)
+    data_dir = Unicode("", help="Where query results and other files are kept. "
+                                "Default: <jupyter data dir>/esap_lab").tag(config=True)
+    query_timeout = Float(60.0, help="Seconds an archive may take to answer one request.").tag(config=True)
+
+    @default("archives")
+    def _default_archives(self):
+        return list(DEFAULT_ARCHIVES)
+
+    def initialize_settings(self) -> None:
+        data_dir = Path(self.data_dir or Path(jupyter_data_dir()) / "esap_lab")
+        data_dir.mkdir(parents=True, exist_ok=True)
+        url = self.db_url or default_db_url(data_dir.parent)
+        db = Database(url)
+        db.migrate()
+        # Kernels started by this server inherit these and reach the same state (esap_lab.basket).
+        os.environ["ESAP_LAB_DB_URL"] = url
+        os.environ["ESAP_LAB_DATA_DIR"] = str(data_dir)
+        registry = ArchiveRegistry(parse_archives(list(self.archives) + list(self.extra_archives)),
+                                   timeout=self.query_timeout)
+        services = Services(
+            db=db,
+            data_dir=data_dir,
+            root_dir=Path(self.serverapp.root_dir).resolve(),
+            archives=registry,
+            queries=QueryManager(db, registry, ResultStore(data_dir / "queries")),
+        )
+        self.services = services
+        self.settings.update({"esap_lab": services})
+        asyncio.get_event_loop().call_soon(lambda: services._tasks.append(asyncio.ensure_future(services.start())))
+
+    def initialize_handlers(self) -> None:
+        self.handlers.extend(handlers())
+
+    async def stop_extension(self) -> None:
+        await self.services.stop()

@@ -1,0 +1,249 @@
+"""Queries: started on an archive, run off the event loop, stored with their rows on disk.
+
+A query's metadata lives in the database (it survives a restart: a query that was running is
+resumed, reattaching to its remote UWS job when it had one); its rows live in a file of their
+own (results.ResultStore).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+from pydantic import TypeAdapter
+from sqlalchemy import JSON, Boolean, DateTime, Integer, String, Text, delete, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..db import Base, Database
+from ..errors import BadRequest, Conflict, EsapError, NotFound, RemoteError
+from .ivoa import Cancelled
+from .models import FINAL_STATUSES, Column, QueryInfo, QueryRequest, RowsPage
+from .registry import ArchiveRegistry
+from .results import ResultStore
+
+log = logging.getLogger("esap_lab.queries")
+_request_adapter = TypeAdapter(QueryRequest)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _aware(d: datetime) -> datetime:
+    return d if d.tzinfo else d.replace(tzinfo=timezone.utc)
+
+
+class QueryRecord(Base):
+    __tablename__ = "esap_queries"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    archive: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    request: Mapped[dict] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    row_count: Mapped[int | None] = mapped_column(Integer)
+    overflow: Mapped[bool] = mapped_column(Boolean, default=False)
+    columns: Mapped[list | None] = mapped_column(JSON)
+    access_url_column: Mapped[str | None] = mapped_column(String(256))
+    message: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(String(64))
+    error_status: Mapped[int | None] = mapped_column(Integer)
+    error_service: Mapped[str | None] = mapped_column(String(256))
+    remote_url: Mapped[str | None] = mapped_column(Text)
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    def info(self) -> QueryInfo:
+        return QueryInfo(
+            id=self.id, archive=self.archive, kind=self.kind, request=self.request, status=self.status,
+            row_count=self.row_count, overflow=bool(self.overflow),
+            columns=[Column(**c) for c in (self.columns or [])], access_url_column=self.access_url_column,
+            message=self.message, reason=self.reason, created=_aware(self.created), updated=_aware(self.updated),
+        )
+
+    def error(self) -> EsapError:
+        if self.error_service:
+            err = RemoteError(self.error_service, self.message or "failed", reason=self.reason)
+            err.status = self.error_status or 502
+            return err
+        return EsapError(self.message or "The query failed.", status=self.error_status or 500,
+                         reason=self.reason)
+
+
+class _Running:
+    def __init__(self):
+        self.cancelled = threading.Event()
+        self.task: asyncio.Task | None = None
+
+
+class QueryManager:
+    def __init__(self, db: Database, registry: ArchiveRegistry, results: ResultStore):
+        self.db = db
+        self.registry = registry
+        self.results = results
+        self._running: dict[str, _Running] = {}
+
+    # -- starting ---------------------------------------------------------------------------
+    async def submit(self, archive_id: str, request, wait: float = 0.0) -> QueryInfo:
+        """Start a query and wait up to ``wait`` seconds for it. A query that fails within the
+        wait is forgotten and its error raised (a bad query is a 400, not a stored record)."""
+        archive = self.registry.get(archive_id)
+        if request.kind not in archive.capabilities:
+            raise BadRequest(f"Archive {archive.cfg.title!r} cannot answer {request.kind!r} queries; it answers: "
+                             f"{', '.join(archive.capabilities) or 'none'}.", reason="unsupported-kind")
+        now = utcnow()
+        rec = QueryRecord(id=uuid.uuid4().hex, archive=archive_id, kind=request.kind,
+                          request=request.model_dump(mode="json", by_alias=True, exclude_none=True),
+                          status="queued", overflow=False, created=now, updated=now)
+
+        def insert():
+            with self.db.session() as s:
+                s.add(rec)
+
+        await self.db.run(insert)
+        self._spawn(rec.id, archive, request, remote=None)
+        if wait > 0:
+            await self.wait(rec.id, wait)
+        rec = await self._record(rec.id)
+        if rec.status == "error":
+            err = rec.error()
+            await self._forget(rec.id)
+            raise err
+        return rec.info()
+
+    def _spawn(self, qid: str, archive, request, remote: str | None) -> None:
+        run = _Running()
+        self._running[qid] = run
+        run.task = asyncio.get_running_loop().create_task(self._execute(qid, archive, request, remote, run))
+
+    async def _execute(self, qid, archive, request, remote, run: _Running) -> None:
+        try:
+            await self.db.run(self._update, qid, {"status": "running"})
+
+            def on_remote(url):
+                if not run.cancelled.is_set():
+                    self._update(qid, {"remote_url": url})
+
+            def work():
+                result = archive.run(request, remote=remote, on_remote=on_remote, cancelled=run.cancelled)
+                if run.cancelled.is_set():
+                    raise Cancelled()
+                self.results.write(qid, result.table)
+                return result
+
+            result = await asyncio.to_thread(work)
+            await self.db.run(self._update, qid, {
+                "status": "completed", "row_count": result.table.num_rows, "overflow": result.overflow,
+                "columns": [c.model_dump() for c in result.columns],
+                "access_url_column": result.access_url_column, "message": None,
+            })
+        except Cancelled:
+            pass  # cancel() forgets the query
+        except asyncio.CancelledError:
+            raise
+        except EsapError as e:
+            await self.db.run(self._update, qid, {
+                "status": "error", "message": e.message, "reason": e.reason, "error_status": e.status,
+                "error_service": getattr(e, "service", None)})
+        except Exception:  # noqa: BLE001 - a fault of ours: logged, reported without a traceback
+            log.exception("query %s failed", qid)
+            await self.db.run(self._update, qid, {
+                "status": "error", "message": "The query failed inside esap-lab; the server log has details.",
+                "reason": "internal-error", "error_status": 500})
+        finally:
+            self._running.pop(qid, None)
+
+    def _update(self, qid: str, values: dict[str, Any]) -> None:
+        with self.db.session() as s:
+            rec = s.get(QueryRecord, qid)
+            if rec is None:
+                return  # forgotten meanwhile
+            for k, v in values.items():
+                setattr(rec, k, v)
+            rec.updated = utcnow()
+
+    async def resume(self) -> None:
+        """After a restart: run again what was queued or running (reattach remote jobs)."""
+        def pending():
+            with self.db.read() as s:
+                return list(s.scalars(select(QueryRecord).where(QueryRecord.status.in_(("queued", "running")))))
+
+        for rec in await self.db.run(pending):
+            try:
+                archive = self.registry.get(rec.archive)
+                request = _request_adapter.validate_python(rec.request)
+            except Exception as e:  # noqa: BLE001 - archive removed from the config since
+                await self.db.run(self._update, rec.id, {
+                    "status": "error", "reason": "not-resumable",
+                    "message": f"The query could not be resumed after a restart: {getattr(e, 'message', e)}"})
+                continue
+            log.info("resuming query %s on %s", rec.id, rec.archive)
+            self._spawn(rec.id, archive, request, remote=rec.remote_url)
+
+    # -- reading ----------------------------------------------------------------------------
+    async def _record(self, qid: str) -> QueryRecord:
+        def get():
+            with self.db.read() as s:
+                return s.get(QueryRecord, qid)
+
+        rec = await self.db.run(get)
+        if rec is None:
+            raise NotFound(f"No query {qid!r}: it never existed or was deleted.", reason="unknown-query")
+        return rec
+
+    async def get(self, qid: str) -> QueryInfo:
+        return (await self._record(qid)).info()
+
+    async def wait(self, qid: str, timeout: float) -> QueryInfo:
+        run = self._running.get(qid)
+        if run is not None and run.task is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(run.task), timeout)
+            except TimeoutError:
+                pass
+        return await self.get(qid)
+
+    async def list(self, limit: int = 100) -> list[QueryInfo]:
+        def query():
+            with self.db.read() as s:
+                rows = s.scalars(select(QueryRecord).order_by(QueryRecord.created.desc()).limit(limit))
+                return [r.info() for r in rows]
+
+        return await self.db.run(query)
+
+    async def rows(self, qid: str, offset: int, limit: int, sort: str | None, order: str) -> RowsPage:
+        rec = await self._record(qid)
+        if rec.status != "completed":
+            detail = f": {rec.message}" if rec.status == "error" and rec.message else ""
+            raise Conflict(f"Query {qid} has no rows to show: it is {rec.status}{detail}.", reason="query-not-completed")
+        if not self.results.exists(qid):
+            raise NotFound(f"The rows of query {qid} are gone from the server; run it again.",
+                           reason="rows-missing")
+        total, rows = await asyncio.to_thread(self.results.page, qid, offset, limit, sort, order)
+        return RowsPage(offset=offset, limit=limit, total=total, sort=sort, order=order, rows=rows)
+
+    # -- ending -----------------------------------------------------------------------------
+    async def cancel(self, qid: str) -> None:
+        """Cancel (aborting a remote job) and forget the query and its rows."""
+        await self._record(qid)
+        run = self._running.get(qid)
+        if run is not None:
+            run.cancelled.set()
+            if run.task is not None:
+                # let the worker abort the remote UWS job before we answer
+                await asyncio.wait({run.task}, timeout=5)
+        await self._forget(qid)
+
+    async def _forget(self, qid: str) -> None:
+        def forget():
+            with self.db.session() as s:
+                s.execute(delete(QueryRecord).where(QueryRecord.id == qid))
+
+        await self.db.run(forget)
+        await asyncio.to_thread(self.results.delete, qid)
+
+    def is_final(self, status: str) -> bool:
+        return status in FINAL_STATUSES

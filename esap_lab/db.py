@@ -1,0 +1,117 @@
+"""The one SQLAlchemy engine of esap-lab: a SQLite file (WAL) by default, PostgreSQL by URL.
+
+Each area owns its tables (``Base`` subclasses in its package) and its own Alembic branch in
+``esap_lab/migrations/versions`` (``branch_labels = ("<area>",)``); ``Database.migrate`` brings
+every branch to its head. Calls are synchronous SQLAlchemy; code on the event loop goes through
+``Database.run`` so a query never blocks the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+T = TypeVar("T")
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every esap-lab table."""
+
+
+def default_db_url(data_dir: str | os.PathLike) -> str:
+    path = Path(data_dir) / "esap_lab" / "esap_lab.sqlite"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{path}"
+
+
+def _sqlite_connect(dbapi_conn, _record):
+    # pysqlite's own transaction handling is switched off so BEGIN can be issued by us.
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def _sqlite_begin_immediate(conn):
+    # Take the write lock at BEGIN: a read-then-write transaction can then never fail half way
+    # with "database is locked" when another process (a kernel, a second server) writes too.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _sqlite_begin_deferred(conn):
+    conn.exec_driver_sql("BEGIN")
+
+
+def make_engine(url: str, *, readonly: bool = False) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin_deferred if readonly else _sqlite_begin_immediate)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+class Database:
+    """Engine, sessions and a small thread pool for database work off the event loop."""
+
+    _migrate_lock = threading.Lock()
+
+    def __init__(self, url: str):
+        self.url = url
+        self.engine = make_engine(url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite readers need not queue behind writers (WAL): a second engine begins DEFERRED.
+        self._read_engine = make_engine(url, readonly=True) if url.startswith("sqlite") else self.engine
+        self._read_sessions = sessionmaker(self._read_engine, expire_on_commit=False)
+        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="esap-lab-db")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    def migrate(self) -> None:
+        """Bring every area's schema to its newest revision (idempotent)."""
+        from alembic import command
+        from alembic.config import Config
+
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+        cfg.attributes["engine"] = self.engine
+        with self._migrate_lock:
+            command.upgrade(cfg, "heads")
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[Session]:
+        """A transaction: committed on success, rolled back on any error."""
+        with self._sessions() as s, s.begin():
+            yield s
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only transaction (never takes SQLite's write lock)."""
+        with self._read_sessions() as s, s.begin():
+            yield s
+
+    async def run(self, fn: Callable[..., T], *args) -> T:
+        """Run blocking database code in the pool, not on the event loop."""
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False)
+        self.engine.dispose()
+        self._read_engine.dispose()

@@ -1,0 +1,26 @@
+"""The whole REST surface of esap-lab in one table: URL pattern -> handler.
+
+Patterns are relative to API_PREFIX (which the server puts under its base_url). Named groups
+become handler arguments and OpenAPI path parameters.
+"""
+
+from .handlers import archives, meta
+
+API_PREFIX = "/esap-lab/api"
+
+ID = r"[A-Za-z0-9_.:-]+"
+
+ROUTES: list[tuple[str, type]] = [
+    (r"/openapi.json", meta.OpenAPIHandler),
+    (r"/version", meta.VersionHandler),
+    # discovery
+    (r"/archives", archives.ArchivesHandler),
+    (rf"/archives/(?P<archive>{ID})/queries", archives.ArchiveQueriesHandler),
+    (r"/queries", archives.QueriesHandler),
+    (rf"/queries/(?P<qid>{ID})", archives.QueryHandler),
+    (rf"/queries/(?P<qid>{ID})/rows", archives.QueryRowsHandler),
+]
+
+
+def handlers() -> list[tuple[str, type]]:
+    return [(API_PREFIX + pattern, handler) for pattern, handler in ROUTES]

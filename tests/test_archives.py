@@ -1,0 +1,202 @@
+"""Discovery against the real local DaCHS: TAP sync/async/cancel, cone, SIA, paging, sorting,
+errors, and the archive list."""
+
+import asyncio
+
+import pytest
+
+
+async def wait_done(api, qid, timeout=60):
+    for _ in range(int(timeout / 0.2)):
+        code, info = await api("GET", "queries", qid, expect=200)
+        if info["status"] in ("completed", "error", "cancelled"):
+            return info
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"query {qid} did not finish: {info}")
+
+
+async def test_archive_list_reports_capabilities_and_reachability(api):
+    _, data = await api("GET", "archives", expect=200)
+    by_id = {a["id"]: a for a in data["archives"]}
+    assert by_id["local"]["capabilities"] == ["tap", "cone", "sia"]
+    assert by_id["local"]["reachable"] is True
+    assert by_id["dead"]["reachable"] is False
+    assert "auth" not in by_id["local"]
+
+
+async def test_cone_search_returns_rows_with_column_metadata(api):
+    _, info = await api("POST", "archives", "local", "queries",
+                        body={"kind": "cone", "ra": 155.0, "dec": 5.0, "radius": 0.3}, expect=201)
+    assert info["status"] == "completed", info
+    assert info["row_count"] > 100
+    cols = {c["name"]: c for c in info["columns"]}
+    assert cols["ra"]["unit"] == "deg"
+    assert cols["ra"]["ucd"].lower().replace("_", ".").startswith("pos.eq.ra")  # SCS speaks UCD1
+    assert cols["vmag"]["description"] == "V magnitude"
+    _, page = await api("GET", "queries", info["id"], "rows", params={"offset": 0, "limit": 10}, expect=200)
+    assert page["total"] == info["row_count"] and len(page["rows"]) == 10
+    assert {"source_id", "ra", "dec", "vmag"} <= set(page["rows"][0])
+
+
+async def test_empty_cone_is_completed_with_no_rows(api):
+    _, info = await api("POST", "archives", "local", "queries",
+                        body={"kind": "cone", "ra": 205.0, "dec": -25.0, "radius": 0.3}, expect=201)
+    assert info["status"] == "completed" and info["row_count"] == 0
+
+
+async def test_tap_sync_pages_and_sorts_server_side(api):
+    q = "SELECT source_id, ra, dec, vmag FROM esapdemo.sources WHERE source_id <= 5000"
+    _, info = await api("POST", "archives", "local", "queries", body={"kind": "tap", "query": q}, expect=201)
+    assert info["status"] == "completed" and info["row_count"] == 5000 and info["overflow"] is False
+    _, asc = await api("GET", "queries", info["id"], "rows",
+                       params={"offset": 0, "limit": 50, "sort": "vmag", "order": "asc"}, expect=200)
+    _, desc = await api("GET", "queries", info["id"], "rows",
+                        params={"offset": 0, "limit": 50, "sort": "vmag", "order": "desc"}, expect=200)
+    mags = [r["vmag"] for r in asc["rows"]]
+    assert mags == sorted(mags)
+    assert desc["rows"][0]["vmag"] >= asc["rows"][-1]["vmag"]
+    _, last = await api("GET", "queries", info["id"], "rows",
+                        params={"offset": 4990, "limit": 50, "sort": "vmag", "order": "asc"}, expect=200)
+    assert len(last["rows"]) == 10 and last["rows"][-1]["vmag"] == max(r["vmag"] for r in desc["rows"])
+    _, beyond = await api("GET", "queries", info["id"], "rows", params={"offset": 6000}, expect=200)
+    assert beyond["rows"] == [] and beyond["total"] == 5000
+
+
+async def test_tap_overflow_is_reported(api):
+    q = "SELECT source_id FROM esapdemo.sources"
+    _, info = await api("POST", "archives", "local", "queries",
+                        body={"kind": "tap", "query": q, "maxrec": 100}, expect=201)
+    assert info["row_count"] == 100 and info["overflow"] is True
+
+
+async def test_tap_async_runs_as_uws_job(api):
+    q = "SELECT source_id, vmag FROM esapdemo.sources WHERE source_id <= 30000"
+    _, info = await api("POST", "archives", "local", "queries",
+                        body={"kind": "tap", "query": q, "async": True, "maxrec": 30000},
+                        params={"wait": "0"}, expect=201)
+    assert info["status"] in ("queued", "running")
+    info = await wait_done(api, info["id"])
+    assert info["status"] == "completed" and info["row_count"] == 30000
+
+
+async def test_tap_async_cancel_aborts_remote_job_and_forgets(api, jp_serverapp):
+    import requests
+
+    q = "SELECT a.source_id FROM esapdemo.sources AS a JOIN esapdemo.sources AS b ON a.vmag < b.vmag"
+    _, info = await api("POST", "archives", "local", "queries",
+                        body={"kind": "tap", "query": q, "async": True}, params={"wait": "0"}, expect=201)
+    qm = jp_serverapp.web_app.settings["esap_lab"].queries
+    remote = None
+    for _ in range(100):
+        from esap_lab.archives.queries import QueryRecord
+
+        with qm.db.read() as s:
+            remote = s.get(QueryRecord, info["id"]).remote_url
+        if remote:
+            break
+        await asyncio.sleep(0.1)
+    assert remote, "the UWS job URL is recorded"
+    await api("DELETE", "queries", info["id"], expect=204)
+    await api("GET", "queries", info["id"], expect=404)
+    phase = await asyncio.to_thread(lambda: requests.get(remote + "/phase", timeout=5))
+    assert phase.status_code == 404 or phase.text.strip() in ("ABORTED", "ERROR")
+
+
+async def test_sia_v2_rows_carry_access_urls(api):
+    _, info = await api("POST", "archives", "local", "queries",
+                        body={"kind": "sia", "ra": 155.0, "dec": 5.0, "size": 0.4}, expect=201)
+    assert info["status"] == "completed" and info["row_count"] >= 1
+    assert info["access_url_column"] == "access_url"
+    _, page = await api("GET", "queries", info["id"], "rows", expect=200)
+    assert all(r["access_url"].startswith("http://127.0.0.1") for r in page["rows"])
+
+
+async def test_sia_v1_fallback(api):
+    _, info = await api("POST", "archives", "local-sia1", "queries",
+                        body={"kind": "sia", "ra": 155.0, "dec": 5.0, "size": 0.4}, expect=201)
+    assert info["status"] == "completed" and info["row_count"] >= 1
+    assert info["access_url_column"] == "accref"
+
+
+async def test_query_list(api):
+    _, a = await api("POST", "archives", "local", "queries",
+                     body={"kind": "cone", "ra": 155.0, "dec": 5.0, "radius": 0.05}, expect=201)
+    _, data = await api("GET", "queries", expect=200)
+    assert a["id"] in [q["id"] for q in data["queries"]]
+
+
+# -- errors -------------------------------------------------------------------------------------
+async def test_unknown_archive_is_404(api):
+    code, err = await api("POST", "archives", "nope", "queries",
+                          body={"kind": "cone", "ra": 1, "dec": 1, "radius": 0.1})
+    assert code == 404 and "nope" in err["message"] and "local" in err["message"]
+
+
+@pytest.mark.parametrize("body,field", [
+    ({"kind": "cone", "ra": 400, "dec": 1, "radius": 0.1}, "ra"),
+    ({"kind": "cone", "ra": 1, "dec": 1}, "radius"),
+    ({"kind": "cone", "radius": 0.1}, "ra and dec"),
+    ({"kind": "tap", "query": ""}, "query"),
+    ({"kind": "warp"}, "kind"),
+    ({"kind": "tap", "query": "SELECT 1", "bogus": 1}, "bogus"),
+])
+async def test_malformed_request_names_the_field(api, body, field):
+    code, err = await api("POST", "archives", "local", "queries", body=body)
+    assert code == 400 and field in err["message"], err
+    assert "Traceback" not in err["message"]
+
+
+async def test_body_that_is_not_json_is_400(api):
+    code, err = await api("POST", "archives", "local", "queries", body="{not json")
+    assert code == 400 and "JSON" in err["message"]
+
+
+async def test_adql_error_is_400_with_the_service_message_and_leaves_nothing(api):
+    code, err = await api("POST", "archives", "local", "queries",
+                          body={"kind": "tap", "query": "SELECT nothing FROM nowhere"})
+    assert code == 400 and "nowhere" in err["message"] and err["reason"] == "query-rejected"
+    _, data = await api("GET", "queries", expect=200)
+    assert data["queries"] == []
+
+
+async def test_async_adql_error_shows_in_the_status(api):
+    _, info = await api("POST", "archives", "local", "queries",
+                        body={"kind": "tap", "query": "SELECT nothing FROM nowhere", "async": True},
+                        params={"wait": "0"}, expect=201)
+    info = await wait_done(api, info["id"])
+    assert info["status"] == "error" and "nowhere" in info["message"]
+    code, err = await api("GET", "queries", info["id"], "rows")
+    assert code == 409 and "nowhere" in err["message"]
+
+
+async def test_unsupported_kind_is_400(api):
+    code, err = await api("POST", "archives", "local-sia1", "queries",
+                          body={"kind": "tap", "query": "SELECT 1"})
+    assert code == 400 and "sia" in err["message"]
+
+
+async def test_unreachable_archive_is_502_naming_it(api):
+    code, err = await api("POST", "archives", "dead", "queries",
+                          body={"kind": "cone", "ra": 1, "dec": 1, "radius": 0.1})
+    assert code == 502 and "Dead archive" in err["message"] and err["service"] == "Dead archive"
+
+
+async def test_unknown_sort_column_is_400(api):
+    _, info = await api("POST", "archives", "local", "queries",
+                        body={"kind": "cone", "ra": 155.0, "dec": 5.0, "radius": 0.05}, expect=201)
+    code, err = await api("GET", "queries", info["id"], "rows", params={"sort": "nope"})
+    assert code == 400 and "nope" in err["message"]
+
+
+async def test_bad_paging_is_400(api):
+    _, info = await api("POST", "archives", "local", "queries",
+                        body={"kind": "cone", "ra": 155.0, "dec": 5.0, "radius": 0.05}, expect=201)
+    code, err = await api("GET", "queries", info["id"], "rows", params={"limit": "-3"})
+    assert code == 400 and "limit" in err["message"]
+
+
+async def test_unknown_query_is_404(api):
+    code, _ = await api("GET", "queries", "deadbeef")
+    assert code == 404
+    code, _ = await api("DELETE", "queries", "deadbeef")
+    assert code == 404
