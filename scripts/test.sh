@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Install whatever is missing, start the services the tests need, and run every test:
+# pytest (against real DaCHS, PostgreSQL, Rucio, Slurm, DiracX), jest, and the Galata UI tests
+# in Debian's Chromium. Exits non-zero when any part fails. Usage: scripts/test.sh [pytest args]
+set -uo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+# The services, each with scripts/services/NAME.sh start|stop|status|env (idempotent, pid files).
+SERVICES=(postgres vo-archive rucio slurm diracx)
+
+set -e
+apt_install curl git chromium
+ensure_python
+build_frontend
+for s in "${SERVICES[@]}"; do
+  [ -x "scripts/services/$s.sh" ] || continue
+  say "starting $s"
+  "scripts/services/$s.sh" start
+  eval "$("scripts/services/$s.sh" env 2>/dev/null || true)"
+done
+set +e
+
+failed=()
+say "pytest"
+python -m pytest -q -p no:randomly "$@"
+rc=$?
+# exit 5 means pytest collected no test at all: that is a failure here
+[ $rc = 0 ] || failed+=("pytest (exit $rc)")
+
+say "jest"
+jlpm test || failed+=("jest")
+
+say "Galata UI tests"
+(cd ui-tests && ./run.sh) || failed+=("galata")
+
+if [ ${#failed[@]} -gt 0 ]; then
+  say "FAILED: ${failed[*]}"
+  exit 1
+fi
+say "all tests passed"

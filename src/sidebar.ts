@@ -1,0 +1,53 @@
+import { ILabShell } from '@jupyterlab/application';
+import { ITranslator } from '@jupyterlab/translation';
+import { LabIcon, SidePanel } from '@jupyterlab/ui-components';
+import { Widget } from '@lumino/widgets';
+
+import esapSvg from '../style/icons/esap.svg';
+import { IEsapSidebar } from './tokens';
+
+export const esapIcon = new LabIcon({ name: 'esap-lab:esap', svgstr: esapSvg });
+
+/** The left sidebar panel holding one collapsible section per area. */
+export class EsapSidebar extends SidePanel implements IEsapSidebar {
+  constructor(
+    private _shell: ILabShell,
+    translator: ITranslator
+  ) {
+    super({ translator });
+    const trans = translator.load('esap_lab');
+    this.id = 'esap-lab-sidebar';
+    this.addClass('jp-EsapSidebar');
+    this.title.icon = esapIcon;
+    this.title.caption = trans.__('ESAP: find, collect, stage and run');
+    const header = new Widget();
+    header.node.textContent = trans.__('ESAP');
+    header.addClass('jp-EsapSidebar-header');
+    this.header.addWidget(header);
+  }
+
+  addSection(widget: Widget, rank: number): void {
+    this._ranks.set(widget, rank);
+    const widgets = [...this.content.widgets];
+    let index = widgets.findIndex(w => (this._ranks.get(w) ?? 0) > rank);
+    if (index < 0) {
+      index = widgets.length;
+    }
+    this.insertWidget(index, widget);
+  }
+
+  activateSection(widget: Widget): void {
+    this._shell.activateById(this.id);
+    const index = this.content.widgets.indexOf(widget);
+    if (index >= 0 && !this.content.widgets[index].isVisible) {
+      this.content.expand(index);
+    }
+  }
+
+  setBadge(count: number): void {
+    this.title.className = count > 0 ? 'jp-EsapSidebar-hasBadge' : '';
+    this.title.dataset = count > 0 ? { esapBadge: String(count) } : {};
+  }
+
+  private _ranks = new Map<Widget, number>();
+}

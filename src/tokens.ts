@@ -1,0 +1,58 @@
+/**
+ * Tokens through which the esap-lab plugins (Search, Basket, Staging, Jobs) find each other.
+ * Each area is its own plugin; the sidebar plugin owns the panel they add sections to.
+ */
+import { Token } from '@lumino/coreutils';
+import { ISignal } from '@lumino/signaling';
+import { Widget } from '@lumino/widgets';
+
+/** The ESAP sidebar: one accordion panel with a section per step of the flow. */
+export interface IEsapSidebar {
+  /** Add a section; lower `rank` comes first (Search 10, Basket 20, Staging 30, Jobs 40). */
+  addSection(widget: Widget, rank: number): void;
+  /** Show the sidebar and expand the given section. */
+  activateSection(widget: Widget): void;
+  /** Set the small count badge of the sidebar tab (e.g. basket size); 0 hides it. */
+  setBadge(count: number): void;
+}
+
+export const IEsapSidebar = new Token<IEsapSidebar>(
+  'esap-lab:IEsapSidebar',
+  'The ESAP sidebar that the esap-lab areas add their sections to.'
+);
+
+/** What may be put in the basket (the server adds id, added, version). */
+export interface IBasketItemInput {
+  kind: 'record' | 'query' | 'did' | 'file';
+  title?: string;
+  source?: string;
+  [key: string]: unknown;
+}
+
+/** The basket as other areas see it (implemented by the basket plugin). */
+export interface IEsapBasket {
+  add(items: IBasketItemInput[]): Promise<void>;
+  /** Ids of the basket items the user has selected in the Basket section. */
+  readonly selection: string[];
+  readonly changed: ISignal<IEsapBasket, void>;
+}
+
+export const IEsapBasket = new Token<IEsapBasket>(
+  'esap-lab:IEsapBasket',
+  'The esap-lab basket: add found data, read the selection.'
+);
+
+/** Staging as other areas see it (implemented by the staging plugin). */
+export interface IEsapStaging {
+  stage(request: {
+    items?: string[];
+    dids?: string[];
+    mode?: 'download' | 'replica';
+    instance?: string;
+  }): Promise<{ id: string; status: string }>;
+}
+
+export const IEsapStaging = new Token<IEsapStaging>(
+  'esap-lab:IEsapStaging',
+  'esap-lab staging: bring basket items or DIDs into reach of the session.'
+);
