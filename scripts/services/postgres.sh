@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Debian's PostgreSQL cluster on 127.0.0.1:5432, shared by the demo archive (DaCHS) and the
 # PostgreSQL flavour of the tests (database esap_lab_test, role esap with password esap).
-#   postgres.sh start|stop|status|url      idempotent; needs root
+#   postgres.sh start|stop|status|url|env     idempotent; needs root
 set -euo pipefail
 PGVER=15
 export DEBIAN_FRONTEND=noninteractive
@@ -29,5 +29,6 @@ case "${1:-start}" in
   stop) online && pg_ctlcluster $PGVER main stop; echo "[postgres] stopped" ;;
   status) online && echo running || { echo stopped; exit 1; } ;;
   url) echo "postgresql+psycopg://esap:esap@127.0.0.1:5432/esap_lab_test" ;;
-  *) echo "usage: $0 start|stop|status|url" >&2; exit 2 ;;
+  env) echo "export ESAP_TEST_PG_URL=postgresql+psycopg://esap:esap@127.0.0.1:5432/esap_lab_test" ;;
+  *) echo "usage: $0 start|stop|status|url|env" >&2; exit 2 ;;
 esac

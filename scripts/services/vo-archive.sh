@@ -2,7 +2,7 @@
 # The local demo archive: GAVO DaCHS (TAP sync/async, cone search, SIA v1, SIA v2 over ObsCore)
 # on 127.0.0.1:${ESAP_VO_PORT:-18765}, serving a deterministic synthetic catalogue of 200,000
 # sources (ra, dec, three magnitudes) and a few small FITS images.
-#   vo-archive.sh start|stop|status      idempotent; needs root (apt-get, runuser)
+#   vo-archive.sh start|stop|status|env     idempotent; needs root (apt-get, runuser)
 # DaCHS needs PostgreSQL with pgsphere and q3c running BEFORE its package is configured.
 set -euo pipefail
 PORT=${ESAP_VO_PORT:-18765}
@@ -97,5 +97,6 @@ case "${1:-start}" in
   start) start ;;
   stop) stop ;;
   status) up && echo running || { echo stopped; exit 1; } ;;
-  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+  env) echo "export ESAP_TEST_VO_URL=http://127.0.0.1:$PORT" ;;
+  *) echo "usage: $0 start|stop|status|env" >&2; exit 2 ;;
 esac
