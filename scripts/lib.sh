@@ -27,7 +27,7 @@ ensure_python() {  # the project's virtualenv with esap_lab installed editable, 
   if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     say "installing Python dependencies"
     "$VENV/bin/pip" install -q --disable-pip-version-check --upgrade pip
-    "$VENV/bin/pip" install -q --disable-pip-version-check "jupyterlab>=4.6,<4.7" hatchling \
+    "$VENV/bin/pip" install -q --disable-pip-version-check "jupyterlab>=4.6,<4.7" hatchling editables \
       hatch-jupyter-builder hatch-nodejs-version
     ensure_node_modules
     (cd "$ROOT" && "$VENV/bin/pip" install -q --disable-pip-version-check --no-build-isolation -e ".[test]")

@@ -1,7 +1,7 @@
 import { ILabShell } from '@jupyterlab/application';
 import { ITranslator } from '@jupyterlab/translation';
 import { LabIcon, SidePanel } from '@jupyterlab/ui-components';
-import { Widget } from '@lumino/widgets';
+import { AccordionPanel, Widget } from '@lumino/widgets';
 
 import esapSvg from '../style/icons/esap.svg';
 import { IEsapSidebar } from './tokens';
@@ -39,8 +39,9 @@ export class EsapSidebar extends SidePanel implements IEsapSidebar {
   activateSection(widget: Widget): void {
     this._shell.activateById(this.id);
     const index = this.content.widgets.indexOf(widget);
-    if (index >= 0 && !this.content.widgets[index].isVisible) {
-      this.content.expand(index);
+    const accordion = this.content as AccordionPanel;
+    if (index >= 0 && !widget.isVisible && accordion.expand) {
+      accordion.expand(index);
     }
   }
 

@@ -1,0 +1,300 @@
+/**
+ * The result of one query in the main area: a Lumino DataGrid over ServerDataModel (pages
+ * fetched as the user scrolls, server-side sort on header click, units in the headers,
+ * descriptions on hover) and a bar with the row count, the overflow warning and basket actions.
+ */
+import { Notification } from '@jupyterlab/apputils';
+import { TranslationBundle } from '@jupyterlab/translation';
+import {
+  BasicKeyHandler,
+  BasicMouseHandler,
+  BasicSelectionModel,
+  DataGrid,
+  TextRenderer
+} from '@lumino/datagrid';
+import { BoxPanel, Widget } from '@lumino/widgets';
+
+import { IQueryInfo } from '../api';
+import { esapIcon } from '../sidebar';
+import { IEsapBasket } from '../tokens';
+import { ServerDataModel } from './model';
+
+/** Sorts on a click in a column header (not on its resize edge); shows descriptions on hover. */
+class HeaderMouseHandler extends BasicMouseHandler {
+  constructor(private _model: ServerDataModel) {
+    super();
+  }
+
+  onMouseDown(grid: DataGrid, event: MouseEvent): void {
+    const hit = grid.hitTest(event.clientX, event.clientY);
+    const nearEdge = hit.x < 6 || hit.width - hit.x < 6;
+    if (hit.region === 'column-header' && !nearEdge && event.button === 0) {
+      this._model.sortBy(this._model.columns[hit.column].name);
+      return;
+    }
+    super.onMouseDown(grid, event);
+  }
+
+  onMouseHover(grid: DataGrid, event: MouseEvent): void {
+    super.onMouseHover(grid, event);
+    const hit = grid.hitTest(event.clientX, event.clientY);
+    if (hit.region === 'column-header') {
+      const c = this._model.columns[hit.column];
+      const parts = [c.description, c.ucd ? `UCD: ${c.ucd}` : '', c.datatype ? `type: ${c.datatype}` : ''];
+      grid.node.title = parts.filter(Boolean).join('\n');
+    } else {
+      grid.node.title = '';
+    }
+  }
+}
+
+function cssVar(name: string, fallback: string): string {
+  const v = getComputedStyle(document.body).getPropertyValue(name).trim();
+  return v || fallback;
+}
+
+/** DataGrid paints on a canvas: take its colours from the theme's --jp-* variables. */
+export function gridStyle(): DataGrid.Style {
+  return {
+    ...DataGrid.defaultStyle,
+    backgroundColor: cssVar('--jp-layout-color0', 'white'),
+    voidColor: cssVar('--jp-layout-color0', 'white'),
+    headerBackgroundColor: cssVar('--jp-layout-color2', '#eee'),
+    headerGridLineColor: cssVar('--jp-border-color1', '#bbb'),
+    gridLineColor: cssVar('--jp-border-color3', '#eee'),
+    headerHorizontalGridLineColor: cssVar('--jp-border-color1', '#bbb'),
+    selectionFillColor: 'rgba(49, 119, 180, 0.25)',
+    selectionBorderColor: cssVar('--jp-brand-color1', '#1976d2'),
+    headerSelectionFillColor: 'rgba(49, 119, 180, 0.15)',
+    cursorFillColor: 'rgba(49, 119, 180, 0.10)',
+    cursorBorderColor: cssVar('--jp-brand-color1', '#1976d2')
+  };
+}
+
+export class ResultsWidget extends BoxPanel {
+  constructor(
+    readonly query: IQueryInfo,
+    title: string,
+    pageSize: number,
+    private _trans: TranslationBundle,
+    private _basket: IEsapBasket | null
+  ) {
+    super({ direction: 'top-to-bottom', spacing: 0 });
+    this.id = `esap-results-${query.id}`;
+    this.addClass('jp-EsapResults');
+    this.title.label = title;
+    this.title.caption = title;
+    this.title.icon = esapIcon;
+    this.title.closable = true;
+
+    this.model = new ServerDataModel(query, pageSize);
+    this.model.fetchFailed.connect((_, message) =>
+      Notification.error(this._trans.__('Could not load rows: %1', message))
+    );
+    this._bar = new Widget();
+    this._bar.addClass('jp-EsapResults-bar');
+    this._renderBar();
+    this.grid = new DataGrid({
+      defaultSizes: {
+        rowHeight: 22,
+        columnWidth: 120,
+        rowHeaderWidth: 64,
+        columnHeaderHeight: 24
+      },
+      style: gridStyle()
+    });
+    this.grid.addClass('jp-EsapResults-grid');
+    this.grid.dataModel = this.model;
+    this.grid.selectionModel = new BasicSelectionModel({
+      dataModel: this.model,
+      selectionMode: 'row'
+    });
+    this.grid.keyHandler = new BasicKeyHandler();
+    this.grid.mouseHandler = new HeaderMouseHandler(this.model);
+    this.grid.cellRenderers.update({
+      body: new TextRenderer({
+        textColor: cssVar('--jp-ui-font-color1', '#000'),
+        horizontalAlignment: 'left'
+      }),
+      'column-header': new TextRenderer({
+        textColor: cssVar('--jp-ui-font-color0', '#000'),
+        font: 'bold 12px sans-serif'
+      }),
+      'row-header': new TextRenderer({
+        textColor: cssVar('--jp-ui-font-color2', '#555')
+      }),
+      'corner-header': new TextRenderer({
+        textColor: cssVar('--jp-ui-font-color2', '#555')
+      })
+    });
+    this.grid.node.setAttribute('role', 'grid');
+    this.grid.node.setAttribute(
+      'aria-label',
+      this._trans.__('Result rows of %1', title)
+    );
+    this.grid.selectionModel.changed.connect(() => this._renderBar());
+    this.model.changed.connect(() => this._renderBarSoon());
+    this.addWidget(this._bar);
+    this.addWidget(this.grid);
+    BoxPanel.setStretch(this._bar, 0);
+    BoxPanel.setStretch(this.grid, 1);
+  }
+
+  readonly model: ServerDataModel;
+  readonly grid: DataGrid;
+
+  /** Re-read the theme's colours (called when the theme changes). */
+  restyle(): void {
+    this.grid.style = gridStyle();
+  }
+
+  /** Row numbers the user selected in the grid. */
+  selectedRows(): number[] {
+    const rows = new Set<number>();
+    const selections = this.grid.selectionModel?.selections();
+    if (!selections) {
+      return [];
+    }
+    for (const s of selections) {
+      const lo = Math.min(s.r1, s.r2);
+      const hi = Math.max(s.r1, s.r2);
+      for (let r = Math.max(lo, 0); r <= hi && rows.size < 5000; r++) {
+        rows.add(r);
+      }
+    }
+    return [...rows].sort((a, b) => a - b);
+  }
+
+  async addSelectionToBasket(): Promise<void> {
+    if (!this._basket) {
+      return;
+    }
+    const indices = this.selectedRows();
+    if (!indices.length) {
+      Notification.info(this._trans.__('Select rows in the grid first.'));
+      return;
+    }
+    const rows = await this.model.rows(indices);
+    const access = this.query.access_url_column;
+    await this._basket.add(
+      rows.map(row => ({
+        kind: 'record',
+        archive: this.query.archive,
+        query_id: this.query.id,
+        title: recordTitle(row, this.query),
+        row,
+        access_url: access ? ((row[access] as string) ?? undefined) : undefined
+      }))
+    );
+    Notification.success(
+      this._trans.__('Added %1 rows to the basket.', rows.length),
+      { autoClose: 3000 }
+    );
+  }
+
+  async addQueryToBasket(): Promise<void> {
+    if (!this._basket) {
+      return;
+    }
+    await this._basket.add([
+      {
+        kind: 'query',
+        archive: this.query.archive,
+        query_id: this.query.id,
+        title: this.title.label,
+        request: this.query.request
+      }
+    ]);
+    Notification.success(this._trans.__('Added the query to the basket.'), {
+      autoClose: 3000
+    });
+  }
+
+  private _renderBarSoon(): void {
+    if (!this._barTimer) {
+      this._barTimer = window.setTimeout(() => {
+        this._barTimer = 0;
+        this._renderBar();
+      }, 100);
+    }
+  }
+
+  private _renderBar(): void {
+    const t = this._trans;
+    const node = this._bar.node;
+    node.textContent = '';
+    const count = document.createElement('span');
+    count.className = 'jp-EsapResults-count';
+    count.textContent = t._n('%1 row', '%1 rows', this.model.rowCount('body'));
+    node.appendChild(count);
+    if (this.query.overflow) {
+      const warn = document.createElement('span');
+      warn.className = 'jp-EsapResults-warning';
+      warn.setAttribute('role', 'status');
+      warn.textContent = t.__(
+        '⚠ Truncated: the archive returned only the first %1 rows (raise maxrec or run asynchronously).',
+        this.query.row_count ?? 0
+      );
+      node.appendChild(warn);
+    }
+    if (this.model.sortColumn) {
+      const sort = document.createElement('span');
+      sort.className = 'jp-EsapSection-hint';
+      sort.textContent = t.__(
+        'sorted by %1 (%2)',
+        this.model.sortColumn,
+        this.model.sortOrder === 'asc' ? t.__('ascending') : t.__('descending')
+      );
+      node.appendChild(sort);
+    }
+    if (this._basket) {
+      const n = this.selectedRows().length;
+      node.appendChild(
+        button(
+          n ? t.__('Add %1 selected to basket', n) : t.__('Add selected to basket'),
+          t.__('Add the selected rows to the basket'),
+          () => void this.addSelectionToBasket(),
+          'jp-EsapResults-addRows',
+          n === 0
+        )
+      );
+      node.appendChild(
+        button(
+          t.__('Add query to basket'),
+          t.__('Add this query to the basket, to run it again later'),
+          () => void this.addQueryToBasket(),
+          'jp-EsapResults-addQuery'
+        )
+      );
+    }
+  }
+
+  private _bar: Widget;
+  private _barTimer = 0;
+}
+
+function button(
+  label: string,
+  aria: string,
+  onClick: () => void,
+  className: string,
+  disabled = false
+): HTMLButtonElement {
+  const b = document.createElement('button');
+  b.className = `jp-mod-styled jp-mod-reject ${className}`;
+  b.textContent = label;
+  b.title = aria;
+  b.setAttribute('aria-label', aria);
+  b.disabled = disabled;
+  b.addEventListener('click', onClick);
+  return b;
+}
+
+function recordTitle(row: Record<string, unknown>, q: IQueryInfo): string {
+  for (const key of ['obs_title', 'imageTitle', 'title', 'name', 'main_id', 'source_id', 'obs_id', 'id']) {
+    if (row[key] !== undefined && row[key] !== null) {
+      return `${key} ${row[key]}`;
+    }
+  }
+  return `${q.archive} row`;
+}
