@@ -18,6 +18,7 @@ from jupyter_server.extension.application import ExtensionApp
 from traitlets import Dict, Float, List, Unicode, default
 
 from .archives import DEFAULT_ARCHIVES, ArchiveRegistry, QueryManager, ResultStore, parse_archives
+from .basket.service import BasketService
 from .db import Database, default_db_url
 from .routes import handlers
 
@@ -33,6 +34,7 @@ class Services:
     queries: QueryManager
     extra: dict[str, Any] = field(default_factory=dict)
     _tasks: list[asyncio.Task] = field(default_factory=list)
+    basket: BasketService | None = None
 
     async def start(self) -> None:
         await self.queries.resume()
@@ -80,6 +82,7 @@ class EsapLab(ExtensionApp):
             archives=registry,
             queries=QueryManager(db, registry, ResultStore(data_dir / "queries")),
         )
+        services.basket = BasketService(db, registry, services.queries)
         self.services = services
         self.settings.update({"esap_lab": services})
         asyncio.get_event_loop().call_soon(lambda: services._tasks.append(asyncio.ensure_future(services.start())))

@@ -4,7 +4,7 @@ Patterns are relative to API_PREFIX (which the server puts under its base_url). 
 become handler arguments and OpenAPI path parameters.
 """
 
-from .handlers import archives, meta
+from .handlers import archives, basket, meta
 
 API_PREFIX = "/esap-lab/api"
 
@@ -19,6 +19,12 @@ ROUTES: list[tuple[str, type]] = [
     (r"/queries", archives.QueriesHandler),
     (rf"/queries/(?P<qid>{ID})", archives.QueryHandler),
     (rf"/queries/(?P<qid>{ID})/rows", archives.QueryRowsHandler),
+    # basket
+    (r"/basket", basket.BasketHandler),
+    (r"/basket/items", basket.BasketItemsHandler),
+    (rf"/basket/items/(?P<iid>{ID})", basket.BasketItemHandler),
+    (r"/basket/export", basket.BasketExportHandler),
+    (r"/basket/import", basket.BasketImportHandler),
 ]
 
 

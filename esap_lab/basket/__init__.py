@@ -1,0 +1,131 @@
+"""The basket: everything found, typed and persistent, shared by the UI and your notebooks.
+
+In a notebook of the same session (no token needed: the kernel reaches the server's database)::
+
+    from esap_lab import basket
+
+    basket.items()                      # every item, oldest first
+    basket.items("record")[0].to_table()   # rows as an astropy Table
+    basket.add(kind="file", url="https://example.org/a.fits")
+    basket.add(kind="did", scope="user.me", name="run7.h5", did_type="file")
+    basket.remove(item_id)
+    w = basket.BasketWidget(); w       # pick items; w.selected is the list picked
+
+Items are ``RecordItem``, ``QueryItem``, ``DidItem`` or ``FileItem`` (pydantic models).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from .models import (KINDS, DidItem, ExportDoc, FileItem, Item, ItemInput, PatchBody, QueryItem, RecordItem)
+from .store import BasketStore, default_basket, open_basket
+
+_input_adapter: TypeAdapter = TypeAdapter(ItemInput)
+
+__all__ = ["KINDS", "BasketStore", "BasketWidget", "DidItem", "FileItem", "Item", "QueryItem", "RecordItem",
+           "add", "clear", "export_file", "get", "import_file", "items", "open_basket", "remove", "revision",
+           "update"]
+
+
+def items(kind: str | None = None) -> list:
+    """Every item in the basket (only those of ``kind``: record, query, did, file), oldest first."""
+    if kind is not None and kind not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    return default_basket().items(kind)
+
+
+def get(item_id: str):
+    """One item by its id."""
+    return default_basket().get(item_id)
+
+
+def _plain(value: Any) -> Any:
+    # numpy scalars and arrays (astropy rows) into JSON-friendly Python values; masked -> None
+    if type(value).__name__ == "MaskedConstant":
+        return None
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return value
+
+
+def _rows(rows: Any) -> list[dict]:
+    """Rows given as dicts, or as an astropy Table / Row."""
+    colnames = getattr(rows, "colnames", None)
+    if colnames is not None:
+        from astropy.table import Row
+
+        rows = [rows] if isinstance(rows, Row) else rows
+        return [{c: _plain(r[c]) for c in colnames} for r in rows]
+    return [{k: _plain(v) for k, v in r.items()} for r in rows]
+
+
+def add(item: Any = None, /, **fields: Any):
+    """Add one item (a dict, keyword fields, or a list of dicts -> a list of items).
+
+    ``add(kind="record", archive="gavo", rows=table)`` takes an astropy Table or Row as rows.
+    Adding what is already there returns the item already there."""
+    many = isinstance(item, list | tuple)
+    given: Iterable = item if many else [{**(item or {}), **fields}]
+    inputs = []
+    for d in given:
+        d = dict(d)
+        if d.get("kind") == "record" and "rows" in d:
+            d["rows"] = _rows(d["rows"])
+        inputs.append(_input_adapter.validate_python(d))
+    result = default_basket().add(inputs)
+    return result.items if many else result.items[0]
+
+
+def update(item_id: str, *, version: int | None = None, **changes: Any):
+    """Edit title, notes, tags or metadata. With ``version`` the edit fails (Conflict) if the
+    item changed since you read that version; without, it applies to the current one."""
+    store = default_basket()
+    if version is None:
+        version = store.get(item_id).version
+    return store.patch(item_id, PatchBody(version=version, **changes))
+
+
+def remove(item: Any) -> None:
+    """Remove an item (the item or its id)."""
+    default_basket().remove(getattr(item, "id", item))
+
+
+def clear(kind: str | None = None) -> int:
+    """Empty the basket (or remove the items of one kind); -> how many were removed."""
+    return default_basket().clear(kind)[0]
+
+
+def revision() -> int:
+    """A number that changes whenever the basket changes."""
+    return default_basket().revision()
+
+
+def export_file(path: str | Path) -> Path:
+    """Write the basket to a JSON file (importable with ``import_file`` or in the UI)."""
+    import json
+
+    path = Path(path)
+    path.write_text(json.dumps(default_basket().export(), indent=1))
+    return path
+
+
+def import_file(path: str | Path, mode: str = "merge"):
+    """Add the items of an exported basket file (``mode="replace"`` empties the basket first).
+    A file that is not valid changes nothing."""
+    doc = ExportDoc.model_validate_json(Path(path).read_bytes())
+    return default_basket().import_doc(doc, mode)
+
+
+def __getattr__(name: str):
+    if name == "BasketWidget":  # ipywidgets only when asked for
+        from .widget import BasketWidget
+
+        return BasketWidget
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,144 @@
+"""Basket items as astropy Tables (imported only when ``item.to_table()`` is called)."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from astropy.table import MaskedColumn, Table
+
+from .models import ColumnMeta
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from .models import QueryItem
+
+
+def _column(name: str, values: list, meta: ColumnMeta | None) -> MaskedColumn:
+    mask = np.array([v is None for v in values], dtype=bool)
+    present = [v for v in values if v is not None]
+    if present and all(isinstance(v, bool) for v in present):
+        fill, dtype = False, bool
+    elif present and all(isinstance(v, int) and not isinstance(v, bool) for v in present):
+        fill, dtype = 0, np.int64
+    elif present and all(isinstance(v, int | float) and not isinstance(v, bool) for v in present):
+        fill, dtype = np.nan, np.float64
+    elif present and all(isinstance(v, str) for v in present):
+        fill, dtype = "", str
+    else:
+        fill, dtype = None, object
+    data = np.array([fill if v is None else v for v in values], dtype=dtype) if dtype is not object \
+        else np.array(values, dtype=object)
+    col = MaskedColumn(data=data, name=name, mask=mask if mask.any() else None)
+    if meta is not None:
+        if meta.unit:
+            try:
+                col.unit = meta.unit
+            except ValueError:  # a unit astropy does not parse: keep it as text
+                col.meta["unit"] = meta.unit
+        col.description = meta.description
+        if meta.ucd:
+            col.meta["ucd"] = meta.ucd
+    return col
+
+
+def rows_table(rows: list[dict], columns: list[ColumnMeta] | None = None) -> Table:
+    """Rows (dicts) as a Table; missing values are masked; columns in the order given by
+    ``columns`` when known, else in the order they first appear."""
+    meta = {c.name: c for c in columns or []}
+    names: list[str] = [c.name for c in columns or [] if any(c.name in r for r in rows)]
+    for r in rows:
+        names.extend(k for k in r if k not in names)
+    return Table([_column(n, [r.get(n) for r in rows], meta.get(n)) for n in names], masked=True)
+
+
+def arrow_table(table: pa.Table, columns: list[ColumnMeta] | None = None) -> Table:
+    """An Arrow table (a stored query result) as an astropy Table; nulls are masked."""
+    import pyarrow as pa
+
+    meta = {c.name: c for c in columns or []}
+    cols = []
+    for name in table.column_names:
+        arr = table.column(name)
+        if pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type) or pa.types.is_boolean(arr.type):
+            mask = arr.is_null().to_numpy(zero_copy_only=False)
+            fill = False if pa.types.is_boolean(arr.type) else 0
+            data = arr.fill_null(fill).to_numpy(zero_copy_only=False) if mask.any() else arr.to_numpy(
+                zero_copy_only=False)
+            col = _column(name, [None], meta.get(name))  # carries unit/description
+            col = MaskedColumn(data=data, name=name, mask=mask if mask.any() else None, unit=col.unit,
+                               description=col.description, meta=col.meta)
+        else:
+            col = _column(name, arr.to_pylist(), meta.get(name))
+        cols.append(col)
+    return Table(cols, masked=True)
+
+
+def _data_dir() -> Path | None:
+    d = os.environ.get("ESAP_LAB_DATA_DIR")
+    if d:
+        return Path(d)
+    try:
+        from jupyter_core.paths import jupyter_data_dir
+    except ImportError:  # pragma: no cover
+        return None
+    return Path(jupyter_data_dir()) / "esap_lab"
+
+
+def query_table(item: QueryItem, data_dir: str | os.PathLike | None = None, timeout: float = 60.0) -> Table:
+    """The rows of a query item: the server's stored result if still there, else run again."""
+    directory = Path(data_dir) if data_dir else _data_dir()
+    if item.query_id and directory is not None:
+        path = directory / "queries" / f"{item.query_id}.arrow"
+        if path.exists():
+            import pyarrow as pa
+
+            with pa.memory_map(str(path), "r") as source:
+                table = pa.ipc.open_file(source).read_all()
+            return arrow_table(table, _query_columns(item.query_id))
+    return rerun(item, timeout)
+
+
+def _query_columns(qid: str) -> list[ColumnMeta] | None:
+    """Column metadata of a stored query (units, descriptions), when the database has it."""
+    from .store import default_basket
+
+    try:
+        from sqlalchemy import text
+
+        with default_basket().db.read() as s:
+            cols = s.execute(text("SELECT columns FROM esap_queries WHERE id = :id"), {"id": qid}).scalar()
+    except Exception:  # noqa: BLE001 - metadata is a nicety; the rows are what matter
+        return None
+    if isinstance(cols, str):
+        import json
+
+        cols = json.loads(cols)
+    return [ColumnMeta(**c) for c in cols or []]
+
+
+def rerun(item: QueryItem, timeout: float = 60.0) -> Table:
+    """Run the item's query again on its archive (blocking) and return the rows."""
+    from pydantic import TypeAdapter
+
+    from ..archives.config import DEFAULT_ARCHIVES, ArchiveConfig
+    from ..archives.ivoa import IvoaArchive
+    from ..archives.models import QueryRequest
+    from ..errors import BadRequest
+
+    if item.services:
+        cfg = ArchiveConfig(id=item.archive, title=item.archive, **item.services)
+    else:
+        known = {a["id"]: a for a in DEFAULT_ARCHIVES}
+        if item.archive not in known:
+            raise BadRequest(f"Cannot run the query again: the basket item does not say where archive "
+                             f"{item.archive!r} is, and its stored result is gone.", reason="archive-unknown")
+        cfg = ArchiveConfig(**known[item.archive])
+    request = TypeAdapter(QueryRequest).validate_python(item.request)
+    result = IvoaArchive(cfg, timeout).run(request, remote=None, on_remote=lambda _url: None,
+                                          cancelled=threading.Event())
+    return arrow_table(result.table, [ColumnMeta(**c.model_dump()) for c in result.columns])
