@@ -1,0 +1,181 @@
+"""The one interface every batch backend implements, and what they share.
+
+A backend turns a prepared job folder (``JobSpec``: the input notebook copy, ``parameters.json``,
+the resources asked for) into a job of its batch system and answers for it afterwards: its
+normalised status with the native state kept, cancel, its logs, and its outputs brought back into
+the job folder. Backends are plain asyncio code: every external command or HTTP call runs as a
+subprocess or in a thread, never blocking the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shlex
+import sys
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from ...errors import BadRequest, RemoteError, RemoteTimeout
+
+INPUT = "input.ipynb"
+OUTPUT = "output.ipynb"
+PARAMETERS = "parameters.json"
+STDOUT = "stdout.log"
+STDERR = "stderr.log"
+EXIT_CODE = "exit_code"
+SCRIPT = "run.sh"
+
+
+@dataclass
+class JobSpec:
+    """A job as a backend sees it: everything lives in ``workdir`` (absolute)."""
+
+    id: str
+    name: str
+    workdir: Path
+    resources: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def short_id(self) -> str:
+        return self.id[:8]
+
+
+@dataclass
+class NativeStatus:
+    status: str  # one of models.JobStatus
+    native_state: str
+    message: str | None = None
+    exit_code: int | None = None
+
+
+def papermill_argv(python: str, kernel: str | None = None) -> list[str]:
+    """papermill on the job folder's files (run from inside the folder)."""
+    argv = [python, "-m", "papermill", INPUT, OUTPUT, "-f", PARAMETERS, "--cwd", ".",
+            "--no-progress-bar", "--log-output"]
+    if kernel:
+        argv += ["-k", kernel]
+    return argv
+
+
+def shell_script(spec: JobSpec, argv: list[str], headers: list[str] = (), setup: list[str] = (),
+                 cd: bool = True) -> str:
+    """A POSIX shell script that runs ``argv`` in the job folder and leaves its exit code in
+    ``exit_code`` (so the outcome is known even when the batch system has forgotten the job)."""
+    lines = ["#!/bin/sh", *headers, f"# esap-lab job {spec.id}: {spec.name}"]
+    if cd:
+        lines.append(f"cd {shlex.quote(str(spec.workdir))} || exit 2")
+    lines += [
+        "export PYTHONUNBUFFERED=1",
+        *setup,
+        " ".join(shlex.quote(a) for a in argv),
+        "rc=$?",
+        f"echo $rc > {EXIT_CODE}",
+        "exit $rc",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def read_exit_code(workdir: Path) -> int | None:
+    try:
+        return int((workdir / EXIT_CODE).read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def read_tail(path: Path, limit: int) -> str:
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            f.seek(max(0, size - limit) if limit else size)
+            return f.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+class JobBackend(ABC):
+    """One configured batch backend (``c.EsapLab.job_backends`` entry: name, type, options)."""
+
+    type: ClassVar[str]
+    title: ClassVar[str] = ""
+    resources: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, name: str, *, title: str | None = None, default: bool = False, **options: Any):
+        self.name = name
+        self.display_title = title or self.title or name
+        self.default = default
+        self.options = options
+        unknown = set(options) - set(self.option_names())
+        if unknown:
+            raise ValueError(f"job backend {name!r} ({self.type}): unknown option(s) {', '.join(sorted(unknown))}; "
+                             f"known: {', '.join(self.option_names()) or 'none'}")
+
+    @classmethod
+    def option_names(cls) -> tuple[str, ...]:
+        return ()
+
+    # -- what every backend implements -------------------------------------------------------
+    @abstractmethod
+    async def check(self) -> None:
+        """Raise RemoteError when the batch system cannot take jobs now."""
+
+    @abstractmethod
+    async def submit(self, spec: JobSpec) -> str:
+        """Start the job; return the batch system's id for it."""
+
+    @abstractmethod
+    async def status(self, native_id: str, spec: JobSpec) -> NativeStatus:
+        """The job's state now."""
+
+    @abstractmethod
+    async def cancel(self, native_id: str, spec: JobSpec) -> None:
+        """Ask the batch system to stop the job."""
+
+    async def logs(self, native_id: str | None, spec: JobSpec, limit: int) -> tuple[str, str]:
+        """The job's standard output and error (the tail of each, ``limit`` characters)."""
+        return read_tail(spec.workdir / STDOUT, limit), read_tail(spec.workdir / STDERR, limit)
+
+    async def fetch_outputs(self, native_id: str, spec: JobSpec) -> str | None:
+        """Bring the job's outputs into its folder (a no-op on a shared file system).
+        Returns a note for the user when something could not be fetched."""
+        return None
+
+    async def partitions(self) -> list[str]:
+        return []
+
+    def validate(self, resources: dict[str, Any]) -> None:
+        """Refuse (400) resources this backend cannot honour."""
+        asked = {k for k, v in resources.items() if v is not None}
+        unknown = asked - set(self.resources)
+        if unknown:
+            raise BadRequest(f"Backend {self.name!r} does not take the resource(s) {', '.join(sorted(unknown))}; "
+                             f"it takes: {', '.join(self.resources) or 'none'}.", reason="unsupported-resource")
+
+
+async def run_command(service: str, argv: list[str], *, timeout: float = 30.0, env: dict[str, str] | None = None,
+                      stdin: bytes | None = None) -> tuple[int, str, str]:
+    """Run a command without blocking the loop: (exit code, stdout, stderr). A missing program or
+    a timeout is a RemoteError/RemoteTimeout naming ``service``."""
+    full_env = {**os.environ, **(env or {})} if env else None
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            *argv, stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=full_env)
+    except FileNotFoundError as e:
+        raise RemoteError(service, f"{service}: the command {argv[0]!r} is not installed on the server.",
+                          reason="backend-unavailable") from e
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(stdin), timeout)
+    except asyncio.TimeoutError as e:
+        proc.kill()
+        await proc.wait()
+        raise RemoteTimeout(service, f"{service}: {argv[0]} did not answer within {timeout:g} s.") from e
+    return proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+
+
+def default_python() -> str:
+    return sys.executable
