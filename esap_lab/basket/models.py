@@ -14,6 +14,7 @@ This module is plain pydantic: cheap to import in a kernel.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from datetime import datetime
@@ -105,13 +106,8 @@ class QueryFields(Common):
     @field_validator("request")
     @classmethod
     def _valid_request(cls, v: dict[str, Any]) -> dict[str, Any]:
-        # The archives' own model says what a valid query is (imported here, not at module load).
-        from pydantic import TypeAdapter
-
-        from ..archives.models import QueryRequest
-
-        return TypeAdapter(QueryRequest).validate_python(v).model_dump(mode="json", by_alias=True,
-                                                                       exclude_none=True)
+        return _query_request_adapter().validate_python(v).model_dump(mode="json", by_alias=True,
+                                                                      exclude_none=True)
 
     def content_key(self) -> list:
         return ["query", self.archive, self.request]
@@ -175,6 +171,17 @@ class FileFields(Common):
     def default_source(self) -> str:
         rest = self.url.split("://", 1)[-1]
         return rest.split("/", 1)[0] or self.url.split("://", 1)[0]
+
+
+@functools.cache
+def _query_request_adapter():
+    # The archives' own model says what a valid query is (imported when first needed: the
+    # archives package is heavier than a kernel needs just to list its basket).
+    from pydantic import TypeAdapter
+
+    from ..archives.models import QueryRequest
+
+    return TypeAdapter(QueryRequest)
 
 
 ItemInput = Annotated[RecordFields | QueryFields | DidFields | FileFields, Field(discriminator="kind")]

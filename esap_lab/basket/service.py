@@ -35,7 +35,8 @@ class BasketService:
         return await self.db.run(self.store.get, iid)
 
     async def add(self, inputs: Sequence[Common]) -> AddResult:
-        inputs = [await self._complete(f) for f in inputs]
+        infos: dict[str, Any] = {}  # one look-up per query, however many of its rows come
+        inputs = [await self._complete(f, infos) for f in inputs]
         return await self.db.run(self.store.add, inputs)
 
     async def patch(self, iid: str, body: PatchBody):
@@ -54,13 +55,15 @@ class BasketService:
         return await self.db.run(self.store.import_doc, doc, mode)
 
     # -- completing items -------------------------------------------------------------------
-    async def _query_info(self, qid: str | None):
+    async def _query_info(self, qid: str | None, infos: dict[str, Any]):
         if self.queries is None or not qid:
             return None
-        try:
-            return await self.queries.get(qid)
-        except EsapError:
-            return None  # forgotten meanwhile: the item stands on its own
+        if qid not in infos:
+            try:
+                infos[qid] = await self.queries.get(qid)
+            except EsapError:
+                infos[qid] = None  # forgotten meanwhile: the item stands on its own
+        return infos[qid]
 
     def _services(self, archive: str) -> dict[str, str]:
         if self.archives is None:
@@ -70,10 +73,10 @@ class BasketService:
         except EsapError:
             return {}  # not configured here (e.g. an imported item)
 
-    async def _complete(self, f: Common) -> Common:
+    async def _complete(self, f: Common, infos: dict[str, Any]) -> Common:
         update: dict[str, Any] = {}
         if isinstance(f, RecordFields):
-            info = await self._query_info(f.query_id) if (f.columns is None or f.access_url_column is None) else None
+            info = await self._query_info(f.query_id, infos) if (f.columns is None or f.access_url_column is None) else None
             if info is not None and info.archive == f.archive:
                 if f.columns is None and info.columns:
                     names = {k for r in f.rows for k in r}
@@ -87,7 +90,7 @@ class BasketService:
             if not f.services:
                 update["services"] = self._services(f.archive)
             if f.row_count is None:
-                info = await self._query_info(f.query_id)
+                info = await self._query_info(f.query_id, infos)
                 if info is not None and info.row_count is not None:
                     update["row_count"] = info.row_count
         if not update:

@@ -60,10 +60,12 @@ def parse_item(doc: str):
 
 
 def _stored(fields: Common, now: datetime, iid: str | None = None):
-    data = fields.model_dump()
+    # ``fields`` is validated already: the stored item is built without validating it again.
+    data = dict(fields)
     data["title"] = fields.title or fields.default_title()
     data["source"] = fields.source or fields.default_source()
-    return STORED_CLASS[data["kind"]](**data, id=iid or item_id(fields), added=now, updated=now, version=1)
+    return STORED_CLASS[fields.kind].model_construct(**data, id=iid or item_id(fields), added=now, updated=now,
+                                                     version=1)
 
 
 def _chunks(seq: Sequence, n: int = _CHUNK) -> Iterable[Sequence]:
@@ -167,7 +169,7 @@ class BasketStore:
             new_rows.append({"id": iid, "seq": seq, "kind": item.kind, "title": item.title, "source": item.source,
                              "added": now, "updated": now, "version": 1, "doc": item.model_dump_json()})
         if new_rows:
-            s.execute(insert(BasketRow), new_rows)
+            s.connection().execute(BasketRow.__table__.insert(), new_rows)  # Core: no ORM bulk overhead
         return out, len(new_rows), len(inputs) - len(new_rows)
 
     def add(self, inputs: Sequence[Common]) -> AddResult:

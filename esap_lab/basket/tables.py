@@ -123,12 +123,10 @@ def _query_columns(qid: str) -> list[ColumnMeta] | None:
 
 def rerun(item: QueryItem, timeout: float = 60.0) -> Table:
     """Run the item's query again on its archive (blocking) and return the rows."""
-    from pydantic import TypeAdapter
-
     from ..archives.config import DEFAULT_ARCHIVES, ArchiveConfig
     from ..archives.ivoa import IvoaArchive
-    from ..archives.models import QueryRequest
     from ..errors import BadRequest
+    from .models import _query_request_adapter
 
     if item.services:
         cfg = ArchiveConfig(id=item.archive, title=item.archive, **item.services)
@@ -138,7 +136,7 @@ def rerun(item: QueryItem, timeout: float = 60.0) -> Table:
             raise BadRequest(f"Cannot run the query again: the basket item does not say where archive "
                              f"{item.archive!r} is, and its stored result is gone.", reason="archive-unknown")
         cfg = ArchiveConfig(**known[item.archive])
-    request = TypeAdapter(QueryRequest).validate_python(item.request)
+    request = _query_request_adapter().validate_python(item.request)
     result = IvoaArchive(cfg, timeout).run(request, remote=None, on_remote=lambda _url: None,
                                           cancelled=threading.Event())
     return arrow_table(result.table, [ColumnMeta(**c.model_dump()) for c in result.columns])
