@@ -72,11 +72,12 @@ async def test_typed_items_added_listed_and_kept_once(api):
 
 
 async def test_single_row_record_gets_its_access_url(api):
+    """The result grid sends one record per selected row, as {"row": {...}}."""
     _, info = await api("POST", "archives", "local", "queries",
                         body={"kind": "sia", "ra": 155.0, "dec": 5.0, "size": 0.4}, expect=201)
     _, page = await api("GET", "queries", info["id"], "rows", params={"limit": 1}, expect=200)
     _, res = await api("POST", "basket", "items", expect=201,
-                       body={"kind": "record", "archive": "local", "query_id": info["id"], "rows": page["rows"]})
+                       body={"kind": "record", "archive": "local", "query_id": info["id"], "row": page["rows"][0]})
     item = res["items"][0]
     assert item["access_url_column"] == "access_url"
     assert item["access_url"] == page["rows"][0]["access_url"]

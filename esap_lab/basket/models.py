@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -28,6 +29,7 @@ KINDS: tuple[str, ...] = ("record", "query", "did", "file")
 EXPORT_FORMAT = "esap-lab-basket"
 EXPORT_VERSION = 1
 
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://\S+$")
 _SAFE = ConfigDict(extra="forbid", ser_json_inf_nan="null")
 
 
@@ -76,6 +78,15 @@ class RecordFields(Common):
     access_url_column: str | None = Field(None, max_length=256,
                                           description="the column holding each row's data link")
     datalink: str | None = Field(None, max_length=4096, description="an IVOA DataLink service URL")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_row(cls, data: Any) -> Any:
+        # {"row": {...}} is accepted for a one-row record
+        if isinstance(data, dict) and "row" in data and "rows" not in data:
+            data = {**data, "rows": [data["row"]]}
+            del data["row"]
+        return data
 
     def content_key(self) -> list:
         return ["record", self.archive, self.rows]
@@ -154,13 +165,20 @@ class DidFields(Common):
 
 class FileFields(Common):
     kind: Literal["file"]
-    url: str = Field(min_length=1, max_length=4096, pattern=r"^[A-Za-z][A-Za-z0-9+.\-]*://\S+$",
+    url: str = Field(min_length=1, max_length=4096,
                      description="where the file is (http, https, root, davs, s3, file ...)")
     name: str | None = Field(None, max_length=500)
     size: int | None = Field(None, ge=0, description="bytes")
     checksum: str | None = Field(None, max_length=200, pattern=r"^[A-Za-z0-9]+:[A-Za-z0-9+/=]+$",
                                  description="algorithm:value, e.g. md5:... or adler32:...")
     content_type: str | None = Field(None, max_length=200)
+
+    @field_validator("url")
+    @classmethod
+    def _a_url(cls, v: str) -> str:
+        if not _URL.match(v):
+            raise ValueError("must be a URL such as https://host/path/file.fits")
+        return v
 
     def content_key(self) -> list:
         return ["file", self.url]
@@ -256,6 +274,28 @@ STORED_CLASS: dict[str, type[Stored]] = {"record": RecordItem, "query": QueryIte
 # -- REST bodies ------------------------------------------------------------------------------
 class AddBody(RootModel[ItemInput | list[ItemInput]]):
     """POST /basket/items: one item, or a list of items."""
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _one_or_many(cls, data: Any, handler):
+        # Validate as what was sent (an object or a list), so an error names only that shape.
+        if isinstance(data, dict):
+            return cls.model_construct(root=_one_adapter().validate_python(data))
+        return cls.model_construct(root=_many_adapter().validate_python(data))
+
+
+@functools.cache
+def _one_adapter():
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(ItemInput)
+
+
+@functools.cache
+def _many_adapter():
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(list[ItemInput])
 
 
 class AddResult(BaseModel):
