@@ -20,6 +20,8 @@ from traitlets import Dict, Float, List, Unicode, default
 from .archives import DEFAULT_ARCHIVES, ArchiveRegistry, QueryManager, ResultStore, parse_archives
 from .basket.service import BasketService
 from .db import Database, default_db_url
+from .jobs import JobManager, build_backends
+from .jobs.links import basket_lookup
 from .routes import handlers
 
 
@@ -35,13 +37,18 @@ class Services:
     extra: dict[str, Any] = field(default_factory=dict)
     _tasks: list[asyncio.Task] = field(default_factory=list)
     basket: BasketService | None = None
+    jobs: JobManager | None = None
 
     async def start(self) -> None:
         await self.queries.resume()
+        if self.jobs is not None:
+            await self.jobs.start()
 
     async def stop(self) -> None:
         for t in self._tasks:
             t.cancel()
+        if self.jobs is not None:
+            await self.jobs.stop()
         self.db.close()
 
 
@@ -59,6 +66,14 @@ class EsapLab(ExtensionApp):
     data_dir = Unicode("", help="Where query results and other files are kept. "
                                 "Default: <jupyter data dir>/esap_lab").tag(config=True)
     query_timeout = Float(60.0, help="Seconds an archive may take to answer one request.").tag(config=True)
+    job_backends = List(Dict(), help="Batch backends notebooks can be submitted to, several at once: dicts with "
+                                     "name, type (local, slurm, dirac, or one added through the entry point "
+                                     "group esap_lab.job_backends) and the type's options, e.g. "
+                                     "{'name': 'slurm', 'type': 'slurm', 'partition': 'debug'}. "
+                                     "Default: the local backend only.").tag(config=True)
+    jobs_dir = Unicode("esap-jobs", help="Folder under the server root where each job keeps its input copy, "
+                                         "parameters, provenance, logs and output notebook.").tag(config=True)
+    job_poll_interval = Float(1.0, help="Seconds between two polls of the batch systems.").tag(config=True)
 
     @default("archives")
     def _default_archives(self):
@@ -83,6 +98,9 @@ class EsapLab(ExtensionApp):
             queries=QueryManager(db, registry, ResultStore(data_dir / "queries")),
         )
         services.basket = BasketService(db, registry, services.queries)
+        services.jobs = JobManager(db, services.root_dir, build_backends(list(self.job_backends)),
+                                   jobs_dir=self.jobs_dir, poll_interval=self.job_poll_interval,
+                                   basket=basket_lookup(services.basket))
         self.services = services
         self.settings.update({"esap_lab": services})
         asyncio.get_event_loop().call_soon(lambda: services._tasks.append(asyncio.ensure_future(services.start())))

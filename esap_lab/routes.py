@@ -4,7 +4,7 @@ Patterns are relative to API_PREFIX (which the server puts under its base_url). 
 become handler arguments and OpenAPI path parameters.
 """
 
-from .handlers import archives, basket, meta
+from .handlers import archives, basket, jobs, meta
 
 API_PREFIX = "/esap-lab/api"
 
@@ -25,6 +25,13 @@ ROUTES: list[tuple[str, type]] = [
     (rf"/basket/items/(?P<iid>{ID})", basket.BasketItemHandler),
     (r"/basket/export", basket.BasketExportHandler),
     (r"/basket/import", basket.BasketImportHandler),
+    # batch jobs
+    (r"/backends", jobs.BackendsHandler),
+    (r"/jobs", jobs.JobsHandler),
+    (rf"/jobs/(?P<jid>{ID})", jobs.JobHandler),
+    (rf"/jobs/(?P<jid>{ID})/resubmit", jobs.JobResubmitHandler),
+    (rf"/jobs/(?P<jid>{ID})/log", jobs.JobLogHandler),
+    (rf"/jobs/(?P<jid>{ID})/output", jobs.JobOutputHandler),
 ]
 
 

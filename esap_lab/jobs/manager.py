@@ -459,6 +459,17 @@ class JobManager:
             raise Conflict(f"Job {jid} is still {rec.status}; cancel it first.", reason="job-active")
         await self.db.run(self._delete, jid)
 
+    async def cancel_or_forget(self, jid: str) -> JobInfo | None:
+        """DELETE /jobs/{jid}: cancel an active job (returns it), forget an ended one (None)."""
+        rec = await self._record(jid)
+        if rec.status in FINAL_STATUSES:
+            await self.forget(jid)
+            return None
+        try:
+            return await self.cancel(jid)
+        except Conflict:  # it ended meanwhile
+            return await self.get(jid)
+
     async def resubmit(self, jid: str) -> JobInfo:
         """The same notebook (as it is now, or the job's input copy if it was removed), parameters,
         resources and basket snapshot, on the same backend."""

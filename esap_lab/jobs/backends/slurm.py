@@ -76,7 +76,9 @@ class SlurmBackend(JobBackend):
     async def check(self) -> None:
         rc, out, err = await self._run("scontrol", "ping")
         if rc != 0 or " is UP" not in out:
-            self._raise("scontrol ping", err or out)
+            first = (out.strip() or err.strip() or "no answer").splitlines()[0]
+            raise RemoteError(self.name, f"Slurm ({self.name}): the controller cannot be reached ({first}).",
+                              reason="backend-unreachable")
 
     async def partitions(self) -> list[str]:
         rc, out, _ = await self._run("sinfo", "-h", "-o", "%P")
@@ -99,6 +101,7 @@ class SlurmBackend(JobBackend):
         return shell_script(spec, papermill_argv(self.python, self.kernel), headers=headers)
 
     async def submit(self, spec: JobSpec) -> str:
+        await self.check()  # fails at once; sbatch alone retries an unreachable controller for seconds
         path = spec.workdir / SCRIPT
         path.write_text(self.script(spec))
         path.chmod(0o755)

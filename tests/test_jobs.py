@@ -1,0 +1,241 @@
+"""Notebooks as batch jobs, for real: papermill locally and under the local Slurm, DiracX with its
+dummy executor (jobs go Received -> Done without running), cancel on both, errors, and a
+restart of the job service mid-job. Slurm and DiracX are started by scripts/test.sh
+(scripts/services/slurm.sh, diracx.sh), whose `env` gives the ESAP_TEST_* variables used here."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+NOTEBOOK = Path(__file__).parent / "notebooks" / "params.ipynb"
+SLURM = os.environ.get("ESAP_TEST_SLURM_PARTITION")
+DIRACX_URL = os.environ.get("ESAP_TEST_DIRACX_URL")
+DIRACX_CREDENTIALS = os.environ.get("ESAP_TEST_DIRACX_CREDENTIALS")
+
+needs_slurm = pytest.mark.skipif(not SLURM, reason="Slurm not started (scripts/services/slurm.sh)")
+needs_dirac = pytest.mark.skipif(not DIRACX_URL, reason="DiracX not started (scripts/services/diracx.sh)")
+
+
+def dead_slurm_conf(tmp: Path) -> str:
+    """A copy of the Slurm configuration whose controller port has nothing behind it."""
+    conf = Path(os.environ.get("SLURM_CONF", "/etc/slurm/slurm.conf")).read_text()
+    lines = [ln for ln in conf.splitlines() if not ln.startswith("SlurmctldPort=")]
+    path = tmp / "dead-slurm.conf"
+    path.write_text("\n".join(["SlurmctldPort=9", *lines]) + "\n")
+    return str(path)
+
+
+def backends_config(tmp: Path) -> list[dict]:
+    backends = [{"name": "local", "type": "local"}]
+    if SLURM:
+        backends += [{"name": "slurm", "type": "slurm", "partition": SLURM},
+                     {"name": "slurm-down", "type": "slurm", "env": {"SLURM_CONF": dead_slurm_conf(tmp)}}]
+    if DIRACX_URL:
+        backends.append({"name": "dirac", "type": "dirac", "url": DIRACX_URL,
+                         "credentials_file": DIRACX_CREDENTIALS})
+    backends.append({"name": "dirac-down", "type": "dirac", "url": "http://127.0.0.1:9",
+                     "credentials_file": DIRACX_CREDENTIALS or str(tmp / "none.json")})
+    return backends
+
+
+@pytest.fixture
+def esap_config(tmp_path) -> dict:
+    return {"job_backends": backends_config(tmp_path), "job_poll_interval": 0.3}
+
+
+@pytest.fixture
+def notebook(jp_root_dir) -> str:
+    (jp_root_dir / "analysis").mkdir(exist_ok=True)
+    shutil.copyfile(NOTEBOOK, jp_root_dir / "analysis" / "params.ipynb")
+    return "analysis/params.ipynb"
+
+
+async def wait_job(api, jid, statuses=("completed", "failed", "cancelled"), timeout=120):
+    job = None
+    for _ in range(int(timeout / 0.25)):
+        _, job = await api("GET", "jobs", jid, expect=200)
+        if job["status"] in statuses:
+            return job
+        await asyncio.sleep(0.25)
+    raise AssertionError(f"job {jid} never reached {statuses}: {job}")
+
+
+def output_text(root: Path, job: dict) -> str:
+    cells = json.loads((root / job["output"]).read_text())["cells"]
+    return "".join("".join(o.get("text", "")) for c in cells for o in c.get("outputs", []))
+
+
+async def run_and_check(api, jp_root_dir, notebook, backend, n, **extra):
+    code, job = await api("POST", "jobs", expect=201, body={
+        "notebook": notebook, "backend": backend, "parameters": {"n": n}, **extra})
+    assert job["status"] in ("queued", "running") and job["native_id"], job
+    job = await wait_job(api, job["id"])
+    assert job["status"] == "completed", job
+    assert f"result={n * n}" in output_text(jp_root_dir, job)
+    _, out = await api("GET", "jobs", job["id"], "output", expect=200)
+    assert out["notebook"] == job["output"] and out["notebook"] in out["files"]
+    return job
+
+
+async def test_backends_report_their_state(api):
+    _, data = await api("GET", "backends", expect=200)
+    by = {b["name"]: b for b in data["backends"]}
+    assert by["local"]["available"] is True and by["local"]["default"] is True
+    assert by["dirac-down"]["available"] is False and "cannot be reached" in by["dirac-down"]["message"]
+    if SLURM:
+        assert by["slurm"]["available"] is True and SLURM in by["slurm"]["partitions"]
+        assert "partition" in by["slurm"]["resources"]
+        assert by["slurm-down"]["available"] is False
+    if DIRACX_URL:
+        assert by["dirac"]["available"] is True
+    _, quick = await api("GET", "backends", params={"check": "false"}, expect=200)
+    assert all(b["available"] is None for b in quick["backends"])
+
+
+async def test_local_job_runs_the_parameterised_notebook_and_keeps_provenance(api, jp_root_dir, notebook):
+    job = await run_and_check(api, jp_root_dir, notebook, "local", 5)
+    assert job["notebook"] == notebook and job["backend_type"] == "local"
+    assert job["started"] and job["finished"] and job["native_state"] == "exit 0"
+    workdir = jp_root_dir / job["workdir"]
+    assert (workdir / "input.ipynb").read_bytes() == (jp_root_dir / notebook).read_bytes()
+    assert json.loads((workdir / "parameters.json").read_text()) == {"n": 5}
+    prov = json.loads((workdir / "provenance.json").read_text())
+    assert prov["parameters"] == {"n": 5} and prov["submitted_from"]["python"]
+    assert "papermill" in prov["submitted_from"]["packages"]
+    _, logs = await api("GET", "jobs", job["id"], "log", expect=200)
+    assert "result=25" in logs["stderr"] + logs["stdout"]
+    assert [e["status"] for e in logs["events"]][-1] == "completed"
+    # resubmit: same inputs, a new job that runs again
+    _, again = await api("POST", "jobs", job["id"], "resubmit", expect=201)
+    assert again["id"] != job["id"] and again["resubmitted_from"] == job["id"]
+    again = await wait_job(api, again["id"])
+    assert again["status"] == "completed" and "result=25" in output_text(jp_root_dir, again)
+    # an ended job can be removed from the list (its folder stays)
+    await api("DELETE", "jobs", job["id"], expect=204)
+    await api("GET", "jobs", job["id"], expect=404)
+    assert workdir.is_dir()
+
+
+async def test_local_job_can_be_cancelled(api, notebook):
+    _, job = await api("POST", "jobs", expect=201,
+                       body={"notebook": notebook, "backend": "local", "parameters": {"delay": 60}})
+    await wait_job(api, job["id"], statuses=("running",))
+    _, job = await api("DELETE", "jobs", job["id"], expect=200)
+    assert job["status"] == "cancelled"
+
+
+async def test_basket_snapshot_is_passed_to_the_notebook(api, jp_root_dir, notebook):
+    item = {"kind": "file", "url": "https://example.org/data/run7.fits", "size": 2880}
+    _, added = await api("POST", "basket", "items", body=[item], expect=201)
+    iid = added["items"][0]["id"]
+    job = await run_and_check(api, jp_root_dir, notebook, "local", 2, basket=[iid])
+    assert job["basket"][0]["id"] == iid and job["basket"][0]["url"] == item["url"]
+    assert f"basket=['{iid}']" in output_text(jp_root_dir, job)
+    code, err = await api("POST", "jobs", body={"notebook": notebook, "basket": ["nope"]})
+    assert code == 400 and err["reason"] == "unknown-basket-item"
+
+
+@needs_slurm
+async def test_slurm_job_runs_the_parameterised_notebook(api, jp_root_dir, notebook):
+    job = await run_and_check(api, jp_root_dir, notebook, "slurm", 6,
+                              resources={"cpus": 1, "memory": 700, "walltime": "00:10:00", "partition": SLURM})
+    assert job["native_state"] == "COMPLETED"
+    script = (jp_root_dir / job["workdir"] / "run.sh").read_text()
+    assert "#SBATCH --mem=700M" in script and "#SBATCH --time=10" in script
+    state = subprocess.run(["scontrol", "show", "job", "-o", job["native_id"]], capture_output=True, text=True).stdout
+    assert "JobState=COMPLETED" in state
+
+
+@needs_slurm
+async def test_slurm_cancel_is_cancelled_in_slurm_and_here(api, notebook):
+    _, job = await api("POST", "jobs", expect=201,
+                       body={"notebook": notebook, "backend": "slurm", "parameters": {"delay": 120}})
+    await wait_job(api, job["id"], statuses=("running",), timeout=60)
+    _, job = await api("DELETE", "jobs", job["id"], expect=200)
+    assert job["status"] == "cancelled" and job["native_state"].startswith("CANCELLED"), job
+    state = subprocess.run(["scontrol", "show", "job", "-o", job["native_id"]], capture_output=True, text=True).stdout
+    assert "JobState=CANCELLED" in state
+    code, err = await api("DELETE", "jobs", job["id"])  # ended: removed from the list
+    assert code == 204
+
+
+@needs_dirac
+async def test_dirac_job_goes_from_received_to_done(api, jp_root_dir, notebook):
+    _, job = await api("POST", "jobs", expect=201, body={
+        "notebook": notebook, "backend": "dirac", "parameters": {"n": 3},
+        "resources": {"cpus": 1, "walltime": "30"}})
+    assert job["native_id"].isdigit() and job["status"] == "queued"
+    job = await wait_job(api, job["id"], timeout=90)
+    assert job["status"] == "completed" and job["native_state"].startswith("Done"), job
+    states = [e.get("native_state") or "" for e in (await api("GET", "jobs", job["id"], "log"))[1]["events"]]
+    assert any(s.startswith("Received") for s in states), states
+    jdl = (jp_root_dir / job["workdir"] / "job.jdl").read_text()
+    assert 'InputSandbox = {"SB:' in jdl and "CPUTime = 1800;" in jdl
+    # the dummy executor runs nothing, so there is no executed notebook to fetch: said plainly
+    assert "no output sandbox" in job["message"]
+    code, err = await api("GET", "jobs", job["id"], "output")
+    assert code == 404 and err["reason"] == "no-output"
+
+
+@needs_dirac
+async def test_dirac_kill(api, notebook):
+    _, job = await api("POST", "jobs", expect=201, body={"notebook": notebook, "backend": "dirac"})
+    _, job = await api("DELETE", "jobs", job["id"], expect=200)
+    assert job["status"] == "cancelled" and job["native_state"].startswith("Killed"), job
+
+
+async def test_errors(api, jp_root_dir, notebook):
+    (jp_root_dir / "notes.txt").write_text("not a notebook")
+    cases = [
+        ({"notebook": notebook, "backend": "nope"}, 404, "unknown-backend"),
+        ({"notebook": "missing.ipynb"}, 400, "notebook-not-found"),
+        ({"notebook": "../outside.ipynb"}, 400, "outside-root"),
+        ({"notebook": "/etc/passwd"}, 400, "notebook-not-found"),
+        ({"notebook": "notes.txt"}, 400, "not-a-notebook"),
+        ({"notebook": notebook, "resources": {"cpus": 0}}, 400, "invalid-request"),
+        ({"notebook": notebook, "resources": {"walltime": "soon"}}, 400, "invalid-request"),
+        ({"notebook": notebook, "backend": "local", "resources": {"partition": "debug"}}, 400,
+         "unsupported-resource"),
+        ({"notebook": notebook, "colour": "red"}, 400, "invalid-request"),
+        ({"notebook": notebook, "wait_for": ["t-unknown"]}, 400, None),
+    ]
+    for body, status, reason in cases:
+        code, err = await api("POST", "jobs", body=body)
+        assert code == status, (body, code, err)
+        assert reason is None or err["reason"] == reason, (body, err)
+    (jp_root_dir.parent / "outside.ipynb").write_text("{}")
+    code, err = await api("POST", "jobs", body={"notebook": "../outside.ipynb"})
+    assert code == 400 and err["reason"] == "outside-root"
+    for method, parts in (("GET", ("jobs", "j0")), ("DELETE", ("jobs", "j0")), ("GET", ("jobs", "j0", "log")),
+                          ("GET", ("jobs", "j0", "output")), ("POST", ("jobs", "j0", "resubmit"))):
+        code, err = await api(method, *parts)
+        assert code == 404 and err["reason"] == "unknown-job", (method, parts, err)
+    # an unfinished job has no output yet
+    _, job = await api("POST", "jobs", expect=201, body={"notebook": notebook, "parameters": {"delay": 30}})
+    code, err = await api("GET", "jobs", job["id"], "output")
+    assert code in (200, 409)  # papermill saves the notebook as it goes; before its first save: 409
+    await api("DELETE", "jobs", job["id"], expect=200)
+
+
+async def test_unreachable_backend_is_502_and_the_list_stays_readable(api, notebook):
+    down = ["dirac-down"] + (["slurm-down"] if SLURM else [])
+    for name in down:
+        code, err = await api("POST", "jobs", body={"notebook": notebook, "backend": name})
+        assert code == 502, err
+        assert err["service"] == name and err["reason"] in ("backend-unreachable", "remote-authentication-failed")
+    _, jobs = await api("GET", "jobs", expect=200)
+    assert all(j["backend"] not in down for j in jobs["jobs"])  # no half-made job was kept
+
+
+async def test_openapi_lists_the_job_endpoints(api):
+    _, doc = await api("GET", "openapi.json", expect=200)
+    for path in ("/backends", "/jobs", "/jobs/{jid}", "/jobs/{jid}/resubmit", "/jobs/{jid}/log",
+                 "/jobs/{jid}/output"):
+        assert any(p.endswith(path) for p in doc["paths"]), path
