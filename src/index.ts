@@ -12,6 +12,7 @@ import { Notification } from '@jupyterlab/apputils';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
 import { metaApi } from './api';
+import { basketPlugin } from './basket';
 import { searchPlugin } from './search';
 import { EsapSidebar } from './sidebar';
 import { IEsapSidebar } from './tokens';
@@ -69,4 +70,4 @@ async function checkServerVersion(
 }
 
 export * from './tokens';
-export default [sidebarPlugin, searchPlugin];
+export default [sidebarPlugin, searchPlugin, basketPlugin];

@@ -1,0 +1,242 @@
+/**
+ * The basket plugin: provides IEsapBasket (other areas add to it and read its selection) and the
+ * Basket section of the ESAP sidebar, with commands for its actions (also in the context menu).
+ */
+import {
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import {
+  Dialog,
+  ICommandPalette,
+  InputDialog,
+  Notification,
+  showDialog
+} from '@jupyterlab/apputils';
+import { INotebookTracker, NotebookActions } from '@jupyterlab/notebook';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { ITranslator, nullTranslator, TranslationBundle } from '@jupyterlab/translation';
+
+import { IEsapBasket, IEsapSidebar } from '../tokens';
+import { basketApi } from './api';
+import { BasketModel, loadCode } from './model';
+import { BasketSection, IBasketActions, ITEM_CLASS, ITEM_ID_ATTR } from './panel';
+
+export const CommandIDs = {
+  open: 'esap-lab:basket-open',
+  insertCell: 'esap-lab:basket-insert-cell',
+  rename: 'esap-lab:basket-rename',
+  remove: 'esap-lab:basket-remove',
+  clear: 'esap-lab:basket-clear',
+  exportFile: 'esap-lab:basket-export',
+  importFile: 'esap-lab:basket-import'
+};
+
+function fail(t: TranslationBundle, what: string, error: unknown): void {
+  Notification.error(t.__('%1: %2', what, (error as Error).message), { autoClose: 8000 });
+}
+
+function download(name: string, text: string): void {
+  const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  window.setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+function pickFile(): Promise<File | null> {
+  return new Promise(resolve => {
+    const input = document.createElement('input');
+    input.type = 'file';
+    input.accept = '.json,application/json';
+    input.onchange = () => resolve(input.files?.[0] ?? null);
+    input.click();
+  });
+}
+
+export const basketPlugin: JupyterFrontEndPlugin<IEsapBasket> = {
+  id: 'esap-lab:basket',
+  description: 'The ESAP basket: typed, persistent items shared with notebooks.',
+  autoStart: true,
+  requires: [IEsapSidebar],
+  optional: [ITranslator, ISettingRegistry, INotebookTracker, ICommandPalette],
+  provides: IEsapBasket,
+  activate: (
+    app: JupyterFrontEnd,
+    sidebar: IEsapSidebar,
+    translator: ITranslator | null,
+    registry: ISettingRegistry | null,
+    notebooks: INotebookTracker | null,
+    palette: ICommandPalette | null
+  ): IEsapBasket => {
+    const t = (translator ?? nullTranslator).load('esap_lab');
+    const prefs = { pollInterval: 2 };
+    if (registry) {
+      void registry
+        .load('esap-lab:plugin')
+        .then(s => {
+          const read = () => Object.assign(prefs, { pollInterval: s.composite.pollInterval ?? 2 });
+          read();
+          s.changed.connect(read);
+        })
+        .catch(() => undefined);
+    }
+    const model = new BasketModel(() => prefs.pollInterval);
+    model.changed.connect(() => sidebar.setBadge(model.count));
+
+    // the item under the context menu, or the one given as argument
+    const target = (args: { id?: unknown }): string | undefined => {
+      if (typeof args.id === 'string') {
+        return args.id;
+      }
+      const node = app.contextMenuHitTest(n => n.classList.contains(ITEM_CLASS));
+      return node?.getAttribute(ITEM_ID_ATTR) ?? undefined;
+    };
+    const { commands } = app;
+    const run = (id: string, args: { id?: string } = {}) => void commands.execute(id, args);
+    const actions: IBasketActions = {
+      insertCell: id => run(CommandIDs.insertCell, { id }),
+      remove: id => run(CommandIDs.remove, { id }),
+      clear: () => run(CommandIDs.clear),
+      exportFile: () => run(CommandIDs.exportFile),
+      importFile: () => run(CommandIDs.importFile)
+    };
+    const section = new BasketSection(model, actions, t);
+    sidebar.addSection(section, 20);
+
+    commands.addCommand(CommandIDs.open, {
+      label: t.__('ESAP: Show the basket'),
+      execute: () => sidebar.activateSection(section)
+    });
+    commands.addCommand(CommandIDs.insertCell, {
+      label: t.__('Insert Code Cell Loading This Item'),
+      caption: t.__('Insert a code cell that loads the basket item into the active notebook'),
+      execute: args => {
+        const item = model.get(target(args) ?? '');
+        if (!item) {
+          return;
+        }
+        const panel = notebooks?.currentWidget;
+        if (!panel) {
+          Notification.warning(t.__('Open a notebook first: the cell goes into the active notebook.'), {
+            autoClose: 5000
+          });
+          return;
+        }
+        const notebook = panel.content;
+        NotebookActions.insertBelow(notebook);
+        notebook.activeCell?.model.sharedModel.setSource(loadCode(item));
+        app.shell.activateById(panel.id);
+      }
+    });
+    commands.addCommand(CommandIDs.rename, {
+      label: t.__('Rename Basket Item…'),
+      execute: async args => {
+        const item = model.get(target(args) ?? '');
+        if (!item) {
+          return;
+        }
+        const answer = await InputDialog.getText({
+          title: t.__('Rename basket item'),
+          text: item.title,
+          okLabel: t.__('Rename')
+        });
+        if (answer.button.accept && answer.value && answer.value !== item.title) {
+          // a stale version (changed in another tab or a kernel meanwhile) is refused: say so
+          await model.rename(item.id, answer.value).catch(e => fail(t, t.__('Not renamed'), e));
+        }
+      }
+    });
+    commands.addCommand(CommandIDs.remove, {
+      label: t.__('Remove from Basket'),
+      execute: async args => {
+        const id = target(args);
+        if (id) {
+          await model.remove(id).catch(e => fail(t, t.__('Not removed'), e));
+        }
+      }
+    });
+    commands.addCommand(CommandIDs.clear, {
+      label: t.__('ESAP: Clear the basket'),
+      isEnabled: () => model.count > 0,
+      execute: async () => {
+        const answer = await showDialog({
+          title: t.__('Clear the basket?'),
+          body: t._n(
+            'The %1 item in the basket will be removed, for every tab and notebook. Export the basket first to keep a copy.',
+            'The %1 items in the basket will be removed, for every tab and notebook. Export the basket first to keep a copy.',
+            model.count
+          ),
+          buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: t.__('Clear') })]
+        });
+        if (answer.button.accept) {
+          await model.clear().catch(e => fail(t, t.__('Not cleared'), e));
+        }
+      }
+    });
+    commands.addCommand(CommandIDs.exportFile, {
+      label: t.__('ESAP: Export the basket'),
+      execute: async () => {
+        try {
+          const doc = await basketApi.exportFile();
+          download('esap-basket.json', JSON.stringify(doc, null, 1));
+        } catch (e) {
+          fail(t, t.__('Export failed'), e);
+        }
+      }
+    });
+    commands.addCommand(CommandIDs.importFile, {
+      label: t.__('ESAP: Import a basket file'),
+      execute: async () => {
+        const file = await pickFile();
+        if (!file) {
+          return;
+        }
+        let doc: unknown;
+        try {
+          doc = JSON.parse(await file.text());
+        } catch (e) {
+          fail(t, t.__('%1 is not a JSON file', file.name), e);
+          return;
+        }
+        const answer = await showDialog({
+          title: t.__('Import %1', file.name),
+          body: t.__('Add its items to the basket, or replace the basket with them?'),
+          buttons: [
+            Dialog.cancelButton(),
+            Dialog.warnButton({ label: t.__('Replace') }),
+            Dialog.okButton({ label: t.__('Add') })
+          ]
+        });
+        if (!answer.button.accept) {
+          return;
+        }
+        const mode = answer.button.displayType === 'warn' ? 'replace' : 'merge';
+        try {
+          const r = await basketApi.importFile(doc, mode);
+          await model.refresh(true);
+          Notification.success(
+            t.__('Imported %1: %2 new, %3 already there.', file.name, r.added, r.duplicates),
+            { autoClose: 5000 }
+          );
+        } catch (e) {
+          // the server names what is wrong with the file; the basket is unchanged
+          fail(t, t.__('%1 was not imported', file.name), e);
+        }
+      }
+    });
+
+    app.contextMenu.addItem({ command: CommandIDs.insertCell, selector: `.${ITEM_CLASS}`, rank: 1 });
+    app.contextMenu.addItem({ command: CommandIDs.rename, selector: `.${ITEM_CLASS}`, rank: 2 });
+    app.contextMenu.addItem({ command: CommandIDs.remove, selector: `.${ITEM_CLASS}`, rank: 3 });
+    for (const command of [CommandIDs.open, CommandIDs.exportFile, CommandIDs.importFile, CommandIDs.clear]) {
+      palette?.addItem({ command, category: 'ESAP' });
+    }
+
+    model.start();
+    return model;
+  }
+};

@@ -1,0 +1,205 @@
+/**
+ * The front end's basket: the items as last read from the server, the user's selection, and a
+ * poll of the basket's revision so changes made elsewhere (another tab, a kernel) appear.
+ */
+import { IDisposable } from '@lumino/disposable';
+import { ISignal, Signal } from '@lumino/signaling';
+
+import { IBasketItemInput, IEsapBasket } from '../tokens';
+import { basketApi, IAddResult, IBasketItem } from './api';
+
+export class BasketModel implements IEsapBasket, IDisposable {
+  constructor(private _interval: () => number) {
+    document.addEventListener('visibilitychange', this._onVisibility);
+  }
+
+  get items(): readonly IBasketItem[] {
+    return this._items;
+  }
+
+  get count(): number {
+    return this._items.length;
+  }
+
+  /** True once the items were read at least once. */
+  get loaded(): boolean {
+    return this._revision >= 0;
+  }
+
+  /** The last error of a refresh ('' when fine). */
+  get error(): string {
+    return this._error;
+  }
+
+  get selection(): string[] {
+    return this._items.filter(i => this._selected.has(i.id)).map(i => i.id);
+  }
+
+  get changed(): ISignal<IEsapBasket, void> {
+    return this._changed;
+  }
+
+  get isDisposed(): boolean {
+    return this._disposed;
+  }
+
+  isSelected(id: string): boolean {
+    return this._selected.has(id);
+  }
+
+  setSelected(id: string, on: boolean): void {
+    if (on === this._selected.has(id)) {
+      return;
+    }
+    if (on) {
+      this._selected.add(id);
+    } else {
+      this._selected.delete(id);
+    }
+    this._changed.emit();
+  }
+
+  get(id: string): IBasketItem | undefined {
+    return this._items.find(i => i.id === id);
+  }
+
+  async add(items: IBasketItemInput[]): Promise<void> {
+    await this.addItems(items);
+  }
+
+  async addItems(items: IBasketItemInput[]): Promise<IAddResult> {
+    const result = await basketApi.add(items);
+    await this.refresh(true);
+    return result;
+  }
+
+  async remove(id: string): Promise<void> {
+    await basketApi.remove(id);
+    await this.refresh(true);
+  }
+
+  async clear(): Promise<number> {
+    const { removed } = await basketApi.clear();
+    await this.refresh(true);
+    return removed;
+  }
+
+  async rename(id: string, title: string): Promise<void> {
+    const item = this.get(id);
+    if (!item) {
+      return;
+    }
+    try {
+      await basketApi.patch(id, item.version, { title });
+    } finally {
+      await this.refresh(true);
+    }
+  }
+
+  /** Read the basket again if its revision moved (or always, with `force`). */
+  async refresh(force = false): Promise<void> {
+    if (this._refreshing) {
+      this._again = this._again || force;
+      return this._refreshing;
+    }
+    this._refreshing = this._refresh(force);
+    try {
+      await this._refreshing;
+    } finally {
+      this._refreshing = null;
+    }
+    if (this._again) {
+      this._again = false;
+      await this.refresh(true);
+    }
+  }
+
+  private async _refresh(force: boolean): Promise<void> {
+    try {
+      if (!force && this._revision >= 0) {
+        const summary = await basketApi.summary();
+        if (summary.revision === this._revision) {
+          if (this._error) {
+            this._error = '';
+            this._changed.emit();
+          }
+          return;
+        }
+      }
+      const page = await basketApi.list();
+      this._items = page.items;
+      this._revision = page.revision;
+      const ids = new Set(this._items.map(i => i.id));
+      this._selected.forEach(id => !ids.has(id) && this._selected.delete(id));
+      this._error = '';
+    } catch (error) {
+      this._error = (error as Error).message;
+    }
+    this._changed.emit();
+  }
+
+  /** Start polling (the first read happens at once). */
+  start(): void {
+    if (this._timer === null && !this._disposed) {
+      void this.refresh(true);
+      this._schedule();
+    }
+  }
+
+  private _schedule(): void {
+    this._timer = window.setTimeout(async () => {
+      if (!document.hidden) {
+        await this.refresh();
+      }
+      if (!this._disposed) {
+        this._schedule();
+      }
+    }, Math.max(500, this._interval() * 1000));
+  }
+
+  private _onVisibility = (): void => {
+    if (!document.hidden) {
+      void this.refresh();
+    }
+  };
+
+  dispose(): void {
+    if (this._disposed) {
+      return;
+    }
+    this._disposed = true;
+    if (this._timer !== null) {
+      window.clearTimeout(this._timer);
+    }
+    document.removeEventListener('visibilitychange', this._onVisibility);
+    Signal.clearData(this);
+  }
+
+  private _items: IBasketItem[] = [];
+  private _revision = -1;
+  private _error = '';
+  private _selected = new Set<string>();
+  private _changed = new Signal<IEsapBasket, void>(this);
+  private _timer: number | null = null;
+  private _refreshing: Promise<void> | null = null;
+  private _again = false;
+  private _disposed = false;
+}
+
+/** Python for a code cell that loads a basket item in the kernel. */
+export function loadCode(item: IBasketItem): string {
+  const head = [
+    'from esap_lab import basket',
+    '',
+    `item = basket.get(${JSON.stringify(item.id)})  # ${item.kind}: ${item.title.replace(/\n/g, ' ')}`
+  ];
+  switch (item.kind) {
+    case 'record':
+    case 'query':
+      return [...head, 'table = item.to_table()', 'table'].join('\n');
+    case 'did':
+      return [...head, 'did = item.did  # "scope:name", e.g. for rucio download', 'did'].join('\n');
+    default:
+      return [...head, 'url = item.url', 'url'].join('\n');
+  }
+}
