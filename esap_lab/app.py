@@ -21,7 +21,7 @@ from .archives import DEFAULT_ARCHIVES, ArchiveRegistry, QueryManager, ResultSto
 from .basket.service import BasketService
 from .db import Database, default_db_url
 from .jobs import JobManager, build_backends
-from .jobs.links import basket_lookup
+from .jobs.links import basket_lookup, transfer_lookup
 from .routes import handlers
 
 
@@ -100,7 +100,8 @@ class EsapLab(ExtensionApp):
         services.basket = BasketService(db, registry, services.queries)
         services.jobs = JobManager(db, services.root_dir, build_backends(list(self.job_backends)),
                                    jobs_dir=self.jobs_dir, poll_interval=self.job_poll_interval,
-                                   basket=basket_lookup(services.basket))
+                                   basket=basket_lookup(services.basket),
+                                   transfers=transfer_lookup(lambda: getattr(services, "staging", None)))
         self.services = services
         self.settings.update({"esap_lab": services})
         asyncio.get_event_loop().call_soon(lambda: services._tasks.append(asyncio.ensure_future(services.start())))

@@ -239,3 +239,62 @@ async def test_openapi_lists_the_job_endpoints(api):
     for path in ("/backends", "/jobs", "/jobs/{jid}", "/jobs/{jid}/resubmit", "/jobs/{jid}/log",
                  "/jobs/{jid}/output"):
         assert any(p.endswith(path) for p in doc["paths"]), path
+
+
+class GatedFile:
+    """A local HTTP server whose one file is sent only once ``release()`` is called: a transfer
+    of it stays running for as long as the test wants."""
+
+    def __init__(self, data: bytes = b"staged data\n" * 100):
+        import http.server
+        import threading
+
+        self.gate = threading.Event()
+        gate, payload = self.gate, data
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                gate.wait(60)
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/input.dat"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def release(self):
+        self.gate.set()
+
+    def close(self):
+        self.gate.set()
+        self.server.shutdown()
+
+
+async def test_job_waits_for_its_staged_input(api, jp_root_dir, notebook):
+    code, _ = await api("GET", "staging")
+    if code == 404:
+        pytest.skip("this build has no staging service")
+    gated = GatedFile()
+    try:
+        code, transfer = await api("POST", "staging", body={"urls": [gated.url], "destination": "inputs"})
+        assert code == 201, transfer
+        _, job = await api("POST", "jobs", expect=201, body={
+            "notebook": notebook, "backend": "local", "parameters": {"n": 4}, "wait_for": [transfer["id"]]})
+        assert job["status"] == "waiting-for-data" and job["native_id"] is None
+        await asyncio.sleep(2)  # several poll rounds: still waiting, never handed to the backend
+        _, job = await api("GET", "jobs", job["id"], expect=200)
+        assert job["status"] == "waiting-for-data" and job["native_id"] is None
+        gated.release()
+        job = await wait_job(api, job["id"])
+        _, transfer = await api("GET", "staging", transfer["id"], expect=200)
+        assert transfer["status"] == "completed" and job["status"] == "completed", (transfer, job)
+        assert job["submitted"] >= transfer["finished"]
+        assert "result=16" in output_text(jp_root_dir, job)
+        assert (jp_root_dir / "inputs" / "input.dat").exists()
+    finally:
+        gated.close()

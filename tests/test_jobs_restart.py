@@ -1,0 +1,102 @@
+"""The job service stops mid-job (as when the Jupyter server restarts) and a new one, on the same
+database, catches up with what the batch systems did meanwhile."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from esap_lab.db import Database
+from esap_lab.jobs import JobManager, SubmitBody, build_backends
+
+NOTEBOOK = Path(__file__).parent / "notebooks" / "params.ipynb"
+SLURM = os.environ.get("ESAP_TEST_SLURM_PARTITION")
+
+
+def manager(root: Path, url: str) -> JobManager:
+    db = Database(url)
+    db.migrate()
+    backends = [{"name": "local", "type": "local"}]
+    if SLURM:
+        backends.append({"name": "slurm", "type": "slurm", "partition": SLURM})
+    return JobManager(db, root, build_backends(backends), poll_interval=0.3)
+
+
+async def test_restart_mid_job_catches_up(tmp_path):
+    root = tmp_path / "root"
+    root.mkdir()
+    shutil.copyfile(NOTEBOOK, root / "params.ipynb")
+    url = f"sqlite:///{tmp_path / 'jobs.sqlite'}"
+    first = manager(root, url)
+    await first.start()
+    names = ["local"] + (["slurm"] if SLURM else [])
+    jobs = {}
+    for i, name in enumerate(names):
+        job = await first.submit(SubmitBody(notebook="params.ipynb", backend=name,
+                                            parameters={"n": 10 + i, "delay": 4}))
+        jobs[name] = job.id
+    for jid in jobs.values():
+        assert (await first.wait(jid, 60, statuses=("running",))).status == "running"
+    await first.stop()  # the server goes away while the jobs run
+    first.db.close()
+
+    # meanwhile the jobs end in the batch systems
+    for name, jid in jobs.items():
+        for _ in range(240):
+            done = any((root / "esap-jobs").glob(f"*-{jid[:8]}/exit_code"))
+            if done and name == "slurm":
+                native = (await manager(root, url).get(jid)).native_id
+                out = subprocess.run(["scontrol", "show", "job", "-o", native], capture_output=True, text=True).stdout
+                done = "JobState=COMPLETED" in out
+            if done:
+                break
+            await asyncio.sleep(0.25)
+        else:
+            raise AssertionError(f"{name} job did not end")
+
+    second = manager(root, url)
+    assert {(await second.get(j)).status for j in jobs.values()} == {"running"}  # stale until it polls
+    await second.start()
+    try:
+        for i, name in enumerate(names):
+            job = await second.wait(jobs[name], 30)
+            assert job.status == "completed", job
+            cells = json.loads((root / job.output).read_text())["cells"]
+            text = "".join("".join(o.get("text", "")) for c in cells for o in c.get("outputs", []))
+            assert f"result={(10 + i) ** 2}" in text
+    finally:
+        await second.stop()
+        second.db.close()
+
+
+@pytest.mark.skipif(not SLURM, reason="Slurm not started")
+async def test_a_job_accepted_but_never_handed_over_is_submitted_after_restart(tmp_path):
+    root = tmp_path / "root"
+    root.mkdir()
+    shutil.copyfile(NOTEBOOK, root / "params.ipynb")
+    url = f"sqlite:///{tmp_path / 'jobs.sqlite'}"
+    m = manager(root, url)
+    real_submit = m.backends["slurm"].submit
+
+    async def crash(spec):
+        raise asyncio.CancelledError()  # the server died between storing the job and sbatch
+
+    m.backends["slurm"].submit = crash
+    with pytest.raises(asyncio.CancelledError):
+        await m.submit(SubmitBody(notebook="params.ipynb", backend="slurm", parameters={"n": 3}))
+    m.backends["slurm"].submit = real_submit
+    [job] = await m.list()
+    assert job.status == "queued" and job.native_id is None
+    await m.start()
+    try:
+        job = await m.wait(job.id, 60)
+        assert job.status == "completed" and job.native_id
+    finally:
+        await m.stop()
+        m.db.close()
