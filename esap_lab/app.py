@@ -23,6 +23,8 @@ from .db import Database, default_db_url
 from .jobs import JobManager, build_backends
 from .jobs.links import basket_lookup, transfer_lookup
 from .routes import handlers
+from .staging.manager import StagingManager
+from .staging.service import archive_factories, build_staging, rucio_archive_entries
 
 
 @dataclass
@@ -38,15 +40,20 @@ class Services:
     _tasks: list[asyncio.Task] = field(default_factory=list)
     basket: BasketService | None = None
     jobs: JobManager | None = None
+    staging: StagingManager | None = None
 
     async def start(self) -> None:
         await self.queries.resume()
+        if self.staging is not None:
+            await self.staging.resume()
         if self.jobs is not None:
             await self.jobs.start()
 
     async def stop(self) -> None:
         for t in self._tasks:
             t.cancel()
+        if self.staging is not None:
+            await self.staging.stop()
         if self.jobs is not None:
             await self.jobs.stop()
         self.db.close()
@@ -73,6 +80,12 @@ class EsapLab(ExtensionApp):
                                      "Default: the local backend only.").tag(config=True)
     jobs_dir = Unicode("esap-jobs", help="Folder under the server root where each job keeps its input copy, "
                                          "parameters, provenance, logs and output notebook.").tag(config=True)
+    rucio_instances = List(Dict(), help="Rucio instances (data lakes) users can search and stage from, several "
+                                        "at once: dicts with name, rucio_host, auth_host, account, vo, auth_type "
+                                        "(userpass, x509, x509_proxy, oidc, token_file), credentials by environment "
+                                        "variable or file (password_env/password_file, certificate/key, proxy, "
+                                        "token_env/token_file), destination_rse and rse_mount_path (replica mode), "
+                                        "download_folder. Each becomes a searchable archive.").tag(config=True)
     job_poll_interval = Float(1.0, help="Seconds between two polls of the batch systems.").tag(config=True)
 
     @default("archives")
@@ -88,8 +101,11 @@ class EsapLab(ExtensionApp):
         # Kernels started by this server inherit these and reach the same state (esap_lab.basket).
         os.environ["ESAP_LAB_DB_URL"] = url
         os.environ["ESAP_LAB_DATA_DIR"] = str(data_dir)
-        registry = ArchiveRegistry(parse_archives(list(self.archives) + list(self.extra_archives)),
-                                   timeout=self.query_timeout)
+        root_dir = Path(self.serverapp.root_dir).resolve()
+        staging = build_staging(db, data_dir, root_dir, list(self.rucio_instances))
+        archives = list(self.archives) + list(self.extra_archives)
+        registry = ArchiveRegistry(parse_archives(archives + rucio_archive_entries(staging, archives)),
+                                   timeout=self.query_timeout, factories=archive_factories(staging))
         services = Services(
             db=db,
             data_dir=data_dir,
@@ -102,6 +118,7 @@ class EsapLab(ExtensionApp):
                                    jobs_dir=self.jobs_dir, poll_interval=self.job_poll_interval,
                                    basket=basket_lookup(services.basket),
                                    transfers=transfer_lookup(lambda: getattr(services, "staging", None)))
+        services.staging = staging
         self.services = services
         self.settings.update({"esap_lab": services})
         asyncio.get_event_loop().call_soon(lambda: services._tasks.append(asyncio.ensure_future(services.start())))

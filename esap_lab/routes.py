@@ -4,7 +4,7 @@ Patterns are relative to API_PREFIX (which the server puts under its base_url). 
 become handler arguments and OpenAPI path parameters.
 """
 
-from .handlers import archives, basket, jobs, meta
+from .handlers import archives, basket, jobs, meta, staging
 
 API_PREFIX = "/esap-lab/api"
 
@@ -32,6 +32,11 @@ ROUTES: list[tuple[str, type]] = [
     (rf"/jobs/(?P<jid>{ID})/resubmit", jobs.JobResubmitHandler),
     (rf"/jobs/(?P<jid>{ID})/log", jobs.JobLogHandler),
     (rf"/jobs/(?P<jid>{ID})/output", jobs.JobOutputHandler),
+    # staging (Rucio and plain URLs)
+    (r"/staging", staging.TransfersHandler),
+    (rf"/staging/(?P<tid>{ID})", staging.TransferHandler),
+    (r"/rucio", staging.RucioInstancesHandler),
+    (rf"/rucio/(?P<instance>{ID})/dids/(?P<scope>[A-Za-z0-9_.-]+)/(?P<name>.+)/files", staging.DidFilesHandler),
 ]
 
 

@@ -91,6 +91,20 @@ support_rucio = https://github.com/rucio/rucio/issues/
 scheme = file,mock
 transfertool = mock
 EOF
+  # The user's own client configuration (the rucio CLI in the benchmark, uploads in the tests).
+  cat > "$BASE/etc/client-$USER_ACCOUNT.cfg" <<EOF
+[common]
+logdir = $BASE/log
+[client]
+rucio_host = http://127.0.0.1:$PORT
+auth_host = http://127.0.0.1:$PORT
+auth_type = userpass
+username = $USER_ACCOUNT
+password = $USER_PW
+account = $USER_ACCOUNT
+request_retries = 2
+auth_token_file_path = $BASE/client/$USER_ACCOUNT.token
+EOF
 }
 
 bootstrap_db() {
@@ -159,6 +173,7 @@ export ESAP_TEST_RUCIO_ACCOUNT=$USER_ACCOUNT
 export ESAP_TEST_RUCIO_USERNAME=$USER_ACCOUNT
 export ESAP_TEST_RUCIO_PASSWORD=$USER_PW
 export ESAP_TEST_RUCIO_SERVER_CONFIG=$CFG
+export ESAP_TEST_RUCIO_CLIENT_CONFIG=$BASE/etc/client-$USER_ACCOUNT.cfg
 export ESAP_TEST_RUCIO_PYTHON=$VENV/bin/python
 export ESAP_TEST_RUCIO_TRANSFER_ONCE=$HERE/rucio/transfer_once.py
 export ESAP_TEST_RUCIO_RSE_A_PATH=$BASE/rse/LAKE_A

@@ -1,0 +1,128 @@
+"""The download worker: a child process of the server that runs rucio's DownloadClient.
+
+    python -m esap_lab.staging.fetch  < spec.json  > results.json
+
+A process (not a thread) so that cancelling a transfer really stops it: the server kills the
+process group and removes the partial files. The spec comes through stdin (it carries the
+connection's credentials; never argv or the environment). Files are split in shards, each
+downloaded by its own DownloadClient (each runs up to 5 threads), so many small files go
+faster than one client can; every file is checksum-verified by the DownloadClient. A file
+whose first replica fails is tried again from its next replica.
+
+Output: one JSON object {did: {"state": DONE|ALREADY_DONE|FAILED|..., "path": ...}}.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+CLIENT_THREADS = 5  # DownloadClient's own ceiling
+
+
+def _die_with_parent() -> None:
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG: a dead server takes its workers along
+    except OSError:
+        pass
+
+
+def _client_config(conn: dict) -> None:
+    """rucio-clients' DownloadClient reads a few settings from a rucio.cfg (multi-VO, scope
+    extraction): give it one of its own, without secrets, instead of whatever the machine has."""
+    from pathlib import Path
+
+    path = Path(conn["token_dir"]) / "rucio.cfg"
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.write_text("[common]\nmulti_vo = %s\n[client]\nrucio_host = %s\nauth_host = %s\naccount = %s\n"
+                    % (bool(conn.get("vo")), conn["rucio_host"], conn["auth_host"], conn["account"]))
+    os.environ["RUCIO_CONFIG"] = str(path)
+
+
+def _use_client_for_rse_info(client) -> None:
+    """rucio's RSE manager builds its own clients from the configuration file (which has no
+    credentials here): make it ask ours."""
+    from rucio.rse import rsemanager
+
+    def rse_info(rse, vo=None, **_):
+        return client.get_rse(rse)
+
+    def signed_url(rse, service, op, url, vo=None):
+        return client.get_signed_url(rse, service, op, url)
+
+    setattr(rsemanager, "__request_rse_info", rse_info)
+    setattr(rsemanager, "__get_signed_url", signed_url)
+
+
+def download(spec: dict) -> dict[str, dict]:
+    _client_config(spec["connection"])
+    from rucio.client.downloadclient import DownloadClient
+
+    from .sessions import make_client, quiet_logger
+
+    quiet = quiet_logger("esap_lab.staging.fetch")
+    quiet.setLevel(logging.CRITICAL)  # per-file failures come back in the result, not on stderr
+    conn = spec["connection"]
+    client = make_client(conn, quiet)
+    _use_client_for_rse_info(client)
+    files = spec["files"]
+    parallel = max(1, int(spec.get("parallel", 8)))
+    results: dict[str, dict] = {}
+    attempt = 0
+    todo = [f for f in files if f.get("pfns")]
+    for f in files:
+        if not f.get("pfns"):
+            results[f["did"]] = {"state": "FILE_NOT_FOUND"}
+    for folder in {f["base_dir"] for f in todo}:  # made once here: the shards would race for them
+        os.makedirs(folder, exist_ok=True)
+    while todo:
+        shards_n = max(1, min(len(todo), -(-parallel // CLIENT_THREADS)))
+        shards = [todo[i::shards_n] for i in range(shards_n)]
+
+        def run(shard: list[dict]) -> list[dict]:
+            dl = DownloadClient(client=client, logger=quiet, tracing=conn.get("tracing", True))
+            items = []
+            for f in shard:
+                pfn, rse = f["pfns"][min(attempt, len(f["pfns"]) - 1)]
+                item = {"pfn": pfn, "rse": rse, "did": f["did"], "base_dir": f["base_dir"], "no_subdir": True}
+                for algo in ("adler32", "md5"):
+                    if f.get(algo):
+                        item[algo] = f[algo]
+                items.append(item)
+            per_thread = min(CLIENT_THREADS, max(1, -(-parallel // shards_n)))
+            return dl.download_pfns(items, num_threads=per_thread, deactivate_file_download_exceptions=True)
+
+        with ThreadPoolExecutor(len(shards)) as pool:
+            outputs = [o for out in pool.map(run, shards) for o in out]
+        by_did = {f"{o['scope']}:{o['name']}": o for o in outputs}
+        retry = []
+        for f in todo:
+            o = by_did.get(f["did"], {})
+            state = o.get("clientState", "FAILED")
+            results[f["did"]] = {"state": state}
+            if state not in ("DONE", "ALREADY_DONE") and attempt + 1 < len(f["pfns"]):
+                retry.append(f)
+        todo, attempt = retry, attempt + 1
+    return results
+
+
+def main() -> None:
+    _die_with_parent()
+    spec = json.load(sys.stdin)
+    try:
+        out = {"results": download(spec)}
+    except Exception as e:  # noqa: BLE001 - reported to the server, which translates it
+        out = {"error": type(e).__name__, "message": " ".join(str(e).split())[:2000]}
+    json.dump(out, sys.stdout)
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
