@@ -14,6 +14,7 @@ import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { metaApi } from './api';
 import { basketPlugin } from './basket';
 import { searchPlugin } from './search';
+import { stagingPlugin } from './staging';
 import { EsapSidebar } from './sidebar';
 import { IEsapSidebar } from './tokens';
 import { FRONTEND_VERSION } from './version';
@@ -70,4 +71,4 @@ async function checkServerVersion(
 }
 
 export * from './tokens';
-export default [sidebarPlugin, searchPlugin, basketPlugin];
+export default [sidebarPlugin, searchPlugin, basketPlugin, stagingPlugin];

@@ -1,0 +1,215 @@
+/**
+ * The staging plugin: provides IEsapStaging (the basket and the search results call stage()),
+ * and the Staging section of the ESAP sidebar with commands for its actions. Each transfer
+ * started here gets a notification that follows its progress and says how it ended.
+ */
+import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { ICommandPalette, Notification } from '@jupyterlab/apputils';
+import { ITranslator, nullTranslator, TranslationBundle } from '@jupyterlab/translation';
+
+import { IEsapBasket, IEsapSidebar, IEsapStaging } from '../tokens';
+import { IStageRequest, ITransfer, stagingApi } from './api';
+import { StagingModel } from './model';
+import { IStagingActions, StagingSection, TRANSFER_CLASS, TRANSFER_ID_ATTR } from './panel';
+
+export const CommandIDs = {
+  open: 'esap-lab:staging-open',
+  stageSelection: 'esap-lab:stage-selection',
+  cancel: 'esap-lab:staging-cancel',
+  remove: 'esap-lab:staging-remove',
+  openFolder: 'esap-lab:staging-open-folder'
+};
+
+/** The folder to show for a transfer: where its files are, relative to the server root. */
+export function folderOf(transfer: ITransfer): string | null {
+  const local = transfer.files.map(f => f.path).filter((p): p is string => !!p && !p.startsWith('/'));
+  if (local.length) {
+    const parts = local[0].split('/');
+    parts.pop();
+    return parts.join('/');
+  }
+  const dest = transfer.destination;
+  return dest && !dest.startsWith('/') ? dest : null;
+}
+
+class Notifier {
+  constructor(private _t: TranslationBundle, private _openFolder: (id: string) => void) {}
+
+  started(x: ITransfer): void {
+    if (!this._ids.has(x.id)) {
+      const id = Notification.emit(this._t.__('Staging %1…', x.title), 'in-progress', { autoClose: false });
+      this._ids.set(x.id, id);
+    }
+  }
+
+  progressed(x: ITransfer): void {
+    const id = this._ids.get(x.id);
+    if (id) {
+      Notification.update({
+        id,
+        message: this._t.__('Staging %1: %2%', x.title, Math.round(x.progress.fraction * 100)),
+        type: 'in-progress',
+        autoClose: false
+      });
+    }
+  }
+
+  ended(x: ITransfer): void {
+    const t = this._t;
+    const ok = x.status === 'completed';
+    const message = ok
+      ? t.__('Staged %1 (%2 files).', x.title, x.progress.files_total)
+      : x.status === 'cancelled'
+        ? t.__('Staging of %1 was cancelled.', x.title)
+        : t.__('Staging of %1 failed: %2', x.title, x.message ?? '');
+    const options = {
+      autoClose: ok ? 6000 : (false as const),
+      actions: ok ? [{ label: t.__('Open folder'), callback: () => this._openFolder(x.id) }] : []
+    };
+    const type = ok ? 'success' : x.status === 'cancelled' ? 'warning' : 'error';
+    const id = this._ids.get(x.id);
+    if (id) {
+      Notification.update({ id, message, type, ...options });
+      this._ids.delete(x.id);
+    } else {
+      Notification.emit(message, type, options);
+    }
+  }
+
+  private _ids = new Map<string, string>();
+}
+
+export const stagingPlugin: JupyterFrontEndPlugin<IEsapStaging> = {
+  id: 'esap-lab:staging',
+  description: 'Stage data: Rucio downloads and replication rules, files by URL, with progress.',
+  autoStart: true,
+  requires: [IEsapSidebar],
+  optional: [ITranslator, IEsapBasket, ICommandPalette],
+  provides: IEsapStaging,
+  activate: (
+    app: JupyterFrontEnd,
+    sidebar: IEsapSidebar,
+    translator: ITranslator | null,
+    basket: IEsapBasket | null,
+    palette: ICommandPalette | null
+  ): IEsapStaging => {
+    const t = (translator ?? nullTranslator).load('esap_lab');
+    const { commands } = app;
+    const model = new StagingModel();
+    const fail = (what: string, error: unknown) =>
+      Notification.error(t.__('%1: %2', what, (error as Error).message), { autoClose: 8000 });
+
+    const openFolder = async (id: string) => {
+      try {
+        const x = await stagingApi.get(id);
+        const folder = folderOf(x);
+        if (folder !== null) {
+          await commands.execute('filebrowser:go-to-path', { path: folder === '' ? '/' : folder });
+        } else {
+          const where = x.files.find(f => f.path)?.path ?? x.destination ?? '';
+          Notification.info(t.__('The files are outside the file browser\'s root, at %1', where), {
+            autoClose: false
+          });
+        }
+      } catch (error) {
+        fail(t.__('Cannot open the folder'), error);
+      }
+    };
+    const notifier = new Notifier(t, id => void openFolder(id));
+    model.progressed.connect((_, x) => notifier.progressed(x));
+    model.ended.connect((_, x) => notifier.ended(x));
+
+    const stage = async (request: IStageRequest): Promise<ITransfer> => {
+      const x = await model.stage(request);
+      if (!x.status || x.status === 'queued' || x.status === 'running') {
+        notifier.started(x);
+      } else if (x.status === 'completed') {
+        notifier.ended(x); // already staged earlier: say where it is
+      }
+      sidebar.activateSection(section);
+      return x;
+    };
+
+    // the transfer under the context menu, or the one given as argument
+    const target = (args: { id?: unknown }): string | undefined => {
+      if (typeof args.id === 'string') {
+        return args.id;
+      }
+      const node = app.contextMenuHitTest(n => n.classList.contains(TRANSFER_CLASS));
+      return node?.getAttribute(TRANSFER_ID_ATTR) ?? undefined;
+    };
+    const run = (id: string, args: Record<string, string | undefined> = {}) =>
+      void commands.execute(id, args as any);
+    const actions: IStagingActions = {
+      stageSelection: basket ? (mode, instance) => run(CommandIDs.stageSelection, { mode, instance }) : undefined,
+      cancel: id => run(CommandIDs.cancel, { id }),
+      remove: id => run(CommandIDs.remove, { id }),
+      openFolder: id => run(CommandIDs.openFolder, { id })
+    };
+    const section = new StagingSection(model, actions, t);
+    sidebar.addSection(section, 30);
+    model.start();
+
+    commands.addCommand(CommandIDs.open, {
+      label: t.__('ESAP: Show staged data'),
+      execute: () => sidebar.activateSection(section)
+    });
+    commands.addCommand(CommandIDs.stageSelection, {
+      label: args =>
+        args.mode === 'replica' ? t.__('Stage Basket Selection as Replicas') : t.__('Download Basket Selection'),
+      caption: t.__('Stage the items selected in the basket'),
+      isEnabled: () => !!basket && basket.selection.length > 0,
+      execute: async args => {
+        const items = basket?.selection ?? [];
+        if (!items.length) {
+          Notification.warning(t.__('Select items in the basket first.'), { autoClose: 5000 });
+          return;
+        }
+        const mode = args.mode === 'replica' ? 'replica' : 'download';
+        const instance = typeof args.instance === 'string' && args.instance ? args.instance : undefined;
+        await stage({ items, mode, instance }).catch(e => fail(t.__('Not staged'), e));
+      }
+    });
+    commands.addCommand(CommandIDs.cancel, {
+      label: t.__('Cancel Transfer'),
+      execute: async args => {
+        const id = target(args);
+        if (id) {
+          await model.cancel(id).catch(e => fail(t.__('Not cancelled'), e));
+        }
+      }
+    });
+    commands.addCommand(CommandIDs.remove, {
+      label: t.__('Remove Transfer from the List'),
+      execute: async args => {
+        const id = target(args);
+        if (id) {
+          await model.cancel(id).catch(e => fail(t.__('Not removed'), e));
+        }
+      }
+    });
+    commands.addCommand(CommandIDs.openFolder, {
+      label: t.__('Open Folder of Transfer'),
+      execute: async args => {
+        const id = target(args);
+        if (id) {
+          await openFolder(id);
+        }
+      }
+    });
+    app.contextMenu.addItem({ command: CommandIDs.openFolder, selector: `.${TRANSFER_CLASS}`, rank: 1 });
+    app.contextMenu.addItem({ command: CommandIDs.cancel, selector: `.${TRANSFER_CLASS}`, rank: 2 });
+    if (palette) {
+      const category = t.__('ESAP');
+      palette.addItem({ command: CommandIDs.open, category });
+      if (basket) {
+        palette.addItem({ command: CommandIDs.stageSelection, category, args: { mode: 'download' } });
+        palette.addItem({ command: CommandIDs.stageSelection, category, args: { mode: 'replica' } });
+      }
+    }
+
+    return {
+      stage: request => stage(request).then(x => ({ id: x.id, status: x.status }))
+    };
+  }
+};
