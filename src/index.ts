@@ -13,6 +13,7 @@ import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
 import { metaApi } from './api';
 import { basketPlugin } from './basket';
+import { jobsPlugin } from './jobs';
 import { searchPlugin } from './search';
 import { stagingPlugin } from './staging';
 import { EsapSidebar } from './sidebar';
@@ -71,4 +72,4 @@ async function checkServerVersion(
 }
 
 export * from './tokens';
-export default [sidebarPlugin, searchPlugin, basketPlugin, stagingPlugin];
+export default [sidebarPlugin, searchPlugin, basketPlugin, stagingPlugin, jobsPlugin];

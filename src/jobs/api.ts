@@ -1,0 +1,127 @@
+/**
+ * The batch-job part of the REST API (see esap_lab/jobs/models.py for the fields).
+ */
+import { requestAPI } from '../api';
+
+export type JobStatus =
+  | 'queued'
+  | 'waiting-for-data'
+  | 'running'
+  | 'completed'
+  | 'failed'
+  | 'cancelled';
+
+export const FINAL_STATUSES: JobStatus[] = ['completed', 'failed', 'cancelled'];
+
+export function isFinal(status: JobStatus): boolean {
+  return FINAL_STATUSES.includes(status);
+}
+
+export type ResourceName = 'cpus' | 'memory' | 'walltime' | 'partition';
+
+export interface IResources {
+  cpus?: number;
+  /** MB */
+  memory?: number;
+  /** minutes, HH:MM, HH:MM:SS or D-HH:MM:SS */
+  walltime?: string;
+  partition?: string;
+}
+
+export interface IBackend {
+  name: string;
+  type: string;
+  title: string;
+  available: boolean | null;
+  message: string | null;
+  resources: ResourceName[];
+  partitions: string[];
+  default: boolean;
+}
+
+export interface IJobEvent {
+  time: string;
+  status: JobStatus;
+  native_state?: string | null;
+}
+
+export interface IJob {
+  id: string;
+  name: string;
+  notebook: string;
+  backend: string;
+  backend_type: string;
+  native_id: string | null;
+  status: JobStatus;
+  native_state: string | null;
+  message: string | null;
+  parameters: Record<string, unknown>;
+  resources: IResources;
+  basket: Record<string, unknown>[] | null;
+  wait_for: string[];
+  workdir: string;
+  output: string | null;
+  resubmitted_from: string | null;
+  created: string;
+  submitted: string | null;
+  started: string | null;
+  finished: string | null;
+  updated: string;
+}
+
+export interface ISubmitRequest {
+  notebook: string;
+  backend: string;
+  parameters: Record<string, unknown>;
+  resources: IResources;
+  basket?: string[];
+  wait_for?: string[];
+  name?: string;
+}
+
+export interface IJobLog {
+  id: string;
+  status: JobStatus;
+  stdout: string;
+  stderr: string;
+  events: IJobEvent[];
+}
+
+export interface IJobOutput {
+  id: string;
+  status: JobStatus;
+  notebook: string | null;
+  files: string[];
+}
+
+/** A staging transfer, as far as the submit dialog needs it. */
+export interface ITransferSummary {
+  id: string;
+  status: string;
+  title: string;
+}
+
+export const jobsApi = {
+  backends: (check = true) =>
+    requestAPI<{ backends: IBackend[] }>('backends', { query: { check } }).then(r => r.backends),
+  list: (limit = 200) => requestAPI<{ jobs: IJob[] }>('jobs', { query: { limit } }).then(r => r.jobs),
+  get: (jid: string) => requestAPI<IJob>(`jobs/${encodeURIComponent(jid)}`),
+  submit: (request: ISubmitRequest) => requestAPI<IJob>('jobs', { method: 'POST', json: request }),
+  /** Cancel an active job (-> the job), or remove an ended one from the list (-> undefined). */
+  remove: (jid: string) =>
+    requestAPI<IJob | undefined>(`jobs/${encodeURIComponent(jid)}`, { method: 'DELETE' }),
+  resubmit: (jid: string) =>
+    requestAPI<IJob>(`jobs/${encodeURIComponent(jid)}/resubmit`, { method: 'POST', json: {} }),
+  log: (jid: string, tail = 200000) =>
+    requestAPI<IJobLog>(`jobs/${encodeURIComponent(jid)}/log`, { query: { tail } }),
+  output: (jid: string) => requestAPI<IJobOutput>(`jobs/${encodeURIComponent(jid)}/output`),
+  /** Transfers still on their way (for "start when staged"); [] when there is no staging. */
+  pendingTransfers: async (): Promise<ITransferSummary[]> => {
+    try {
+      const r = await requestAPI<{ transfers: ITransferSummary[] }>('staging', { query: { limit: 100 } });
+      return r.transfers.filter(t => t.status === 'queued' || t.status === 'running');
+    } catch {
+      return [];
+    }
+  }
+};
