@@ -20,7 +20,7 @@ interface ICellLike {
   metadata?: { tags?: string[] } & Record<string, unknown>;
 }
 
-const ASSIGNMENT = /^([A-Za-z_][A-Za-z0-9_]*)\s*(?::\s*([^=]+?))?\s*=\s*(.+?)\s*(?:#\s*(.*))?$/;
+const ASSIGNMENT = /^([A-Za-z_][A-Za-z0-9_]*)\s*(?::\s*([^=]+?))?\s*=\s*(.+)$/;
 
 /** The parameters of a notebook (its cells as nbformat JSON). */
 export function notebookParameters(cells: ICellLike[]): INotebookParameter[] {
@@ -38,13 +38,14 @@ export function notebookParameters(cells: ICellLike[]): INotebookParameter[] {
     }
     const m = ASSIGNMENT.exec(raw.trim());
     if (m && !m[3].startsWith('=')) {
-      out.push({ name: m[1], annotation: m[2]?.trim(), literal: stripComment(m[3]), comment: m[4] });
+      const [literal, comment] = splitComment(m[3]);
+      out.push({ name: m[1], annotation: m[2]?.trim(), literal, comment });
     }
   }
   return out;
 }
 
-function stripComment(value: string): string {
+function splitComment(value: string): [string, string | undefined] {
   // a '#' inside a string literal is kept: only cut when outside quotes
   let quote: string | null = null;
   for (let i = 0; i < value.length; i++) {
@@ -58,10 +59,10 @@ function stripComment(value: string): string {
     } else if (c === '"' || c === "'") {
       quote = c;
     } else if (c === '#') {
-      return value.slice(0, i).trim();
+      return [value.slice(0, i).trim(), value.slice(i + 1).trim() || undefined];
     }
   }
-  return value.trim();
+  return [value.trim(), undefined];
 }
 
 /**
