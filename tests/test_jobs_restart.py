@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import db_urls
+
 from esap_lab.db import Database
 from esap_lab.jobs import JobManager, SubmitBody, build_backends
 
@@ -28,19 +30,21 @@ def manager(root: Path, url: str) -> JobManager:
     return JobManager(db, root, build_backends(backends), poll_interval=0.3)
 
 
-async def test_restart_mid_job_catches_up(tmp_path):
+@pytest.mark.parametrize("esap_db_url", db_urls(), indirect=True)
+async def test_restart_mid_job_catches_up(tmp_path, esap_db_url):
     root = tmp_path / "root"
     root.mkdir()
     shutil.copyfile(NOTEBOOK, root / "params.ipynb")
-    url = f"sqlite:///{tmp_path / 'jobs.sqlite'}"
+    url = esap_db_url
     first = manager(root, url)
     await first.start()
     names = ["local"] + (["slurm"] if SLURM else [])
-    jobs = {}
+    jobs, natives = {}, {}
     for i, name in enumerate(names):
         job = await first.submit(SubmitBody(notebook="params.ipynb", backend=name,
                                             parameters={"n": 10 + i, "delay": 4}))
         jobs[name] = job.id
+        natives[name] = job.native_id
     for jid in jobs.values():
         assert (await first.wait(jid, 60, statuses=("running",))).status == "running"
     await first.stop()  # the server goes away while the jobs run
@@ -51,8 +55,8 @@ async def test_restart_mid_job_catches_up(tmp_path):
         for _ in range(240):
             done = any((root / "esap-jobs").glob(f"*-{jid[:8]}/exit_code"))
             if done and name == "slurm":
-                native = (await manager(root, url).get(jid)).native_id
-                out = subprocess.run(["scontrol", "show", "job", "-o", native], capture_output=True, text=True).stdout
+                out = subprocess.run(["scontrol", "show", "job", "-o", natives[name]], capture_output=True,
+                                     text=True).stdout
                 done = "JobState=COMPLETED" in out
             if done:
                 break
