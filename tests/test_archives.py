@@ -200,3 +200,39 @@ async def test_unknown_query_is_404(api):
     assert code == 404
     code, _ = await api("DELETE", "queries", "deadbeef")
     assert code == 404
+
+
+# -- large results stream as CSV into Arrow batches ------------------------------------------------
+async def test_large_result_streams_and_reports_overflow(api):
+    q = "SELECT source_id, ra, dec, vmag FROM esapdemo.sources"
+    _, info = await api("POST", "archives", "local", "queries",
+                        body={"kind": "tap", "query": q, "maxrec": 30000, "async": False},
+                        params={"wait": "60"}, expect=201)
+    assert info["status"] == "completed" and info["row_count"] == 30000 and info["overflow"] is True
+    cols = {c["name"]: c for c in info["columns"]}
+    assert cols["vmag"]["unit"] == "mag" and cols["vmag"]["description"] == "V magnitude"
+    _, page = await api("GET", "queries", info["id"], "rows",
+                        params={"offset": 29990, "limit": 50, "sort": "source_id", "order": "desc"}, expect=200)
+    assert len(page["rows"]) == 10
+    assert isinstance(page["rows"][0]["source_id"], int) and isinstance(page["rows"][0]["ra"], float)
+
+
+async def test_large_result_without_overflow_and_with_nulls(api):
+    q = ("SELECT source_id, CASE WHEN source_id < 10 THEN NULL ELSE vmag END AS m FROM esapdemo.sources "
+         "WHERE source_id <= 25000")
+    _, info = await api("POST", "archives", "local", "queries",
+                        body={"kind": "tap", "query": q, "maxrec": 100000, "async": False},
+                        params={"wait": "60"}, expect=201)
+    assert info["row_count"] == 25000 and info["overflow"] is False
+    _, page = await api("GET", "queries", info["id"], "rows",
+                        params={"limit": 12, "sort": "source_id"}, expect=200)
+    assert [r["m"] for r in page["rows"][:9]] == [None] * 9 and page["rows"][10]["m"] is not None
+
+
+async def test_large_query_with_no_rows(api):
+    q = "SELECT source_id FROM esapdemo.sources WHERE vmag > 99"
+    _, info = await api("POST", "archives", "local", "queries",
+                        body={"kind": "tap", "query": q, "maxrec": 100000}, params={"wait": "60"}, expect=201)
+    assert info["status"] == "completed" and info["row_count"] == 0 and info["overflow"] is False
+    _, page = await api("GET", "queries", info["id"], "rows", expect=200)
+    assert page == {**page, "total": 0, "rows": []}

@@ -12,6 +12,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.csv as pacsv
 import pyvo
 import requests
 from pyvo.dal.exceptions import DALFormatError, DALQueryError, DALServiceError
@@ -21,6 +23,9 @@ from .config import ArchiveConfig
 from .models import Column, ConeQuery, SiaQuery, SsaQuery, TapQuery
 from .results import ResultTable, astropy_to_arrow
 
+# A TAP result that may be larger than this streams as CSV into Arrow batches (constant memory);
+# a smaller one comes in one VOTable request through pyvo (one round trip less).
+STREAM_ABOVE_ROWS = 20000
 ACCESS_URL_UCDS = ("VOX:Image_AccessReference", "meta.ref.url;meta.dataset", "meta.ref.url")
 ACCESS_URL_NAMES = ("access_url", "accref", "accessURL", "acref")
 
@@ -57,6 +62,7 @@ class IvoaArchive:
     def __init__(self, cfg: ArchiveConfig, timeout: float):
         self.cfg = cfg
         self.timeout = cfg.timeout or timeout
+        self._tap_info: tuple[bool, int | None] | None = None  # (CSV output?, default MAXREC)
 
     # -- what it offers -------------------------------------------------------------------
     @property
@@ -148,6 +154,23 @@ class IvoaArchive:
                              f"{', '.join(self.capabilities) or 'nothing'}.")
         return url
 
+    def _tap_capabilities(self, service) -> tuple[bool, int | None]:
+        """Whether the service writes CSV (rows can then stream into Arrow batches) and its
+        default MAXREC; read once from its VOSI capabilities."""
+        if self._tap_info is None:
+            csv, default = False, None
+            try:
+                for cap in service.capabilities:
+                    for fmt in getattr(cap, "outputformats", None) or []:
+                        csv = csv or "text/csv" in (fmt.mime or "")
+                    limit = getattr(cap, "outputlimit", None)
+                    if limit is not None and getattr(limit, "default", None) is not None:
+                        default = int(limit.default.content)
+            except Exception:  # noqa: BLE001 - no capabilities: use the VOTable path
+                csv = False
+            self._tap_info = (csv, default)
+        return self._tap_info
+
     def _tap(self, q: TapQuery, remote, on_remote, cancelled) -> ResultTable:
         url = self._need("tap", "TAP service")
         session = self.session()
@@ -155,32 +178,51 @@ class IvoaArchive:
         run_async = q.run_async
         if run_async is None:
             run_async = q.maxrec is not None and q.maxrec > self.cfg.sync_maxrec
+        csv, default_maxrec = self._tap_capabilities(service)
+        stream = None
+        limit = q.maxrec or default_maxrec
+        if csv and (limit is None or limit > STREAM_ABOVE_ROWS):
+            # The columns come from an empty VOTable (which also checks the ADQL at once); the
+            # rows then stream as CSV, one block at a time, into the result file.
+            # (pyvo drops a maxrec of 0, so MAXREC goes in as a plain parameter)
+            meta = service.run_sync(q.query, MAXREC=0)
+            stream = _CsvStream(_columns(meta), limit)
         if not run_async and remote is None:
-            return _result(service.run_sync(q.query, maxrec=q.maxrec))
+            if stream is None:
+                return _result(service.run_sync(q.query, maxrec=q.maxrec))
+            response = session.post(url.rstrip("/") + "/sync", stream=True, data={
+                "REQUEST": "doQuery", "LANG": "ADQL", "QUERY": q.query, "RESPONSEFORMAT": _CSV,
+                **({"MAXREC": stream.limit + 1} if stream.limit else {})})
+            return stream.result(response, self.cfg.title)
         if remote is not None:
             job = pyvo.dal.AsyncTAPJob(remote, session=session)
         else:
-            job = service.submit_job(q.query, maxrec=q.maxrec)
+            extra = {"RESPONSEFORMAT": _CSV} if stream else {}
+            maxrec = (stream.limit + 1) if stream and stream.limit else q.maxrec
+            job = service.submit_job(q.query, maxrec=maxrec, **extra)
             on_remote(job.url)
             job.run()
         try:
-            delay = 0.1
-            while True:
-                phase = job.phase
-                if phase in ("COMPLETED", "ERROR", "ABORTED"):
-                    break
-                if cancelled.wait(delay):
-                    raise Cancelled()
-                delay = min(delay * 1.5, 2.0)
+            phase = _wait_for_job(session, job, cancelled)
             if phase == "ABORTED":
                 raise RemoteError(self.cfg.title, f"{self.cfg.title} aborted the query.")
             job.raise_if_error()
-            return _result(job.fetch_result())
+            response = session.get(job.result_uri, stream=True) if stream is not None else None
+            if response is None or "csv" not in response.headers.get("Content-Type", ""):
+                if response is not None:
+                    response.close()  # a job submitted asking for VOTable (e.g. before an upgrade)
+                stream = None
+                return _result(job.fetch_result())
+            result = stream.result(response, self.cfg.title)
+            # the rows are read after this returns: the job is deleted once they are stored
+            result.extra["cleanup"] = job.delete
+            return result
         finally:
             try:
                 if cancelled.is_set():
                     job.abort()
-                job.delete()
+                if stream is None or cancelled.is_set():
+                    job.delete()
             except Exception:  # noqa: BLE001 - the job is gone already or the service went away
                 pass
             on_remote(None)
@@ -219,9 +261,34 @@ class IvoaArchive:
         return _result(res)
 
 
-def _result(res) -> ResultTable:
-    fields = res.resultstable.fields
-    columns = [
+FINAL_PHASES = ("COMPLETED", "ERROR", "ABORTED")
+
+
+def _wait_for_job(session: requests.Session, job, cancelled: threading.Event) -> str:
+    """Wait for a UWS job to end. UWS 1.1 blocking requests (WAIT) return as soon as the phase
+    changes, so the end is seen at once; a service that ignores WAIT is polled with backoff."""
+    from functools import partial
+
+    from pyvo.io import uws
+
+    phase, delay = job.phase, 0.05
+    while phase not in FINAL_PHASES:
+        if cancelled.is_set():
+            raise Cancelled()
+        started = time.monotonic()
+        r = session.get(job.url, params={"WAIT": 1, "PHASE": phase}, stream=True)
+        r.raise_for_status()
+        r.raw.read = partial(r.raw.read, decode_content=True)
+        new = uws.parse_job(r.raw.read).phase
+        if new == phase and time.monotonic() - started < 0.5 and cancelled.wait(delay):
+            raise Cancelled()  # WAIT not honoured: back off
+        delay = min(delay * 2, 1.0) if new == phase else 0.05
+        phase = new
+    return job.phase  # refreshes pyvo's view of the job (result URI, errors)
+
+
+def _columns(res) -> list[Column]:
+    return [
         Column(
             name=f.name or f.ID,
             datatype=f.datatype,
@@ -230,14 +297,78 @@ def _result(res) -> ResultTable:
             ucd=f.ucd,
             description=(f.description or "").strip() or None,
         )
-        for f in fields
+        for f in res.resultstable.fields
     ]
-    table = astropy_to_arrow(res.to_table())
+
+
+def _access_column(columns: list[Column]) -> str | None:
     access = next((c.name for c in columns if c.ucd in ACCESS_URL_UCDS), None)
-    access = access or next((c.name for c in columns if c.name in ACCESS_URL_NAMES), None)
+    return access or next((c.name for c in columns if c.name in ACCESS_URL_NAMES), None)
+
+
+def _result(res) -> ResultTable:
+    columns = _columns(res)
     status = res.status[0] if isinstance(res.status, tuple) else res.status
-    return ResultTable(table=table, columns=columns, overflow=status == "OVERFLOW",
-                       access_url_column=access)
+    return ResultTable(table=astropy_to_arrow(res.to_table()), columns=columns, overflow=status == "OVERFLOW",
+                       access_url_column=_access_column(columns))
+
+
+_CSV = "text/csv;header=present"
+# VOTable scalar types -> Arrow; anything else (text, arrays, timestamps) stays a string.
+_ARROW_TYPES = {"boolean": pa.bool_(), "unsignedByte": pa.uint8(), "short": pa.int16(), "int": pa.int32(),
+                "long": pa.int64(), "float": pa.float32(), "double": pa.float64()}
+
+
+class _CsvStream:
+    """Rows of a TAP result read as CSV in blocks by pyarrow and handed on as record batches,
+    so a large result never sits whole in memory. One row more than ``limit`` is asked for:
+    when it comes, the result overflowed (CSV has no QUERY_STATUS)."""
+
+    BLOCK = 1 << 18
+
+    def __init__(self, columns: list[Column], limit: int | None):
+        self.columns = columns
+        self.limit = limit
+
+    def result(self, response: requests.Response, title: str) -> ResultTable:
+        if response.status_code >= 400 or "csv" not in response.headers.get("Content-Type", ""):
+            raise RemoteError(title, f"{title} failed to send the rows (HTTP {response.status_code}).")
+        response.raw.decode_content = True
+        types = {}
+        for c in self.columns:
+            t = _ARROW_TYPES.get(c.datatype or "") if c.arraysize in (None, "1") else None
+            types[c.name] = t or pa.string()
+        reader = pacsv.open_csv(
+            response.raw,
+            read_options=pacsv.ReadOptions(block_size=self.BLOCK, use_threads=False),
+            convert_options=pacsv.ConvertOptions(column_types=types, null_values=[""],
+                                                 strings_can_be_null=True, quoted_strings_can_be_null=False),
+        )
+        out = ResultTable(columns=self.columns, access_url_column=_access_column(self.columns))
+
+        def batches():
+            try:
+                for batch in reader:
+                    if self.limit is not None and out.row_count + batch.num_rows > self.limit:
+                        batch = batch.slice(0, self.limit - out.row_count)
+                        out.overflow = True
+                    out.row_count += batch.num_rows
+                    yield batch
+                    if out.overflow:
+                        break
+                if out.row_count == 0:
+                    yield pa.RecordBatch.from_pylist([], schema=reader.schema)
+            finally:
+                response.close()
+                cleanup = out.extra.pop("cleanup", None)
+                if cleanup is not None:
+                    try:
+                        cleanup()
+                    except Exception:  # noqa: BLE001 - a job left behind expires on the service
+                        pass
+
+        out.batches = batches()
+        return out
 
 
 def resolve_name(name: str) -> tuple[float, float]:

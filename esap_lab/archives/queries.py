@@ -131,12 +131,15 @@ class QueryManager:
                 result = archive.run(request, remote=remote, on_remote=on_remote, cancelled=run.cancelled)
                 if run.cancelled.is_set():
                     raise Cancelled()
-                self.results.write(qid, result.table)
+                try:
+                    self.results.write(qid, result, run.cancelled)
+                except InterruptedError:
+                    raise Cancelled() from None
                 return result
 
             result = await asyncio.to_thread(work)
             await self.db.run(self._update, qid, {
-                "status": "completed", "row_count": result.table.num_rows, "overflow": result.overflow,
+                "status": "completed", "row_count": result.row_count, "overflow": result.overflow,
                 "columns": [c.model_dump() for c in result.columns],
                 "access_url_column": result.access_url_column, "message": None,
             })

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,12 +24,16 @@ from .models import Column
 
 @dataclass
 class ResultTable:
-    """What an adapter returns: the rows and what is known of their columns."""
+    """What an adapter returns: the rows (a table, or record batches streamed from the archive)
+    and what is known of their columns. For a stream, ``row_count`` and ``overflow`` are known
+    once it has been consumed (ResultStore.write does that)."""
 
-    table: pa.Table
     columns: list[Column]
+    table: pa.Table | None = None
+    batches: Iterator[pa.RecordBatch] | None = None
     overflow: bool = False
     access_url_column: str | None = None
+    row_count: int = 0
     extra: dict = field(default_factory=dict)
 
 
@@ -40,9 +45,11 @@ def astropy_to_arrow(table) -> pa.Table:
         data = np.asarray(col)
         mask = np.ma.getmaskarray(col) if hasattr(col, "mask") else None
         if data.dtype.kind == "O" or data.ndim > 1:
-            values = [None if (mask is not None and np.any(mask[i])) else _plain(v)
-                      for i, v in enumerate(col.tolist() if data.ndim > 1 else data)]
-            arr = pa.array(values)
+            # one vectorised mask per row, then plain Python values (cells may be bytes/arrays)
+            row_masked = (mask.reshape(len(mask), -1).any(axis=1) if mask is not None and len(mask)
+                          else np.zeros(len(data), bool)).tolist()
+            values = data.tolist()
+            arr = pa.array([None if m else _plain(v) for v, m in zip(values, row_masked, strict=True)])
         elif data.dtype.kind in "SU":
             arr = pa.array(data.astype(str), mask=mask)
         elif data.dtype.kind == "M":
@@ -55,6 +62,8 @@ def astropy_to_arrow(table) -> pa.Table:
 
 
 def _plain(v):
+    if v is None or isinstance(v, int | float | str):
+        return v
     if isinstance(v, bytes):
         return v.decode("utf-8", "replace")
     if isinstance(v, np.ndarray):
@@ -78,12 +87,29 @@ class ResultStore:
     def path(self, qid: str) -> Path:
         return self.directory / f"{qid}.arrow"
 
-    def write(self, qid: str, table: pa.Table) -> None:
+    def write(self, qid: str, result: ResultTable, cancelled: threading.Event | None = None) -> int:
+        """Store the rows of ``result`` (consuming its stream, if any); returns the row count."""
         final = self.path(qid)
         tmp = final.with_suffix(".arrow.part")
-        with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
-            writer.write_table(table, max_chunksize=65536)
-        os.replace(tmp, final)
+        try:
+            if result.table is not None:
+                with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, result.table.schema) as w:
+                    w.write_table(result.table, max_chunksize=65536)
+                result.row_count = result.table.num_rows
+            else:
+                first = next(result.batches, None)
+                if first is None:
+                    raise ValueError("a result stream gave no schema")
+                with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, first.schema) as w:
+                    w.write_batch(first)
+                    for batch in result.batches:
+                        if cancelled is not None and cancelled.is_set():
+                            raise InterruptedError("cancelled")
+                        w.write_batch(batch)
+            os.replace(tmp, final)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return result.row_count
 
     def exists(self, qid: str) -> bool:
         return self.path(qid).exists()
@@ -120,8 +146,8 @@ class ResultStore:
         col = table.column(column)
         if pa.types.is_list(col.type) or pa.types.is_large_list(col.type):
             col = pc.list_value_length(col)  # arrays (e.g. polygons) sort by their length
-        idx = pc.sort_indices(pa.table({"k": col}), sort_keys=[("k", "ascending" if order == "asc" else "descending")],
-                              null_placement="at_end")
+        idx = pc.sort_indices(pa.table({"k": col}),
+                              sort_keys=[("k", "ascending" if order == "asc" else "descending", "at_end")])
         with self._lock:
             self._orders[key] = idx
             while len(self._orders) > self._cache_size:
@@ -142,4 +168,16 @@ class ResultStore:
         else:
             idx = self._order(qid, table, sort, order)
             part = table.take(idx.slice(offset, limit))
-        return total, part.to_pylist()
+        return total, _rows(part)
+
+
+def _rows(part: pa.Table) -> list[dict]:
+    rows = part.to_pylist()
+    # float32 values as the archive wrote them (14.326), not their double expansion (14.326000213623)
+    singles = [f.name for f in part.schema if pa.types.is_float32(f.type)]
+    for row in rows:
+        for name in singles:
+            v = row[name]
+            if v is not None:
+                row[name] = float(str(np.float32(v)))
+    return rows
