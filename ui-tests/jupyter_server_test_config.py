@@ -1,0 +1,31 @@
+"""The Jupyter server Galata drives: esap-lab on the local demo archive, state in a temp dir."""
+
+import os
+import tempfile
+from pathlib import Path
+
+from jupyterlab.galata import configure_jupyter_server
+
+configure_jupyter_server(c)  # noqa: F821 - `c` is given by Jupyter
+c.ServerApp.allow_root = True  # noqa: F821
+c.ServerApp.ip = "127.0.0.1"  # noqa: F821
+
+state = Path(os.environ.get("ESAP_UI_STATE") or tempfile.mkdtemp(prefix="esap-ui-"))
+vo = os.environ.get("ESAP_TEST_VO_URL", "http://127.0.0.1:18765")
+c.EsapLab.archives = [  # noqa: F821
+    {
+        "id": "local",
+        "title": "Local demo archive",
+        "description": "DaCHS with the synthetic esap-lab demo data",
+        "tap": f"{vo}/tap",
+        "scs": f"{vo}/esapdemo/q/cone/scs.xml",
+        "sia2": f"{vo}/__system__/siap2/sitewide/siap2.xml",
+    }
+]
+c.EsapLab.db_url = f"sqlite:///{state / 'esap.sqlite'}"  # noqa: F821
+c.EsapLab.data_dir = str(state / "data")  # noqa: F821
+
+# Areas that need more services read their settings from this optional file (written by them).
+extra = Path(__file__).with_name("jupyter_server_test_config_extra.py")
+if extra.exists():
+    exec(extra.read_text())  # noqa: S102

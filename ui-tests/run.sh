@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Run the Galata UI tests (called by scripts/test.sh; the services must be up already).
+# Screenshots land in ui-tests/test-results/screenshots/.
+set -euo pipefail
+cd "$(dirname "$0")"
+stamp=node_modules/.esap-deps
+want=$(cat package.json | sha256sum | cut -c1-16)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  jlpm install
+  echo "$want" > "$stamp"
+fi
+export CI=1                       # no reuse of a running server, no report server
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+export ESAP_UI_STATE=$(mktemp -d)
+trap 'rm -rf "$ESAP_UI_STATE"' EXIT
+jlpm playwright test "$@"

@@ -1,0 +1,81 @@
+import { expect, test } from '@jupyterlab/galata';
+import type { Page } from '@playwright/test';
+
+/** Screenshots for people to look at (ui-tests/test-results/screenshots). */
+const shot = (page: Page, name: string) =>
+  page.screenshot({ path: `test-results/screenshots/${name}.png` });
+
+async function openSearch(page: Page): Promise<void> {
+  await page.click('li[data-id="esap-lab-sidebar"]');
+  await expect(page.locator('.jp-EsapSearch select[name="archive"]')).toBeVisible();
+  await expect(page.locator('.jp-EsapSearch select[name="archive"] option')).not.toHaveCount(0);
+}
+
+test.describe('ESAP search', () => {
+  test('cone search opens a server-paged grid that scrolls and sorts', async ({ page }) => {
+    await openSearch(page);
+    await page.fill('.jp-EsapSearch input[name="ra"]', '155');
+    await page.fill('.jp-EsapSearch input[name="dec"]', '5');
+    await page.fill('.jp-EsapSearch input[name="radius"]', '0.5');
+    await page.click('.jp-EsapSearch-run');
+
+    const results = page.locator('.jp-EsapResults');
+    await expect(results).toBeVisible({ timeout: 30000 });
+    await expect(page.locator('.jp-EsapResults-count')).toContainText('rows');
+    const total = Number(
+      (await page.locator('.jp-EsapResults-count').innerText()).replace(/\D/g, '')
+    );
+    expect(total).toBeGreaterThan(1000);
+    await page.waitForTimeout(500);
+    await shot(page, 'search-cone-grid');
+
+    // Scrolling far down fetches a later page from the server (never the whole table).
+    const grid = page.locator('.jp-EsapResults-grid');
+    const box = (await grid.boundingBox())!;
+    const later = page.waitForResponse(
+      r => /\/rows\?offset=([1-9]\d*)/.test(r.url()) && r.status() === 200
+    );
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.wheel(0, 22 * 600);
+    await later;
+
+    // A click in the "vmag" header sorts on the server.
+    const sorted = page.waitForResponse(
+      r => r.url().includes('sort=vmag') && r.status() === 200
+    );
+    const vmagIndex = 4; // _r, source_id, ra, dec, vmag
+    await page.mouse.click(box.x + 64 + vmagIndex * 120 + 60, box.y + 12);
+    const page1 = await (await sorted).json();
+    const mags = page1.rows.map((r: any) => r.vmag);
+    expect(mags).toEqual([...mags].sort((a: number, b: number) => a - b));
+    await expect(page.locator('.jp-EsapResults-bar')).toContainText('sorted by vmag');
+    await page.waitForTimeout(300);
+    await shot(page, 'search-sorted');
+  });
+
+  test('a bad ADQL query says what is wrong', async ({ page }) => {
+    await openSearch(page);
+    await page.click('.jp-EsapSearch-mode-tap');
+    await page.fill('.jp-EsapSearch textarea[name="adql"]', 'SELECT nothing FROM nowhere');
+    await page.click('.jp-EsapSearch-run');
+    await expect(page.locator('.jp-EsapSearch-error')).toContainText('nowhere', {
+      timeout: 20000
+    });
+    await expect(page.locator('.Toastify__toast').first()).toContainText('nowhere');
+    await shot(page, 'search-adql-error');
+  });
+
+  test('the form refuses an invalid position before sending it', async ({ page }) => {
+    await openSearch(page);
+    await page.fill('.jp-EsapSearch input[name="ra"]', '400');
+    await expect(page.locator('.jp-EsapSearch-run')).toBeDisabled();
+    await expect(page.locator('.jp-EsapSearch [role="alert"]').first()).toContainText('RA');
+  });
+
+  test('the palette command opens the search', async ({ page }) => {
+    await page.keyboard.press('Control+Shift+C');
+    await page.keyboard.type('ESAP: Search archives');
+    await page.keyboard.press('Enter');
+    await expect(page.locator('.jp-EsapSearch select[name="archive"]')).toBeVisible();
+  });
+});
