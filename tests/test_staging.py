@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import threading
+import time
 import uuid
 import zlib
 from pathlib import Path
@@ -263,13 +264,19 @@ async def test_cancel_stops_the_download_and_removes_partial_files(api, jp_root_
     code, t = await api("POST", "staging", body={"dids": ["lake:bench.large"], "instance": "lake",
                                                  "destination": "big"})
     assert code == 201
-    await asyncio.sleep(0.6)  # the worker has started copying
+    big = Path(jp_root_dir) / "big"
+    for _ in range(1000):  # until the worker is copying
+        if list(big.rglob("*.part")):
+            break
+        await asyncio.sleep(0.005)
     code, c = await api("DELETE", "staging", t["id"], expect=200)
     assert c["status"] == "cancelled"
     assert all(f["state"] in ("done", "cancelled") for f in c["files"])
-    assert not list((Path(jp_root_dir) / "big").rglob("*.part"))
+    assert not list(big.rglob("*.part"))
+    done = sorted(p.name for p in big.rglob("*.dat"))
+    assert len(done) < 20
     await asyncio.sleep(1)  # nothing keeps writing after the cancel
-    assert not list((Path(jp_root_dir) / "big").rglob("*.part"))
+    assert not list(big.rglob("*.part")) and sorted(p.name for p in big.rglob("*.dat")) == done
     _, after = await api("GET", "staging", t["id"], expect=200)
     assert after["status"] == "cancelled"
     # asking again starts a new transfer (a cancelled one is not reused), and it completes
@@ -389,6 +396,20 @@ def web_files(tmp_path):
         def __init__(self, *a, **k):
             super().__init__(*a, directory=str(folder), **k)
 
+        def do_GET(self):
+            if self.path != "/slow.fits":
+                return super().do_GET()
+            # 4 MB at about 1 MB/s: a download that is surely still running when cancelled
+            self.send_response(200)
+            self.send_header("Content-Length", str(4 << 20))
+            self.end_headers()
+            try:
+                for _ in range(128):
+                    self.wfile.write(b"z" * (32 << 10))
+                    time.sleep(0.03)
+            except OSError:
+                pass
+
         def log_message(self, *a):
             pass
 
@@ -418,6 +439,21 @@ async def test_plain_urls_with_size_and_checksum(api, web_files, jp_root_dir):
     assert states["bad.fits"][0] == "error" and "404" in states["missing.fits"][1]
     assert not (Path(jp_root_dir) / "downloads" / "bad.fits").exists()
     assert not list(Path(jp_root_dir).rglob("*.part"))
+
+
+async def test_cancel_removes_the_partial_file_of_a_url_download(api, web_files, jp_root_dir):
+    _, base = web_files
+    _, t = await api("POST", "staging", body={"urls": [f"{base}/slow.fits"], "destination": "slow"}, expect=201)
+    part = Path(jp_root_dir) / "slow" / "slow.fits.part"
+    for _ in range(500):
+        if part.exists() and part.stat().st_size > 0:
+            break
+        await asyncio.sleep(0.01)
+    _, running = await api("GET", "staging", t["id"], expect=200)
+    assert running["status"] == "running"
+    _, c = await api("DELETE", "staging", t["id"], expect=200)
+    assert c["status"] == "cancelled" and c["files"][0]["state"] == "cancelled"
+    assert not part.exists() and not (Path(jp_root_dir) / "slow" / "slow.fits").exists()
 
 
 async def test_basket_items_are_staged_and_reachable_from_the_kernel(api, web_files, jp_root_dir):

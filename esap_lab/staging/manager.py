@@ -48,6 +48,7 @@ log = logging.getLogger("esap_lab.staging")
 
 PROGRESS_EVERY = 1.0  # seconds between two progress writes to the database
 FETCH_MODULE = "esap_lab.staging.fetch"
+LARGE_FILE = 4_000_000  # bytes: average file size from which downloads are disk-bound
 
 
 class _Job:
@@ -73,6 +74,7 @@ class StagingManager:
         self._jobs: dict[str, _Job] = {}
         self._url_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="esap-lab-url")
         self._submit_lock = asyncio.Lock()
+        self._reapers: set[asyncio.Future] = set()
 
     # -- asking for a transfer -----------------------------------------------------------------
     async def submit(self, body: StageBody) -> tuple[TransferInfo, bool]:
@@ -177,14 +179,17 @@ class StagingManager:
                    lifetime: int | None) -> tuple[list[dict], dict | None]:
         """Check the DIDs and list their files with replicas (blocking; inside sessions.run).
         Replica mode also makes (or finds) the rules."""
-        refs = []
+        refs, file_refs = [], {}
         for did in dids:
             scope, name = did_parts(did)
-            client.get_did(scope, name)  # DataIdentifierNotFound -> 404
+            meta = client.get_did(scope, name)  # DataIdentifierNotFound -> 404
             refs.append({"scope": scope, "name": name})
+            inside = [meta] if meta.get("type") == "FILE" else client.list_files(scope, name)
+            for f in inside:
+                file_refs.setdefault(f"{f['scope']}:{f['name']}", {"scope": f["scope"], "name": f["name"]})
         files: dict[str, dict] = {}
         lost: list[str] = []
-        for rep in client.list_replicas(refs, all_states=True, ignore_availability=False):
+        for rep in _replicas(client, list(file_refs.values())):
             did = f"{rep['scope']}:{rep['name']}"
             if did in files:
                 continue
@@ -338,6 +343,8 @@ class StagingManager:
             if not job.stopping:
                 raise
         except EsapError as e:
+            if job.stopping:
+                return  # the worker was ended by the server's stop: resumed at the next start
             await self.db.run(self._update, tid, {"status": "error", "message": e.message, "reason": e.reason,
                                                   "error_status": e.status})
         except Exception:  # noqa: BLE001 - a fault of ours: logged, reported without a traceback
@@ -363,7 +370,7 @@ class StagingManager:
                                            self._download_urls(job, url_files), return_exceptions=True)
         finally:
             watcher.cancel()
-        if job.cancelled.is_set():
+        if job.cancelled.is_set() or job.stopping:
             return
         errors = [r for r in results if isinstance(r, BaseException)]
         for e in errors:
@@ -388,15 +395,27 @@ class StagingManager:
             return
         cfg = self.sessions.config(rec.instance)
         conn = await asyncio.to_thread(self.sessions.connection, cfg.name)
-        spec = {"connection": conn, "parallel": cfg.parallel,
+        sizes = [f.get("bytes") or 0 for f in files]
+        # many small files: as many at once as allowed (per-file latency dominates); large
+        # files: a few at once (the disk is the limit, more threads only contend)
+        parallel = cfg.parallel if sum(sizes) / len(sizes) < LARGE_FILE else min(cfg.parallel, 4)
+        spec = {"connection": conn, "parallel": parallel,
                 "files": [{"did": f["did"], "pfns": f["pfns"], "adler32": f.get("adler32"), "md5": f.get("md5"),
                            "base_dir": str(Path(f["path"]).parent)} for f in files]}
-        job.proc = await asyncio.create_subprocess_exec(
+        proc = job.proc = await asyncio.create_subprocess_exec(
             self.python, "-m", FETCH_MODULE, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE, start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-        out, err = await job.proc.communicate(json.dumps(spec).encode())
+        errors = asyncio.ensure_future(proc.stderr.read())
+        proc.stdin.write(json.dumps(spec).encode())
+        await proc.stdin.drain()
+        proc.stdin.close()
+        # the worker closes its stdout once the files are there; it may still be sending Rucio's
+        # download traces (it ends by itself, or with the server): no need to wait for that
+        out = await proc.stdout.read()
         job.proc = None
-        if job.cancelled.is_set():
+        err = await errors if proc.returncode is not None else b""
+        self._reap(proc, errors)
+        if job.cancelled.is_set() or job.stopping:
             return
         try:
             answer = json.loads(out or b"{}")
@@ -418,6 +437,11 @@ class StagingManager:
                 f["state"] = "error"
                 f["message"] = {"FAIL_VALIDATE": "checksum mismatch after download",
                                 "FILE_NOT_FOUND": "no replica could be read"}.get(state, f"download failed ({state})")
+
+    def _reap(self, proc: asyncio.subprocess.Process, errors: asyncio.Future) -> None:
+        task = asyncio.ensure_future(asyncio.wait_for(asyncio.gather(proc.wait(), errors), 120))
+        self._reapers.add(task)
+        task.add_done_callback(lambda t: (self._reapers.discard(t), t.cancelled() or t.exception()))
 
     async def _download_urls(self, job: _Job, files: list[dict]) -> None:
         loop = asyncio.get_running_loop()
@@ -584,15 +608,33 @@ class StagingManager:
         jobs = list(self._jobs.values())
         for job in jobs:
             job.stopping = True
-            await _kill(job.proc)
+            proc = job.proc
             if job.task is not None:
                 job.task.cancel()
+            await _kill(proc)
         if jobs:
             await asyncio.wait({j.task for j in jobs if j.task}, timeout=5)
         self._url_pool.shutdown(wait=False, cancel_futures=True)
 
 
 # -- helpers ----------------------------------------------------------------------------------
+REPLICA_CHUNK = 50
+
+
+def _replicas(client, refs: list[dict]) -> list[dict]:
+    """list_replicas of many files, asked in chunks at once: the server's time grows with the
+    number of files, and it answers several requests in parallel."""
+    chunks = [refs[i:i + REPLICA_CHUNK] for i in range(0, len(refs), REPLICA_CHUNK)]
+
+    def ask(chunk: list[dict]) -> list[dict]:
+        return list(client.list_replicas(chunk, all_states=True, ignore_availability=False))
+
+    if len(chunks) <= 1:
+        return ask(refs) if refs else []
+    with ThreadPoolExecutor(min(8, len(chunks)), thread_name_prefix="esap-lab-replicas") as pool:
+        return [rep for part in pool.map(ask, chunks) for rep in part]
+
+
 def _known_checksum(checksum: str | None) -> bool:
     return bool(checksum) and checksum.split(":", 1)[0].lower() in ("md5", "adler32", "sha1", "sha256")
 
