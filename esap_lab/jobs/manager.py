@@ -118,6 +118,7 @@ class JobManager:
         self._wake = asyncio.Event()
         self._env: dict[str, Any] | None = None
         self._lock = asyncio.Lock()
+        self._starting: set[str] = set()  # jobs being handed to their backend right now
 
     # -- life cycle ---------------------------------------------------------------------------
     async def start(self) -> None:
@@ -251,24 +252,41 @@ class JobManager:
             with self.db.session() as s:
                 s.add(rec)
 
-        await self.db.run(insert)
-        if not waiting:
-            try:
-                await self._start(rec)
-            except EsapError:
-                # The batch system refused or could not be reached: no half-made job is kept.
-                await self.db.run(self._delete, jid)
-                await asyncio.to_thread(shutil.rmtree, workdir, True)
-                raise
+        self._starting.add(jid)
+        try:
+            await self.db.run(insert)
+            if not waiting:
+                try:
+                    await self._start(rec)
+                except EsapError:
+                    # The batch system refused or could not be reached: no half-made job is kept.
+                    await self.db.run(self._delete, jid)
+                    await asyncio.to_thread(shutil.rmtree, workdir, True)
+                    raise
+        finally:
+            self._starting.discard(jid)
         self._wake.set()
         return await self.get(jid)
 
     async def _start(self, rec: JobRecord) -> None:
+        """Hand the job to its backend; the caller has put its id in ``_starting``."""
         backend = self.backend(rec.backend)
         native = await backend.submit(self._spec(rec))
         now = utcnow()
         await self.db.run(self._apply, rec.id, {"native_id": native, "submitted": now, "status": "queued",
                                                 "message": None}, None)
+
+    async def _start_later(self, jid: str) -> None:
+        """From the poller: start a job that has no batch id yet, unless someone else does."""
+        if jid in self._starting:
+            return
+        self._starting.add(jid)
+        try:
+            rec = await self._record(jid)  # fresh: the snapshot of the poll round may be stale
+            if rec.native_id is None and rec.status == "queued":
+                await self._start(rec)
+        finally:
+            self._starting.discard(jid)
 
     def _spec(self, rec: JobRecord) -> JobSpec:
         return JobSpec(id=rec.id, name=rec.name, workdir=self.root / rec.workdir, resources=rec.resources or {})
@@ -364,7 +382,7 @@ class JobManager:
                 await self._check_data(rec)
                 return
             if rec.native_id is None:
-                await self._start(rec)  # accepted, then the server stopped before the batch system had it
+                await self._start_later(rec.id)  # e.g. accepted, then the server stopped before sbatch
                 return
             st = await self.backend(rec.backend).status(rec.native_id, self._spec(rec))
             if st.status != rec.status or st.native_state != rec.native_state or st.status in FINAL_STATUSES:
@@ -390,8 +408,7 @@ class JobManager:
             log.info("job %s: its data is staged; submitting to %s", rec.id, rec.backend)
             await self.db.run(self._apply, rec.id, {"status": "queued"},
                               {"time": utcnow().isoformat(), "status": "queued", "native_state": "data staged"})
-            rec.status = "queued"
-            await self._start(rec)
+            await self._start_later(rec.id)
 
     # -- reading ------------------------------------------------------------------------------
     async def _record(self, jid: str) -> JobRecord:
