@@ -1,0 +1,159 @@
+/**
+ * The TypeScript API client against a real Jupyter server with esap-lab, started here with the
+ * project's Python (the venv) and configured to the local demo archive (DaCHS) the test
+ * command starts. Nothing is mocked.
+ */
+import { ServerConnection } from '@jupyterlab/services';
+import { ChildProcess, spawn } from 'child_process';
+import { mkdtempSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import * as path from 'path';
+
+import { apiUrl, archivesApi, EsapApiError, metaApi, requestAPI } from '../api';
+import { FRONTEND_VERSION } from '../version';
+
+const TOKEN = 'esap-jest';
+const PORT = 18000 + Math.floor(Math.random() * 1000);
+const VO = process.env.ESAP_TEST_VO_URL ?? 'http://127.0.0.1:18765';
+const PYTHON =
+  process.env.ESAP_PYTHON ?? path.join(__dirname, '..', '..', '.venv', 'bin', 'python');
+
+let server: ChildProcess;
+const settings = ServerConnection.makeSettings({
+  baseUrl: `http://127.0.0.1:${PORT}/`,
+  wsUrl: `ws://127.0.0.1:${PORT}/`,
+  token: TOKEN,
+  appendToken: false,
+  init: { cache: 'no-store' }
+});
+
+// The API module makes its own settings by default; the tests pass theirs explicitly.
+const call = <T>(endpoint: string, init: any = {}) => requestAPI<T>(endpoint, init, settings);
+
+beforeAll(async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'esap-jest-'));
+  const config = path.join(dir, 'config.json');
+  writeFileSync(
+    config,
+    JSON.stringify({
+      ServerApp: {
+        jpserver_extensions: { esap_lab: true },
+        open_browser: false,
+        ip: '127.0.0.1',
+        port: PORT,
+        root_dir: dir,
+        allow_root: true
+      },
+      IdentityProvider: { token: TOKEN },
+      EsapLab: {
+        archives: [
+          {
+            id: 'local',
+            title: 'Local demo archive',
+            tap: `${VO}/tap`,
+            scs: `${VO}/esapdemo/q/cone/scs.xml`
+          }
+        ],
+        db_url: `sqlite:///${dir}/esap.sqlite`,
+        data_dir: `${dir}/data`
+      }
+    })
+  );
+  server = spawn(PYTHON, ['-m', 'jupyter_server', `--config=${config}`], {
+    stdio: 'ignore',
+    env: { ...process.env, JUPYTER_CONFIG_DIR: dir, JUPYTER_DATA_DIR: dir }
+  });
+  for (let i = 0; i < 300; i++) {
+    try {
+      await call('version');
+      return;
+    } catch {
+      await new Promise(r => setTimeout(r, 100));
+    }
+  }
+  throw new Error('the Jupyter server did not start');
+});
+
+afterAll(() => {
+  server?.kill();
+});
+
+describe('apiUrl', () => {
+  it('joins the base URL, the API prefix and encoded query parameters', () => {
+    expect(apiUrl('queries/x/rows', { offset: 0, sort: 'a b', order: undefined }, settings)).toBe(
+      `http://127.0.0.1:${PORT}/esap-lab/api/queries/x/rows?offset=0&sort=a%20b`
+    );
+  });
+});
+
+describe('requestAPI against the server', () => {
+  it('reads the version, equal to the front end', async () => {
+    const v = await call<{ version: string }>('version');
+    expect(v.version).toBe(FRONTEND_VERSION);
+  });
+
+  it('lists archives with capabilities', async () => {
+    const r = await call<{ archives: any[] }>('archives');
+    expect(r.archives[0].id).toBe('local');
+    expect(r.archives[0].capabilities).toEqual(['tap', 'cone']);
+  });
+
+  it('runs a cone search and pages its rows sorted', async () => {
+    const q = await call<any>('archives/local/queries', {
+      method: 'POST',
+      json: { kind: 'cone', ra: 155, dec: 5, radius: 0.1 },
+      query: { wait: 30 }
+    });
+    expect(q.status).toBe('completed');
+    const page = await call<any>(`queries/${q.id}/rows`, {
+      query: { offset: 0, limit: 5, sort: 'vmag', order: 'desc' }
+    });
+    expect(page.rows).toHaveLength(5);
+    expect(page.rows[0].vmag).toBeGreaterThanOrEqual(page.rows[4].vmag);
+  });
+
+  it('turns an error body into an EsapApiError with the message', async () => {
+    const error = await call('archives/local/queries', {
+      method: 'POST',
+      json: { kind: 'tap', query: 'SELECT nothing FROM nowhere' }
+    }).catch(e => e);
+    expect(error).toBeInstanceOf(EsapApiError);
+    expect(error.status).toBe(400);
+    expect(error.reason).toBe('query-rejected');
+    expect(error.message).toContain('nowhere');
+  });
+
+  it('says 404 for an unknown archive', async () => {
+    const error = await call('archives/none/queries', {
+      method: 'POST',
+      json: { kind: 'cone', ra: 1, dec: 1, radius: 0.1 }
+    }).catch(e => e);
+    expect(error.status).toBe(404);
+  });
+
+  it('is refused without the token', async () => {
+    const anonymous = ServerConnection.makeSettings({
+      baseUrl: settings.baseUrl,
+      wsUrl: settings.wsUrl,
+      token: ''
+    });
+    const error = await requestAPI('archives', {}, anonymous).catch(e => e);
+    expect(error).toBeInstanceOf(EsapApiError);
+    expect(error.status).toBe(403);
+  });
+
+  it('reports an unreachable server as a network error', async () => {
+    const nowhere = ServerConnection.makeSettings({ baseUrl: 'http://127.0.0.1:9/', wsUrl: 'ws://127.0.0.1:9/' });
+    const error = await requestAPI('version', {}, nowhere).catch(e => e);
+    expect(error).toBeInstanceOf(EsapApiError);
+    expect(error.reason).toBe('network');
+  });
+});
+
+// The typed wrappers use the default settings; here they only need to exist with the right shape.
+describe('typed wrappers', () => {
+  it('are functions', () => {
+    expect(typeof archivesApi.rows).toBe('function');
+    expect(typeof metaApi.version).toBe('function');
+  });
+});
