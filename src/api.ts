@@ -95,6 +95,8 @@ export interface IArchive {
   capabilities: string[];
   services: Record<string, string>;
   reachable: boolean | null;
+  /** What the service says of itself, e.g. default_maxrec, hard_maxrec. */
+  details?: Record<string, unknown>;
 }
 
 export interface IColumn {

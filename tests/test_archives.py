@@ -22,6 +22,8 @@ async def test_archive_list_reports_capabilities_and_reachability(api):
     assert by_id["local"]["reachable"] is True
     assert by_id["dead"]["reachable"] is False
     assert "auth" not in by_id["local"]
+    # refined from the TAP service's VOSI capabilities
+    assert by_id["local"]["details"] == {"default_maxrec": 20000, "hard_maxrec": 20000000, "streams_csv": True}
 
 
 async def test_cone_search_returns_rows_with_column_metadata(api):

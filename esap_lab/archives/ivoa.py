@@ -62,7 +62,7 @@ class IvoaArchive:
     def __init__(self, cfg: ArchiveConfig, timeout: float):
         self.cfg = cfg
         self.timeout = cfg.timeout or timeout
-        self._tap_info: tuple[bool, int | None] | None = None  # (CSV output?, default MAXREC)
+        self._tap_info: tuple[bool, int | None, int | None] | None = None  # CSV?, default, hard MAXREC
 
     # -- what it offers -------------------------------------------------------------------
     @property
@@ -84,9 +84,18 @@ class IvoaArchive:
         return kinds
 
     def check(self) -> bool:
-        """Whether the archive answers (a quick GET of one of its endpoints)."""
+        """Whether the archive answers; for TAP, its VOSI capabilities refine what is known
+        (row limits, whether it streams CSV), cached for the queries."""
         s = self.services
-        url = (s["tap"].rstrip("/") + "/availability") if "tap" in s else next(iter(s.values()), None)
+        if "tap" in s:
+            try:
+                service = pyvo.dal.TAPService(s["tap"], session=self.session(timeout=5))
+                self._tap_info = None
+                self._tap_capabilities(service)
+                return True
+            except Exception:  # noqa: BLE001 - unreachable or not a TAP service: reported as such
+                return False
+        url = next(iter(s.values()), None)
         if url is None:
             return False
         try:
@@ -94,6 +103,15 @@ class IvoaArchive:
             return r.status_code < 500
         except requests.RequestException:
             return False
+
+    @property
+    def details(self) -> dict:
+        """What the service said of itself (after check): TAP row limits and formats."""
+        if not self._tap_info:
+            return {}
+        csv, default, hard = self._tap_info
+        return {k: v for k, v in {"default_maxrec": default, "hard_maxrec": hard, "streams_csv": csv}.items()
+                if v is not None}
 
     def session(self, timeout: float | None = None) -> requests.Session:
         s = _Session(timeout or self.timeout)
@@ -154,21 +172,22 @@ class IvoaArchive:
                              f"{', '.join(self.capabilities) or 'nothing'}.")
         return url
 
-    def _tap_capabilities(self, service) -> tuple[bool, int | None]:
+    def _tap_capabilities(self, service) -> tuple[bool, int | None, int | None]:
         """Whether the service writes CSV (rows can then stream into Arrow batches) and its
-        default MAXREC; read once from its VOSI capabilities."""
+        default and hard MAXREC; read once from its VOSI capabilities."""
         if self._tap_info is None:
-            csv, default = False, None
-            try:
-                for cap in service.capabilities:
-                    for fmt in getattr(cap, "outputformats", None) or []:
-                        csv = csv or "text/csv" in (fmt.mime or "")
-                    limit = getattr(cap, "outputlimit", None)
-                    if limit is not None and getattr(limit, "default", None) is not None:
+            csv, default, hard = False, None, None
+            caps = service.capabilities  # raises when the service cannot be reached
+            for cap in caps:
+                for fmt in getattr(cap, "outputformats", None) or []:
+                    csv = csv or "text/csv" in (fmt.mime or "")
+                limit = getattr(cap, "outputlimit", None)
+                if limit is not None:
+                    if getattr(limit, "default", None) is not None and limit.default.unit == "row":
                         default = int(limit.default.content)
-            except Exception:  # noqa: BLE001 - no capabilities: use the VOTable path
-                csv = False
-            self._tap_info = (csv, default)
+                    if getattr(limit, "hard", None) is not None and limit.hard.unit == "row":
+                        hard = int(limit.hard.content)
+            self._tap_info = (csv, default, hard)
         return self._tap_info
 
     def _tap(self, q: TapQuery, remote, on_remote, cancelled) -> ResultTable:
@@ -178,7 +197,10 @@ class IvoaArchive:
         run_async = q.run_async
         if run_async is None:
             run_async = q.maxrec is not None and q.maxrec > self.cfg.sync_maxrec
-        csv, default_maxrec = self._tap_capabilities(service)
+        try:
+            csv, default_maxrec, _ = self._tap_capabilities(service)
+        except DALServiceError:
+            csv, default_maxrec = False, None  # no VOSI capabilities: plain pyvo VOTable queries
         stream = None
         limit = q.maxrec or default_maxrec
         if csv and (limit is None or limit > STREAM_ABOVE_ROWS):

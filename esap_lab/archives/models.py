@@ -138,6 +138,8 @@ class ArchiveInfo(BaseModel):
     capabilities: list[str] = Field(description="query kinds this archive answers")
     services: dict[str, str] = Field(description="capability -> service URL")
     reachable: bool | None = Field(None, description="null: not checked")
+    details: dict[str, Any] = Field(default_factory=dict,
+                                    description="what the service says of itself: default_maxrec, hard_maxrec")
 
 
 class ArchiveList(BaseModel):

@@ -61,7 +61,7 @@ class ArchiveRegistry:
         c = archive.cfg
         return ArchiveInfo(id=c.id, title=c.title, description=c.description, type=c.type,
                            capabilities=archive.capabilities, services=archive.services,
-                           reachable=reachable)
+                           reachable=reachable, details=getattr(archive, "details", {}))
 
     async def list(self, check: bool = True) -> list[ArchiveInfo]:
         """Every archive; with ``check``, whether each answers (checked in parallel, cached)."""

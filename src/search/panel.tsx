@@ -313,7 +313,12 @@ function SearchForm(props: ISearchOptions): JSX.Element {
           </label>
         </>
       )}
-      {field('maxrec', t.__('Max rows (optional)'), maxrec, setMaxrec, { inputMode: 'numeric', placeholder: t.__('archive default') })}
+      {field('maxrec', t.__('Max rows (optional)'), maxrec, setMaxrec, {
+        inputMode: 'numeric',
+        placeholder: archive?.details?.default_maxrec
+          ? t.__('archive default (%1)', String(archive.details.default_maxrec))
+          : t.__('archive default')
+      })}
       {Object.values(problems).length > 0 && (
         <div className="jp-EsapSection-error" role="alert">
           {Object.values(problems)[0]}
