@@ -1,0 +1,12 @@
+# Settings of the areas that need more services (exec'd by jupyter_server_test_config.py).
+
+# Staging: the local Rucio server of scripts/services/rucio.sh, when its environment is set.
+if os.environ.get("ESAP_TEST_RUCIO_HOST"):  # noqa: F821 - os comes from the main config
+    c.EsapLab.rucio_instances = [{  # noqa: F821
+        "name": "lake", "title": "Local data lake", "rucio_host": os.environ["ESAP_TEST_RUCIO_HOST"],  # noqa: F821
+        "account": os.environ.get("ESAP_TEST_RUCIO_ACCOUNT", "alice"),  # noqa: F821
+        "username": os.environ.get("ESAP_TEST_RUCIO_USERNAME", "alice"),  # noqa: F821
+        "auth_type": "userpass", "password_env": "ESAP_TEST_RUCIO_PASSWORD",
+        "destination_rse": "LAKE_B", "rse_mount_path": os.environ.get("ESAP_TEST_RUCIO_RSE_B_PATH"),  # noqa: F821
+        "poll_interval": 1, "download_folder": "rucio",
+    }]

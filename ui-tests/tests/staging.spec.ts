@@ -1,0 +1,146 @@
+import { expect, test } from '@jupyterlab/galata';
+import type { Page } from '@playwright/test';
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+/** Screenshots for people to look at (ui-tests/test-results/screenshots). */
+const shot = (page: Page, name: string) =>
+  page.screenshot({ path: `test-results/screenshots/${name}.png` });
+
+const RUCIO = process.env.ESAP_TEST_RUCIO_HOST;
+const SERVICE = path.resolve(__dirname, '..', '..', 'scripts', 'services', 'rucio.sh');
+
+async function api(page: Page, method: string, url: string, body?: unknown): Promise<any> {
+  return page.evaluate(
+    async ({ method, url, body }) => {
+      const xsrf = document.cookie.match(/_xsrf=([^;]+)/)?.[1] ?? '';
+      const r = await fetch(`${document.baseURI.replace(/lab.*$/, '')}esap-lab/api/${url}`, {
+        method,
+        headers: { 'Content-Type': 'application/json', 'X-XSRFToken': xsrf },
+        body: body === undefined ? undefined : JSON.stringify(body)
+      });
+      return r.status === 204 ? null : r.json();
+    },
+    { method, url, body }
+  );
+}
+
+async function openSection(page: Page, id: string, title: string): Promise<void> {
+  const tab = page.locator('li[data-id="esap-lab-sidebar"]');
+  if ((await tab.getAttribute('aria-selected')) !== 'true') {
+    await tab.click();
+  }
+  const section = page.locator(`#${id}`);
+  if (!(await section.isVisible())) {
+    await page.locator('.jp-AccordionPanel-title', { hasText: title }).click();
+  }
+  await expect(section).toBeVisible();
+}
+
+/** Collapse the other sections so the Staging section has the sidebar's height (screenshots). */
+async function focusStaging(page: Page): Promise<void> {
+  for (const title of ['Search', 'Basket', 'Jobs']) {
+    const t = page.locator('.jp-AccordionPanel-title', { hasText: title });
+    if ((await t.count()) && (await t.getAttribute('aria-expanded')) === 'true') {
+      await t.click();
+    }
+  }
+}
+
+/** A fresh dataset (replication rules on it start from nothing), uploaded by the Rucio admin. */
+function freshDataset(): string {
+  const name = `ui.${Date.now().toString(36)}`;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'esap-ui-'));
+  const files = [0, 1, 2].map(i => {
+    const p = path.join(dir, `${name}.${i}.dat`);
+    fs.writeFileSync(p, Buffer.alloc(200000 + i, i + 1));
+    return p;
+  });
+  const script = [
+    'import logging, sys',
+    'from rucio.client.uploadclient import UploadClient',
+    'q = logging.getLogger("up"); q.setLevel(logging.ERROR)',
+    'scope, name, *paths = sys.argv[1:]',
+    'UploadClient(logger=q).upload([{"path": p, "rse": "LAKE_A", "did_scope": scope, "dataset_scope": scope, "dataset_name": name} for p in paths])'
+  ].join('\n');
+  execFileSync(process.env.ESAP_TEST_RUCIO_PYTHON!, ['-I', '-c', script, 'user.alice', name, ...files], {
+    env: { ...process.env, RUCIO_CONFIG: process.env.ESAP_TEST_RUCIO_SERVER_CONFIG }
+  });
+  return `user.alice:${name}`;
+}
+
+test.describe('ESAP staging', () => {
+  test.skip(!RUCIO, 'no Rucio server (scripts/services/rucio.sh start; eval its env)');
+
+  test.beforeEach(async ({ page }) => {
+    await api(page, 'DELETE', 'basket/items');
+    for (const t of (await api(page, 'GET', 'staging')).transfers) {
+      await api(page, 'DELETE', `staging/${t.id}`);
+      await api(page, 'DELETE', `staging/${t.id}`);
+    }
+  });
+
+  test('stage a basket DID by download, see progress and completion, open its folder', async ({ page }) => {
+    await api(page, 'POST', 'basket/items', {
+      kind: 'did',
+      scope: 'lake',
+      name: 'demo.run7',
+      did_type: 'dataset',
+      instance: 'lake'
+    });
+    await openSection(page, 'esap-lab-basket', 'Basket');
+    await page.locator('#esap-lab-basket .jp-EsapBasket-item input[type="checkbox"]').first().check();
+
+    await openSection(page, 'esap-lab-staging', 'Staging');
+    const staging = page.locator('#esap-lab-staging');
+    await expect(staging.locator('select[aria-label="Staging mode"]')).toHaveValue('download');
+    await staging.locator('button[aria-label="Stage the items selected in the basket"]').click();
+
+    const transfer = staging.locator('.jp-EsapStaging-transfer').first();
+    await expect(transfer).toContainText('lake:demo.run7');
+    await expect(transfer.locator('.jp-EsapChip').first()).toHaveText('completed', { timeout: 60000 });
+    await expect(transfer).toContainText('5/5 files');
+    // the notification that followed the transfer says how it ended, with a way to its folder
+    const toast = page.getByRole('alert').filter({ hasText: 'Staged lake:demo.run7 (5 files).' });
+    await expect(toast).toBeVisible();
+    await expect(toast.getByRole('button', { name: 'Open folder' })).toBeVisible();
+
+    // the per-file list, then the folder in the file browser
+    await transfer.locator('button[aria-label^="Show the files of"]').click();
+    await expect(transfer.locator('.jp-EsapStaging-file')).toHaveCount(5);
+    await focusStaging(page);
+    await shot(page, 'staging-download-completed');
+    await transfer.hover();
+    await transfer.locator('button[aria-label^="Open the folder of"]').click();
+    await expect(page.locator('.jp-DirListing-item', { hasText: 'run7.000.fits' })).toBeVisible({
+      timeout: 20000
+    });
+  });
+
+  test('replica mode shows the rule locks until the rule is OK', async ({ page }) => {
+    const did = freshDataset();
+    await openSection(page, 'esap-lab-staging', 'Staging');
+    await focusStaging(page);
+    const staging = page.locator('#esap-lab-staging');
+    await api(page, 'POST', 'staging', { dids: [did], instance: 'lake', mode: 'replica', lifetime: 3600 });
+    // also a large download, to be seen half way
+    await api(page, 'POST', 'staging', { dids: ['lake:bench.large'], instance: 'lake', destination: 'big' });
+    await staging.locator('button[aria-label="Refresh the transfer list"]').click();
+
+    const replica = staging.locator('.jp-EsapStaging-transfer', { hasText: did });
+    await expect(replica).toContainText('rule REPLICATING', { timeout: 20000 });
+    await expect(replica).toContainText('0 OK, 3 replicating, 0 stuck');
+    await expect(replica.locator('progress').first()).toBeVisible();
+    await shot(page, 'staging-section-progress');
+
+    execFileSync(SERVICE, ['transfer-once']);
+    await expect(replica.locator('.jp-EsapChip').first()).toHaveText('completed', { timeout: 30000 });
+    await expect(replica).toContainText('rule OK');
+    await expect(replica).toContainText('3 OK, 0 replicating');
+    const big = staging.locator('.jp-EsapStaging-transfer', { hasText: 'lake:bench.large' });
+    await expect(big.locator('.jp-EsapChip').first()).toHaveText('completed', { timeout: 60000 });
+    await shot(page, 'staging-section-completed');
+  });
+});
