@@ -109,6 +109,7 @@ async def test_local_job_runs_the_parameterised_notebook_and_keeps_provenance(ap
     prov = json.loads((workdir / "provenance.json").read_text())
     assert prov["parameters"] == {"n": 5} and prov["submitted_from"]["python"]
     assert "papermill" in prov["submitted_from"]["packages"]
+    assert prov["executed_in"]["python"] and "papermill" in prov["executed_in"]["packages"]
     _, logs = await api("GET", "jobs", job["id"], "log", expect=200)
     assert "result=25" in logs["stderr"] + logs["stdout"]
     assert [e["status"] for e in logs["events"]][-1] == "completed"

@@ -120,6 +120,6 @@ def test_dirac_jdl(tmp_path: Path):
     spec = JobSpec(id="0123456789abcdef", name='my "nb"', workdir=tmp_path, resources={"cpus": 2, "walltime": "30"})
     jdl = b._jdl(spec, "SB:SandboxSE|/S3/sandboxes/x.tar.bz2")
     assert 'InputSandbox = {"SB:SandboxSE|/S3/sandboxes/x.tar.bz2"};' in jdl
-    assert 'OutputSandbox = {"output.ipynb", "std.out", "std.err", "exit_code"};' in jdl
+    assert 'OutputSandbox = {"output.ipynb", "std.out", "std.err", "exit_code", "environment.json"};' in jdl
     assert "CPUTime = 1800;" in jdl and "NumberOfProcessors = 2;" in jdl and 'Site = "LCG.Example.org";' in jdl
     assert b.url == "http://127.0.0.1:9"

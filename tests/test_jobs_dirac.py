@@ -47,13 +47,13 @@ def play_worker_node(jdl: str, native_id: str, scratch: Path) -> None:
         tar.extractall(scratch, filter="data")
     assert sorted(p.name for p in scratch.iterdir()) == ["input.ipynb", "parameters.json", "run.sh"]
     # the job's own python is "python3" on a worker node; here: this test's interpreter
-    script = (scratch / "run.sh").read_text().replace("python3 -m papermill", f"{sys.executable} -m papermill")
+    script = (scratch / "run.sh").read_text().replace("python3 ", f"{sys.executable} ")
     (scratch / "run.sh").write_text(script)
     with open(scratch / "std.out", "wb") as out, open(scratch / "std.err", "wb") as err:
         subprocess.run(["/bin/sh", "run.sh"], cwd=scratch, stdout=out, stderr=err, check=True, timeout=300)
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:bz2") as tar:
-        for name in ("output.ipynb", "std.out", "std.err", "exit_code"):
+        for name in ("output.ipynb", "std.out", "std.err", "exit_code", "environment.json"):
             tar.add(scratch / name, arcname=name)
     blob = buf.getvalue()
     up = call("POST", "/api/jobs/sandbox", json={"checksum_algorithm": "sha256", "format": "tar.bz2",
@@ -83,6 +83,8 @@ async def test_dirac_input_and_output_sandboxes(tmp_path):
         assert job.status == "completed", job
         assert job.output == f"{job.workdir}/output.ipynb"
         assert "result=144" in (root / job.output).read_text()
+        prov = json.loads((workdir / "provenance.json").read_text())
+        assert prov["executed_in"]["executable"] == sys.executable  # reported by the worker node
         logs = await m.logs(job.id, 100_000)
         assert "result=144" in logs.stderr + logs.stdout
     finally:

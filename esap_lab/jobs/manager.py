@@ -29,7 +29,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ..db import Base, Database
 from ..errors import BadRequest, Conflict, EsapError, NotFound, RemoteError
 from .backends import JobBackend, JobSpec, NativeStatus
-from .backends.base import INPUT, OUTPUT, PARAMETERS
+from .backends.base import ENVIRONMENT, INPUT, OUTPUT, PARAMETERS
 from .models import (ACTIVE_STATUSES, FINAL_STATUSES, BackendInfo, JobInfo, JobLog, JobOutput, Resources,
                      SubmitBody)
 
@@ -328,6 +328,22 @@ class JobManager:
                 rec.updated = utcnow()
             return changed
 
+    def _executed_in(self, rec: JobRecord) -> dict | None:
+        """The environment the job's own Python reported (environment.json), added to the
+        provenance (column and provenance.json)."""
+        workdir = self.root / rec.workdir
+        try:
+            env = json.loads((workdir / ENVIRONMENT).read_text())
+        except (OSError, ValueError):
+            return None
+        try:
+            prov = json.loads((workdir / "provenance.json").read_text())
+            prov["executed_in"] = env
+            (workdir / "provenance.json").write_text(json.dumps(prov, indent=1, default=str))
+        except (OSError, ValueError):
+            pass
+        return env
+
     def _delete(self, jid: str) -> None:
         with self.db.session() as s:
             s.execute(delete(JobRecord).where(JobRecord.id == jid))
@@ -352,6 +368,9 @@ class JobManager:
             output = self.root / rec.workdir / OUTPUT
             if output.exists():
                 values["output"] = self.rel(output)
+            executed_in = await asyncio.to_thread(self._executed_in, rec)
+            if executed_in is not None:
+                values["provenance"] = {**(rec.provenance or {}), "executed_in": executed_in}
             if note:
                 values["message"] = f"{values.get('message') or ''} {note}".strip()
         event = {"time": now.isoformat(), "status": st.status, "native_state": st.native_state}

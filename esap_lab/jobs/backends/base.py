@@ -27,6 +27,16 @@ STDOUT = "stdout.log"
 STDERR = "stderr.log"
 EXIT_CODE = "exit_code"
 SCRIPT = "run.sh"
+ENVIRONMENT = "environment.json"
+
+# Run by the job's own Python before papermill: the environment the notebook really ran in.
+_PROBE = "\n".join([
+    "import json, platform, sys",
+    "from importlib import metadata",
+    "pk = sorted((d.metadata['Name'].lower(), d.version) for d in metadata.distributions() if d.metadata['Name'])",
+    "print(json.dumps({'python': platform.python_version(), 'executable': sys.executable,",
+    "                  'platform': platform.platform(), 'host': platform.node(), 'packages': dict(pk)}, indent=1))",
+])
 
 
 @dataclass
@@ -61,9 +71,12 @@ def papermill_argv(python: str, kernel: str | None = None) -> list[str]:
 
 
 def shell_script(spec: JobSpec, argv: list[str], headers: list[str] = (), setup: list[str] = (),
-                 cd: bool = True) -> str:
+                 cd: bool = True, python: str | None = None) -> str:
     """A POSIX shell script that runs ``argv`` in the job folder and leaves its exit code in
-    ``exit_code`` (so the outcome is known even when the batch system has forgotten the job)."""
+    ``exit_code`` (so the outcome is known even when the batch system has forgotten the job).
+    With ``python``, it first records that Python's environment in ``environment.json``."""
+    if python:
+        setup = [*setup, f"{shlex.quote(python)} -c {shlex.quote(_PROBE)} > {ENVIRONMENT} 2>/dev/null || true"]
     lines = ["#!/bin/sh", *headers, f"# esap-lab job {spec.id}: {spec.name}"]
     if cd:
         lines.append(f"cd {shlex.quote(str(spec.workdir))} || exit 2")

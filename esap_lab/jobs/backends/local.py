@@ -65,7 +65,7 @@ class LocalBackend(JobBackend):
         argv = papermill_argv(self.python, self.kernel)
         if spec.resources.get("walltime"):
             argv = ["timeout", str(walltime_seconds(spec.resources["walltime"])), *argv]
-        script = shell_script(spec, argv)
+        script = shell_script(spec, argv, python=self.python)
         path = spec.workdir / SCRIPT
         path.write_text(script)
         path.chmod(0o755)
