@@ -179,6 +179,34 @@ async def test_did_search_errors(api):
     code, err = await api("POST", "archives", "lake", "queries", body={"kind": "cone", "ra": 1, "dec": 1,
                                                                        "radius": 0.1})
     assert code == 400
+    code, err = await api("POST", "archives", "lake", "queries",
+                          body={"kind": "did", "scope": "lake", "name": "*", "filters": {"no_such_key": 1}})
+    assert code == 400 and err["reason"] == "bad-did-filter"
+    code, err = await api("POST", "archives", "lake", "queries",
+                          body={"kind": "did", "scope": "lake", "name": "*", "filters": {"datatype": ["RAW"]}})
+    assert code == 400 and err["reason"] == "bad-did-filter"
+    _, q = await api("POST", "archives", "lake", "queries",
+                     body={"kind": "did", "scope": "lake", "name": "demo.*", "filters": {"run_number.gte": 8}},
+                     expect=201)
+    _, page = await api("GET", "queries", q["id"], "rows", expect=200)
+    assert [r["did"] for r in page["rows"]] == ["lake:demo.run8"]
+
+
+def test_token_file_authentication(tmp_path):
+    """auth_type token_file: a Rucio token obtained elsewhere; a stale one is a clear 401."""
+    from esap_lab.errors import AuthenticationFailed
+    from esap_lab.staging.config import parse_instances
+    from esap_lab.staging.sessions import RucioSessions
+
+    token = rucio_client().auth_token
+    (tmp_path / "token").write_text(token)
+    (tmp_path / "stale").write_text("not-a-token")
+    cfgs = [instance("by-token", auth_type="token_file", token_file=str(tmp_path / "token"), password_env=None),
+            instance("stale", auth_type="token_file", token_file=str(tmp_path / "stale"), password_env=None)]
+    sessions = RucioSessions(parse_instances(cfgs), tmp_path / "tokens")
+    assert sessions.run("by-token", lambda c: c.whoami()["account"]) == ACCOUNT
+    with pytest.raises(AuthenticationFailed, match="Rucio authentication failed for instance stale"):
+        sessions.run("stale", lambda c: c.whoami())
 
 
 async def test_dataset_and_container_contents(api):

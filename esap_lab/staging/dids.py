@@ -73,6 +73,10 @@ class RucioArchive:
 
     def _search(self, client, q: DidQuery, cancelled: threading.Event) -> ResultTable:
         maxrec = q.maxrec or DEFAULT_MAXREC
+        for key, value in q.filters.items():
+            if not isinstance(value, str | int | float | bool):
+                raise BadRequest(f"The metadata filter {key!r} needs one value (text or number); use "
+                                 f"{key}.gte / {key}.lte / {key}.ne for comparisons.", reason="bad-did-filter")
         filters = {**{k: v for k, v in q.filters.items() if k != "name"}, "name": q.name}
         rows: dict[str, list] = {c.name: [] for c in DID_COLUMNS}
         overflow = False

@@ -75,9 +75,11 @@ def credentials(cfg: RucioInstanceConfig) -> tuple[str, dict[str, Any], str | No
     if t == "x509_proxy":
         proxy = cfg.proxy or os.environ.get("X509_USER_PROXY") or f"/tmp/x509up_u{os.getuid()}"
         return "x509_proxy", {"client_proxy": proxy}, None
-    # oidc / token_file: a token obtained elsewhere, sent as X-Rucio-Auth-Token
+    # oidc / token_file: a token obtained elsewhere (the hub's login), sent as X-Rucio-Auth-Token.
+    # rucio-clients' own OIDC flow would prompt a person; here an expired token must fail fast
+    # (a login with empty credentials is refused -> 401, and the token is read again next time).
     token = _read_secret(cfg, cfg.token_env, cfg.token_file, "token")
-    return ("oidc" if t == "oidc" else "userpass"), {"username": "", "password": ""}, token
+    return "userpass", {"username": "", "password": ""}, token
 
 
 def connection_args(cfg: RucioInstanceConfig, token_dir: Path) -> dict[str, Any]:
