@@ -46,8 +46,16 @@ export class EsapSidebar extends SidePanel implements IEsapSidebar {
   }
 
   setBadge(count: number): void {
-    this.title.className = count > 0 ? 'jp-EsapSidebar-hasBadge' : '';
-    this.title.dataset = count > 0 ? { esapBadge: String(count) } : {};
+    // Keep the rest of the title's dataset: the shell stores the tab's data-id there. Lumino
+    // writes each key as data-<key> verbatim, so the key is spelled as the attribute is.
+    const dataset = { ...this.title.dataset };
+    delete dataset['esap-badge'];
+    if (count > 0) {
+      dataset['esap-badge'] = String(count);
+    }
+    this.title.dataset = dataset;
+    const classes = this.title.className.split(/\s+/).filter(c => c && c !== 'jp-EsapSidebar-hasBadge');
+    this.title.className = [...classes, ...(count > 0 ? ['jp-EsapSidebar-hasBadge'] : [])].join(' ');
   }
 
   private _ranks = new Map<Widget, number>();

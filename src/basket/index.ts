@@ -85,7 +85,13 @@ export const basketPlugin: JupyterFrontEndPlugin<IEsapBasket> = {
         .catch(() => undefined);
     }
     const model = new BasketModel(() => prefs.pollInterval);
-    model.changed.connect(() => sidebar.setBadge(model.count));
+    let badge = -1;
+    model.changed.connect(() => {
+      if (model.count !== badge) {
+        badge = model.count;
+        sidebar.setBadge(badge);
+      }
+    });
 
     // the item under the context menu, or the one given as argument
     const target = (args: { id?: unknown }): string | undefined => {

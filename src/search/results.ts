@@ -151,7 +151,8 @@ export class ResultsWidget extends BoxPanel {
   /** Row numbers the user selected in the grid. */
   selectedRows(): number[] {
     const rows = new Set<number>();
-    const selections = this.grid.selectionModel?.selections();
+    // `grid` is not there yet while the constructor renders the bar the first time
+    const selections = this.grid?.selectionModel?.selections();
     if (!selections) {
       return [];
     }

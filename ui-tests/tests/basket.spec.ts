@@ -1,0 +1,148 @@
+import { expect, test } from '@jupyterlab/galata';
+import type { Page } from '@playwright/test';
+
+/** Screenshots for people to look at (ui-tests/test-results/screenshots). */
+const shot = (page: Page, name: string) =>
+  page.screenshot({ path: `test-results/screenshots/${name}.png` });
+
+/** Call the esap-lab API from the page (as another tab or a kernel would change the basket). */
+async function api(page: Page, method: string, path: string, body?: unknown): Promise<any> {
+  return page.evaluate(
+    async ({ method, path, body }) => {
+      const xsrf = document.cookie.match(/_xsrf=([^;]+)/)?.[1] ?? '';
+      const r = await fetch(`${document.baseURI.replace(/lab.*$/, '')}esap-lab/api/${path}`, {
+        method,
+        headers: { 'Content-Type': 'application/json', 'X-XSRFToken': xsrf },
+        body: body === undefined ? undefined : JSON.stringify(body)
+      });
+      return r.status === 204 ? null : r.json();
+    },
+    { method, path, body }
+  );
+}
+
+/** Show the ESAP sidebar with only the named section expanded (the others take no room). */
+async function showSection(page: Page, name: string): Promise<void> {
+  const tab = page.locator('li[data-id="esap-lab-sidebar"]');
+  if ((await tab.getAttribute('aria-selected')) !== 'true') {
+    await tab.click();
+  }
+  const titles = page.locator('#esap-lab-sidebar .jp-AccordionPanel-title');
+  await expect(titles.first()).toBeVisible();
+  for (const title of await titles.all()) {
+    const text = (await title.innerText()).trim().toLowerCase();
+    const expanded = (await title.getAttribute('aria-expanded')) === 'true';
+    if ((text === name.toLowerCase()) !== expanded) {
+      await title.click();
+    }
+  }
+}
+
+async function openBasket(page: Page): Promise<void> {
+  await showSection(page, 'Basket');
+  await expect(page.locator('#esap-lab-basket')).toBeVisible();
+}
+
+const items = (page: Page) => page.locator('#esap-lab-basket .jp-EsapBasket-item');
+
+test.describe('ESAP basket', () => {
+  test.beforeEach(async ({ page }) => {
+    await api(page, 'DELETE', 'basket/items');
+  });
+
+  test('rows selected in the grid go to the basket and are still there after a reload', async ({
+    page
+  }) => {
+    // a small cone search
+    await showSection(page, 'Search');
+    await expect(page.locator('.jp-EsapSearch select[name="archive"] option')).not.toHaveCount(0);
+    await page.fill('.jp-EsapSearch input[name="ra"]', '155');
+    await page.fill('.jp-EsapSearch input[name="dec"]', '5');
+    await page.fill('.jp-EsapSearch input[name="radius"]', '0.1');
+    await page.click('.jp-EsapSearch-run');
+    const grid = page.locator('.jp-EsapResults-grid');
+    await expect(grid).toBeVisible({ timeout: 30000 });
+    await expect(page.locator('.jp-EsapResults-count')).toContainText('rows');
+    await page.waitForTimeout(500);
+
+    // select rows 1-3 by their row headers (click, then shift-click)
+    const box = (await grid.boundingBox())!;
+    const rowY = (r: number) => box.y + 24 + r * 22 + 11;
+    await page.mouse.click(box.x + 30, rowY(0));
+    await page.keyboard.down('Shift');
+    await page.mouse.click(box.x + 30, rowY(2));
+    await page.keyboard.up('Shift');
+    await expect(page.locator('.jp-EsapResults-addRows')).toContainText('3');
+    await page.click('.jp-EsapResults-addRows');
+    await page.click('.jp-EsapResults-addQuery');
+
+    await openBasket(page);
+    await expect(items(page)).toHaveCount(4);
+    await expect(page.locator('.jp-EsapBasket-group[data-kind="record"] .jp-EsapBasket-item')).toHaveCount(3);
+    await expect(page.locator('.jp-EsapBasket-group[data-kind="query"] .jp-EsapBasket-item')).toHaveCount(1);
+    await expect(page.locator('li[data-id="esap-lab-sidebar"]')).toHaveAttribute('data-esap-badge', '4');
+
+    // adding the same rows again keeps one of each
+    await page.click('.jp-EsapResults-addRows');
+    await page.waitForTimeout(500);
+    await expect(items(page)).toHaveCount(4);
+    await page.locator('#esap-lab-basket .jp-EsapBasket-item input[type="checkbox"]').first().check();
+    await shot(page, 'basket-section');
+    await page.locator('li[data-id="esap-lab-sidebar"]').screenshot({
+      path: 'test-results/screenshots/basket-badge.png'
+    });
+
+    await page.reload();
+    await page.waitForSelector('#jupyterlab-splash', { state: 'detached' });
+    await openBasket(page);
+    await expect(items(page)).toHaveCount(4);
+    await shot(page, 'basket-after-reload');
+  });
+
+  test('changes made elsewhere appear without a reload; clear asks first', async ({ page }) => {
+    await openBasket(page);
+    await expect(items(page)).toHaveCount(0);
+    await expect(page.locator('#esap-lab-basket')).toContainText('The basket is empty');
+
+    // as another tab or a kernel would
+    await api(page, 'POST', 'basket/items', [
+      { kind: 'file', url: 'https://example.org/data/elsewhere.fits', size: 2880 },
+      { kind: 'did', scope: 'user.alice', name: 'run7.h5', did_type: 'file' }
+    ]);
+    await expect(items(page)).toHaveCount(2, { timeout: 10000 });
+    await expect(page.locator('#esap-lab-basket')).toContainText('elsewhere.fits');
+
+    await page.click('#esap-lab-basket button[aria-label="Clear the basket"]');
+    const dialog = page.locator('.jp-Dialog');
+    await expect(dialog).toContainText('Clear the basket?');
+    await shot(page, 'basket-clear-dialog');
+    await dialog.locator('button.jp-mod-reject').click();
+    await expect(items(page)).toHaveCount(2);
+
+    await page.click('#esap-lab-basket button[aria-label="Clear the basket"]');
+    await page.locator('.jp-Dialog button.jp-mod-warn').click();
+    await expect(items(page)).toHaveCount(0);
+  });
+
+  test('an item loads in a notebook through the inserted code cell', async ({ page }) => {
+    await api(page, 'POST', 'basket/items', {
+      kind: 'record',
+      archive: 'local',
+      title: 'two stars',
+      rows: [
+        { source_id: 1, ra: 155.01, dec: 5.02, vmag: 12.5 },
+        { source_id: 2, ra: 155.03, dec: 4.99, vmag: 13.1 }
+      ]
+    });
+    await page.notebook.createNew('basket.ipynb');
+    await openBasket(page);
+    await expect(items(page)).toHaveCount(1, { timeout: 10000 });
+    await page.click('#esap-lab-basket button[aria-label="Insert a code cell loading two stars"]');
+    await expect(page.locator('.jp-Notebook .jp-Cell').nth(1)).toContainText('basket.get(');
+    await page.notebook.runCell(1);
+    const output = page.locator('.jp-Notebook .jp-Cell').nth(1).locator('.jp-OutputArea-output');
+    await expect(output).toContainText('source_id', { timeout: 60000 });
+    await expect(output).toContainText('155.03');
+    await shot(page, 'basket-notebook-cell');
+  });
+});
