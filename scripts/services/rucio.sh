@@ -141,7 +141,7 @@ start() {
   install
   if [ "${ESAP_RUCIO_RESET:-0}" = 1 ]; then
     stop
-    rm -rf "$BASE/db" "$BASE/client" "$BASE/rse" "$BASE/run/setup.stamp"
+    rm -rf "$BASE/db" "$BASE/client" "$BASE/rse"
   fi
   write_config
   bootstrap_db
@@ -158,10 +158,10 @@ start() {
   # storage elements, accounts, scopes and sample datasets (skipped when already done)
   local stamp
   stamp=$(cat "$HERE/rucio/setup.py" | sha256sum | cut -c1-16)
-  if [ "$(cat "$BASE/run/setup.stamp" 2>/dev/null)" != "$stamp" ]; then
+  if [ "$(cat "$BASE/db/setup.stamp" 2>/dev/null)" != "$stamp" ]; then
     log "creating storage elements, accounts and sample datasets"
     RUCIO_CONFIG=$CFG ESAP_RUCIO_USER_PW=$USER_PW "$VENV/bin/python" "$HERE/rucio/setup.py" "$BASE" "$USER_ACCOUNT"
-    echo "$stamp" > "$BASE/run/setup.stamp"
+    echo "$stamp" > "$BASE/db/setup.stamp"
   fi
   log "ready: http://127.0.0.1:$PORT (account $USER_ACCOUNT)"
 }
