@@ -21,7 +21,16 @@ export const IEsapSidebar = new Token<IEsapSidebar>(
   'The ESAP sidebar that the esap-lab areas add their sections to.'
 );
 
-/** What may be put in the basket (the server adds id, added, version). */
+/**
+ * What may be put in the basket (the server adds id, added, updated, version). The fields per
+ * kind (esap_lab/basket/models.py):
+ * - record: archive, rows: [{column: value}] (or row: {...} for one), query_id?, access_url?,
+ *   access_url_column?, datalink?, columns? (filled in from the query when absent)
+ * - query: archive, request (the body POSTed to /archives/{archive}/queries), query_id?
+ * - did: scope, name, did_type? ('file' | 'dataset' | 'container'), instance?, bytes?
+ * - file: url, name?, size?, checksum? ('md5:...'), content_type?
+ * Every kind: title?, source?, notes?, tags?, metadata?
+ */
 export interface IBasketItemInput {
   kind: 'record' | 'query' | 'did' | 'file';
   title?: string;
@@ -31,7 +40,8 @@ export interface IBasketItemInput {
 
 /** The basket as other areas see it (implemented by the basket plugin). */
 export interface IEsapBasket {
-  add(items: IBasketItemInput[]): Promise<void>;
+  /** Add items; one already in the basket (same content) is kept once and counted as duplicate. */
+  add(items: IBasketItemInput[]): Promise<{ added: number; duplicates: number }>;
   /** Ids of the basket items the user has selected in the Basket section. */
   readonly selection: string[];
   readonly changed: ISignal<IEsapBasket, void>;

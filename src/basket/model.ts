@@ -63,11 +63,7 @@ export class BasketModel implements IEsapBasket, IDisposable {
     return this._items.find(i => i.id === id);
   }
 
-  async add(items: IBasketItemInput[]): Promise<void> {
-    await this.addItems(items);
-  }
-
-  async addItems(items: IBasketItemInput[]): Promise<IAddResult> {
+  async add(items: IBasketItemInput[]): Promise<IAddResult> {
     const result = await basketApi.add(items);
     await this.refresh(true);
     return result;
