@@ -351,8 +351,7 @@ class JobManager:
     async def _observe(self, rec: JobRecord, st: NativeStatus) -> None:
         now = utcnow()
         values: dict[str, Any] = {"native_state": st.native_state}
-        if st.status != rec.status or st.message:
-            values["message"] = st.message
+        values["message"] = st.message
         values["status"] = st.status
         if st.status == "running" and rec.started is None:
             values["started"] = now
@@ -389,7 +388,36 @@ class JobManager:
             jobs = await self.db.run(active)
             if not jobs:
                 return
-            await asyncio.gather(*(self._poll_one(rec) for rec in jobs))
+            tracked: dict[str, list[JobRecord]] = {}
+            others = []
+            for rec in jobs:
+                if rec.backend in self.backends and rec.native_id is not None and rec.status != "waiting-for-data":
+                    tracked.setdefault(rec.backend, []).append(rec)
+                else:
+                    others.append(rec)
+            await asyncio.gather(*(self._poll_one(rec) for rec in others),
+                                 *(self._poll_backend(name, recs) for name, recs in tracked.items()))
+
+    async def _poll_backend(self, name: str, recs: list[JobRecord]) -> None:
+        """One question to the batch system for all of its active jobs."""
+        try:
+            states = await self.backend(name).status_many([(r.native_id, self._spec(r)) for r in recs])
+        except RemoteError as e:
+            # The batch system is unreachable for now: keep the jobs' states, say why they are stale.
+            for rec in recs:
+                await self.db.run(self._apply, rec.id, {"message": f"State not refreshed: {e.message}"}, None)
+            return
+        for rec in recs:
+            st = states.get(rec.native_id)
+            if st is None:
+                continue
+            try:
+                stale = (rec.message or "").startswith("State not refreshed")
+                if st.status != rec.status or st.native_state != rec.native_state or stale or \
+                        st.status in FINAL_STATUSES:
+                    await self._observe(rec, st)
+            except EsapError as e:
+                log.warning("job %s: %s", rec.id, e.message)
 
     async def _poll_one(self, rec: JobRecord) -> None:
         try:
@@ -402,13 +430,8 @@ class JobManager:
                 return
             if rec.native_id is None:
                 await self._start_later(rec.id)  # e.g. accepted, then the server stopped before sbatch
-                return
-            st = await self.backend(rec.backend).status(rec.native_id, self._spec(rec))
-            if st.status != rec.status or st.native_state != rec.native_state or st.status in FINAL_STATUSES:
-                await self._observe(rec, st)
         except RemoteError as e:
-            # The batch system is unreachable for now: keep the job's state, say why it is stale.
-            await self.db.run(self._apply, rec.id, {"message": f"State not refreshed: {e.message}"}, None)
+            await self.db.run(self._apply, rec.id, {"message": f"Not started yet: {e.message}"}, None)
         except EsapError as e:
             await self._observe(rec, NativeStatus("failed", rec.native_state or "error", e.message))
 

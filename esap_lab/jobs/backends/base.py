@@ -148,6 +148,12 @@ class JobBackend(ABC):
     async def cancel(self, native_id: str, spec: JobSpec) -> None:
         """Ask the batch system to stop the job."""
 
+    async def status_many(self, jobs: list[tuple[str, JobSpec]]) -> dict[str, NativeStatus]:
+        """The state of several jobs (native id -> state); backends that can ask for many jobs
+        in one call override this (one poll round is then one call per backend)."""
+        states = await asyncio.gather(*(self.status(native, spec) for native, spec in jobs))
+        return {native: st for (native, _), st in zip(jobs, states)}
+
     async def logs(self, native_id: str | None, spec: JobSpec, limit: int) -> tuple[str, str]:
         """The job's standard output and error (the tail of each, ``limit`` characters)."""
         return read_tail(spec.workdir / STDOUT, limit), read_tail(spec.workdir / STDERR, limit)

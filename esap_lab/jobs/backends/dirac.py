@@ -198,18 +198,27 @@ class DiracBackend(JobBackend):
         return await asyncio.to_thread(self._submit, spec)
 
     async def status(self, native_id: str, spec: JobSpec) -> NativeStatus:
-        body = {"parameters": ["JobID", "Status", "MinorStatus", "ApplicationStatus"],
-                "search": [{"parameter": "JobID", "operator": "eq", "value": int(native_id)}]}
-        rows = (await self._acall("POST", "/api/jobs/search", json=body)).json()
-        if not rows:
-            return NativeStatus("failed", "Unknown", f"DIRAC no longer knows job {native_id}.")
-        row = rows[0]
-        state = row.get("Status") or "Unknown"
-        minor = row.get("MinorStatus")
-        native = f"{state}: {minor}" if minor else state
-        status = normalise(state)
-        message = f"DIRAC: {native}" if status == "failed" else None
-        return NativeStatus(status, native, message)
+        return (await self.status_many([(native_id, spec)]))[native_id]
+
+    async def status_many(self, jobs: list[tuple[str, JobSpec]]) -> dict[str, NativeStatus]:
+        """One search for all the jobs."""
+        ids = [int(native) for native, _ in jobs]
+        rows = []
+        for i in range(0, len(ids), 1000):
+            chunk = ids[i:i + 1000]
+            body = {"parameters": ["JobID", "Status", "MinorStatus", "ApplicationStatus"],
+                    "search": [{"parameter": "JobID", "operator": "in", "values": chunk}], "sort": []}
+            rows += (await self._acall("POST", "/api/jobs/search", json=body, params={"per_page": len(chunk)})).json()
+        out = {}
+        for row in rows:
+            state = row.get("Status") or "Unknown"
+            minor = row.get("MinorStatus")
+            native = f"{state}: {minor}" if minor else state
+            status = normalise(state)
+            out[str(row["JobID"])] = NativeStatus(status, native, f"DIRAC: {native}" if status == "failed" else None)
+        for native, _ in jobs:
+            out.setdefault(native, NativeStatus("failed", "Unknown", f"DIRAC no longer knows job {native}."))
+        return out
 
     async def cancel(self, native_id: str, spec: JobSpec) -> None:
         now = datetime.now(timezone.utc).isoformat()

@@ -139,6 +139,27 @@ class SlurmBackend(JobBackend):
             return NativeStatus("completed" if code == 0 else "failed", f"exit {code}")
         return NativeStatus("failed", "UNKNOWN", f"Slurm no longer knows job {native_id} and it left no exit code.")
 
+    async def status_many(self, jobs: list[tuple[str, JobSpec]]) -> dict[str, NativeStatus]:
+        """One squeue for every job the controller still knows; the others one by one."""
+        rc, out, err = await self._run("squeue", "-h", "--states=all", "-j", ",".join(n for n, _ in jobs),
+                                       "-o", "%i|%T|%r")
+        if rc != 0 and "Invalid job id" not in err:
+            self._raise("squeue", err or out)
+        seen: dict[str, NativeStatus] = {}
+        for line in out.splitlines():
+            parts = line.strip().split("|", 2)
+            if len(parts) == 3:
+                native, state, reason = parts
+                status = normalise(state)
+                message = f"Waiting: {reason}" if status == "queued" and reason not in ("None", "") else None
+                if status == "failed":
+                    message = f"Slurm state {state}; see the log."
+                seen[native] = NativeStatus(status, state, message)
+        for native, spec in jobs:
+            if native not in seen:
+                seen[native] = await self.status(native, spec)
+        return seen
+
     async def cancel(self, native_id: str, spec: JobSpec) -> None:
         rc, out, err = await self._run("scancel", native_id)
         if rc != 0 and "Invalid job id" not in err and "already completing or completed" not in err:
