@@ -263,12 +263,14 @@ KERNEL_CODE = textwrap.dedent("""
     from esap_lab import basket
     rec = basket.items("record")[0]
     t = rec.to_table()
+    both = basket.records_table()
     q = basket.items("query")[0].to_table()
     added = basket.add(kind="did", scope="user.kernel", name="from-kernel.h5", did_type="file")
     w = basket.BasketWidget()
     w._list.value = (added.id,)
     print(json.dumps({"kinds": sorted(i.kind for i in basket.items()), "record_rows": len(t),
-                      "ra_unit": str(t["ra"].unit), "query_rows": len(q), "added": added.id,
+                      "ra_unit": str(t["ra"].unit), "query_rows": len(q),
+                      "joined": [len(both), str(both["vmag"].unit)], "added": added.id,
                       "selected": [i.id for i in w.selected]}))
 """)
 
@@ -280,6 +282,7 @@ async def test_a_real_kernel_reads_and_adds_basket_items(api, esap_db_url, tmp_p
     info, rows = await cone(api)
     await api("POST", "basket", "items", expect=201, body=[
         {"kind": "record", "archive": "local", "query_id": info["id"], "rows": rows[:3]},
+        {"kind": "record", "archive": "local", "query_id": info["id"], "row": rows[3]},
         {"kind": "query", "archive": "local", "query_id": info["id"], "request": info["request"]}])
 
     # The server exported where its state is; a kernel it starts inherits that environment.
@@ -306,8 +309,9 @@ async def test_a_real_kernel_reads_and_adds_basket_items(api, esap_db_url, tmp_p
         kc.stop_channels()
         await km.shutdown_kernel(now=True)
     got = json.loads("".join(out).strip().splitlines()[-1])
-    assert got["kinds"] == ["did", "query", "record"]
+    assert got["kinds"] == ["did", "query", "record", "record"]
     assert got["record_rows"] == 3 and got["ra_unit"] == "deg"
+    assert got["joined"] == [4, "mag"]  # the records' rows as one table
     assert got["query_rows"] == info["row_count"]  # read from the stored result
     assert got["selected"] == [got["added"]]
     _, page = await api("GET", "basket", "items", params={"kind": "did"}, expect=200)

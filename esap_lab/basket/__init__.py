@@ -28,8 +28,8 @@ from .store import BasketStore, default_basket, open_basket
 _input_adapter: TypeAdapter = TypeAdapter(ItemInput)
 
 __all__ = ["KINDS", "BasketStore", "BasketWidget", "DidItem", "FileItem", "Item", "QueryItem", "RecordItem",
-           "add", "clear", "export_file", "get", "import_file", "items", "open_basket", "remove", "revision",
-           "update"]
+           "add", "clear", "export_file", "get", "import_file", "items", "open_basket", "records_table", "remove",
+           "revision", "update"]
 
 
 def items(kind: str | None = None) -> list:
@@ -81,6 +81,27 @@ def add(item: Any = None, /, **fields: Any):
         inputs.append(_input_adapter.validate_python(d))
     result = default_basket().add(inputs)
     return result.items if many else result.items[0]
+
+
+def records_table(items: Iterable | None = None, *, archive: str | None = None, query_id: str | None = None):
+    """The rows of several record items as one astropy Table (all record items by default, or
+    those of one archive / query; ``items`` may hold items or ids). The result grid adds one
+    record per selected row: this puts them back together."""
+    from .tables import rows_table
+
+    if items is None:
+        chosen = default_basket().items("record")
+    else:
+        chosen = [default_basket().get(i) if isinstance(i, str) else i for i in items]
+        if any(i.kind != "record" for i in chosen):
+            raise ValueError("records_table takes record items only")
+    chosen = [i for i in chosen if (archive is None or i.archive == archive)
+              and (query_id is None or i.query_id == query_id)]
+    rows = [r for i in chosen for r in i.rows]
+    columns = next((i.columns for i in chosen if i.columns), None)
+    if not rows:
+        raise ValueError("no record items to make a table of")
+    return rows_table(rows, columns)
 
 
 def update(item_id: str, *, version: int | None = None, **changes: Any):

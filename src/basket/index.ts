@@ -19,12 +19,13 @@ import { ITranslator, nullTranslator, TranslationBundle } from '@jupyterlab/tran
 
 import { IEsapBasket, IEsapSidebar } from '../tokens';
 import { basketApi } from './api';
-import { BasketModel, loadCode } from './model';
+import { BasketModel, loadCode, loadSelectionCode } from './model';
 import { BasketSection, IBasketActions, ITEM_CLASS, ITEM_ID_ATTR } from './panel';
 
 export const CommandIDs = {
   open: 'esap-lab:basket-open',
   insertCell: 'esap-lab:basket-insert-cell',
+  insertSelection: 'esap-lab:basket-insert-selection',
   rename: 'esap-lab:basket-rename',
   remove: 'esap-lab:basket-remove',
   clear: 'esap-lab:basket-clear',
@@ -105,6 +106,7 @@ export const basketPlugin: JupyterFrontEndPlugin<IEsapBasket> = {
     const run = (id: string, args: { id?: string } = {}) => void commands.execute(id, args);
     const actions: IBasketActions = {
       insertCell: id => run(CommandIDs.insertCell, { id }),
+      insertSelection: () => run(CommandIDs.insertSelection),
       remove: id => run(CommandIDs.remove, { id }),
       clear: () => run(CommandIDs.clear),
       exportFile: () => run(CommandIDs.exportFile),
@@ -117,25 +119,37 @@ export const basketPlugin: JupyterFrontEndPlugin<IEsapBasket> = {
       label: t.__('ESAP: Show the basket'),
       execute: () => sidebar.activateSection(section)
     });
+    const insertCode = (code: string): void => {
+      const panel = notebooks?.currentWidget;
+      if (!panel) {
+        Notification.warning(t.__('Open a notebook first: the cell goes into the active notebook.'), {
+          autoClose: 5000
+        });
+        return;
+      }
+      const notebook = panel.content;
+      NotebookActions.insertBelow(notebook);
+      notebook.activeCell?.model.sharedModel.setSource(code);
+      app.shell.activateById(panel.id);
+    };
     commands.addCommand(CommandIDs.insertCell, {
       label: t.__('Insert Code Cell Loading This Item'),
       caption: t.__('Insert a code cell that loads the basket item into the active notebook'),
       execute: args => {
         const item = model.get(target(args) ?? '');
-        if (!item) {
-          return;
+        if (item) {
+          insertCode(loadCode(item));
         }
-        const panel = notebooks?.currentWidget;
-        if (!panel) {
-          Notification.warning(t.__('Open a notebook first: the cell goes into the active notebook.'), {
-            autoClose: 5000
-          });
-          return;
+      }
+    });
+    commands.addCommand(CommandIDs.insertSelection, {
+      label: t.__('ESAP: Insert code cell loading the selected basket items'),
+      isEnabled: () => model.selection.length > 0,
+      execute: () => {
+        const items = model.selection.map(id => model.get(id)!).filter(Boolean);
+        if (items.length) {
+          insertCode(loadSelectionCode(items));
         }
-        const notebook = panel.content;
-        NotebookActions.insertBelow(notebook);
-        notebook.activeCell?.model.sharedModel.setSource(loadCode(item));
-        app.shell.activateById(panel.id);
       }
     });
     commands.addCommand(CommandIDs.rename, {
@@ -238,7 +252,14 @@ export const basketPlugin: JupyterFrontEndPlugin<IEsapBasket> = {
     app.contextMenu.addItem({ command: CommandIDs.insertCell, selector: `.${ITEM_CLASS}`, rank: 1 });
     app.contextMenu.addItem({ command: CommandIDs.rename, selector: `.${ITEM_CLASS}`, rank: 2 });
     app.contextMenu.addItem({ command: CommandIDs.remove, selector: `.${ITEM_CLASS}`, rank: 3 });
-    for (const command of [CommandIDs.open, CommandIDs.exportFile, CommandIDs.importFile, CommandIDs.clear]) {
+    app.contextMenu.addItem({ command: CommandIDs.insertSelection, selector: `.${ITEM_CLASS}`, rank: 4 });
+    for (const command of [
+      CommandIDs.open,
+      CommandIDs.insertSelection,
+      CommandIDs.exportFile,
+      CommandIDs.importFile,
+      CommandIDs.clear
+    ]) {
       palette?.addItem({ command, category: 'ESAP' });
     }
 

@@ -199,3 +199,22 @@ export function loadCode(item: IBasketItem): string {
       return [...head, 'url = item.url', 'url'].join('\n');
   }
 }
+
+/** Python for a code cell that loads several basket items (records joined into one table). */
+export function loadSelectionCode(items: IBasketItem[]): string {
+  if (items.length === 1) {
+    return loadCode(items[0]);
+  }
+  const ids = items.map(i => JSON.stringify(i.id)).join(', ');
+  const lines = [
+    'from esap_lab import basket',
+    '',
+    `selected = [basket.get(i) for i in [${ids}]]`
+  ];
+  if (items.every(i => i.kind === 'record')) {
+    lines.push('table = basket.records_table(selected)  # the rows of all selected records', 'table');
+  } else {
+    lines.push('selected');
+  }
+  return lines.join('\n');
+}

@@ -21,6 +21,7 @@ import { BasketModel, loadCode } from './model';
 /** What the section's buttons do (commands of the plugin). */
 export interface IBasketActions {
   insertCell(id: string): void;
+  insertSelection(): void;
   remove(id: string): void;
   clear(): void;
   exportFile(): void;
@@ -178,10 +179,20 @@ function Basket(props: {
         </div>
       )}
       {items.length > 0 && (
-        <div className="jp-EsapSection-hint" aria-live="polite">
-          {selected
-            ? t.__('%1 items, %2 selected', items.length, selected)
-            : t._n('%1 item', '%1 items', items.length)}
+        <div className="jp-EsapBasket-status">
+          <span className="jp-EsapSection-hint" aria-live="polite">
+            {selected
+              ? t.__('%1 items, %2 selected', items.length, selected)
+              : t._n('%1 item', '%1 items', items.length)}
+          </span>
+          {selected > 0 && (
+            <Button minimal small className="jp-EsapBasket-loadSelection"
+              aria-label={t.__('Insert a code cell loading the selected items')}
+              title={t.__('Insert a code cell loading the selected items into the active notebook')}
+              onClick={() => actions.insertSelection()}>
+              <notebookIcon.react tag="span" /> {t.__('Load selection')}
+            </Button>
+          )}
         </div>
       )}
       {KINDS.map(kind => {

@@ -143,6 +143,26 @@ test.describe('ESAP basket', () => {
     const output = page.locator('.jp-Notebook .jp-Cell').nth(1).locator('.jp-OutputArea-output');
     await expect(output).toContainText('source_id', { timeout: 60000 });
     await expect(output).toContainText('155.03');
+
+    // several records selected: one cell joins their rows into one table
+    await api(page, 'POST', 'basket/items', {
+      kind: 'record',
+      archive: 'local',
+      title: 'third star',
+      row: { source_id: 3, ra: 155.07, dec: 5.05, vmag: 14.2 }
+    });
+    await expect(items(page)).toHaveCount(2, { timeout: 10000 });
+    for (const box of await page.locator('#esap-lab-basket .jp-EsapBasket-item input[type="checkbox"]').all()) {
+      await box.check();
+    }
+    await page.click('#esap-lab-basket .jp-EsapBasket-loadSelection');
+    const cells = page.locator('.jp-Notebook .jp-Cell');
+    const cell = cells.filter({ hasText: 'records_table' });
+    await expect(cell).toHaveCount(1);
+    const texts = await cells.allInnerTexts();
+    await page.notebook.runCell(texts.findIndex(text => text.includes('records_table')));
+    await expect(cell.locator('.jp-OutputArea-output')).toContainText('length=3', { timeout: 60000 });
+    await expect(cell.locator('.jp-OutputArea-output')).toContainText('155.07');
     await shot(page, 'basket-notebook-cell');
   });
 });
