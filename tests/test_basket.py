@@ -83,6 +83,15 @@ async def test_single_row_record_gets_its_access_url(api):
     assert item["access_url"] == page["rows"][0]["access_url"]
 
 
+async def test_did_items_as_rucio_writes_them(api):
+    _, res = await api("POST", "basket", "items", expect=201,
+                       body={"kind": "did", "did": "user.alice:run7.h5", "did_type": "FILE", "bytes": 10})
+    item = res["items"][0]
+    assert (item["scope"], item["name"], item["did_type"]) == ("user.alice", "run7.h5", "file")
+    code, again = await api("POST", "basket", "items", body=DID)  # the same DID: kept once
+    assert code == 200 and again["items"][0]["id"] == item["id"]
+
+
 async def test_bad_items_get_400_naming_the_field(api):
     code, err = await api("POST", "basket", "items", body=[FILE, {"kind": "file", "url": "not a url"}])
     assert code == 400 and "url" in err["message"] and err["reason"] == "invalid-request"

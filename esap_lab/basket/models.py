@@ -149,6 +149,19 @@ class DidFields(Common):
     adler32: str | None = Field(None, max_length=16)
     md5: str | None = Field(None, max_length=64)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _from_rucio(cls, data: Any) -> Any:
+        # As Rucio writes them: "did": "scope:name" for scope and name, types in capitals.
+        if isinstance(data, dict):
+            data = dict(data)
+            did = data.pop("did", None)
+            if isinstance(did, str) and ":" in did and "scope" not in data and "name" not in data:
+                data["scope"], data["name"] = did.split(":", 1)
+            if isinstance(data.get("did_type"), str):
+                data["did_type"] = data["did_type"].lower()
+        return data
+
     def content_key(self) -> list:
         return ["did", self.instance or "", self.scope, self.name]
 
