@@ -23,6 +23,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 CLIENT_THREADS = 5  # DownloadClient's own ceiling
+WORKER_CONFIG_ENV = "ESAP_LAB_RUCIO_WORKER_CONFIG"
 
 
 def _die_with_parent() -> None:
@@ -35,16 +36,26 @@ def _die_with_parent() -> None:
         pass
 
 
-def _client_config(conn: dict) -> None:
+def write_client_config(path, multi_vo: bool) -> str:
     """rucio-clients' DownloadClient reads a few settings from a rucio.cfg (multi-VO, scope
-    extraction): give it one of its own, without secrets, instead of whatever the machine has."""
+    extraction): the worker gets one of its own, without secrets, instead of whatever the machine
+    has (the connection itself is always given explicitly)."""
     from pathlib import Path
 
-    path = Path(conn["token_dir"]) / "rucio.cfg"
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path.write_text("[common]\nmulti_vo = %s\n[client]\nrucio_host = %s\nauth_host = %s\naccount = %s\n"
-                    % (bool(conn.get("vo")), conn["rucio_host"], conn["auth_host"], conn["account"]))
-    os.environ["RUCIO_CONFIG"] = str(path)
+    path.write_text(f"[common]\nmulti_vo = {multi_vo}\n[client]\n")  # [client]: rucio runs as a client
+    return str(path)
+
+
+def _client_config(conn: dict) -> None:
+    os.environ["RUCIO_CLIENT_MODE"] = "1"
+    if os.environ.get(WORKER_CONFIG_ENV):  # given by the server (and possibly already read)
+        os.environ["RUCIO_CONFIG"] = os.environ[WORKER_CONFIG_ENV]
+        return
+    from pathlib import Path
+
+    os.environ["RUCIO_CONFIG"] = write_client_config(Path(conn["token_dir"]) / "rucio.cfg", bool(conn.get("vo")))
 
 
 def _use_client_for_rse_info(client) -> None:
@@ -160,6 +171,11 @@ def download(spec: dict, senders: list | None = None) -> dict[str, dict]:
 
 def main() -> None:
     _die_with_parent()
+    if os.environ.get(WORKER_CONFIG_ENV):
+        # a worker started ahead of time: do the slow imports now, then wait for the spec
+        os.environ["RUCIO_CONFIG"] = os.environ[WORKER_CONFIG_ENV]
+        os.environ["RUCIO_CLIENT_MODE"] = "1"
+        import rucio.client.downloadclient  # noqa: F401
     spec = json.load(sys.stdin)
     senders: list[TraceSender] = []
     try:
