@@ -104,3 +104,33 @@ async def test_a_job_accepted_but_never_handed_over_is_submitted_after_restart(t
     finally:
         await m.stop()
         m.db.close()
+
+
+@pytest.mark.skipif(not SLURM, reason="Slurm not started")
+async def test_controller_down_keeps_the_state_and_says_why(tmp_path):
+    """slurmctld unreachable for a while (here: the backend pointed at a port with nothing behind
+    it): jobs keep their last known state with a message; when it answers again they catch up."""
+    root = tmp_path / "root"
+    root.mkdir()
+    shutil.copyfile(NOTEBOOK, root / "params.ipynb")
+    conf = Path(os.environ.get("SLURM_CONF", "/etc/slurm/slurm.conf")).read_text().splitlines()
+    dead = tmp_path / "dead.conf"
+    dead.write_text("\n".join(["SlurmctldPort=9", *[ln for ln in conf if not ln.startswith("SlurmctldPort=")]]))
+    m = manager(root, f"sqlite:///{tmp_path / 'jobs.sqlite'}")
+    await m.start()
+    try:
+        job = await m.submit(SubmitBody(notebook="params.ipynb", backend="slurm", parameters={"n": 5, "delay": 3}))
+        await m.wait(job.id, 60, statuses=("running",))
+        slurm = m.backends["slurm"]
+        slurm.env = {"SLURM_CONF": str(dead)}
+        await asyncio.sleep(1.5)
+        stale = await m.get(job.id)
+        assert stale.status == "running" and stale.message.startswith("State not refreshed"), stale
+        assert "slurm" in stale.message
+        assert [j.id for j in await m.list()] == [job.id]  # the list stays readable
+        slurm.env = {}
+        job = await m.wait(job.id, 60)
+        assert job.status == "completed" and job.message is None, job
+    finally:
+        await m.stop()
+        m.db.close()

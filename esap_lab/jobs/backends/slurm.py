@@ -141,6 +141,7 @@ class SlurmBackend(JobBackend):
 
     async def status_many(self, jobs: list[tuple[str, JobSpec]]) -> dict[str, NativeStatus]:
         """One squeue for every job the controller still knows; the others one by one."""
+        await self.check()  # fails at once; squeue alone retries an unreachable controller for ~20 s
         rc, out, err = await self._run("squeue", "-h", "--states=all", "-j", ",".join(n for n, _ in jobs),
                                        "-o", "%i|%T|%r")
         if rc != 0 and "Invalid job id" not in err:
