@@ -245,8 +245,13 @@ async def test_download_verifies_checksums_and_is_idempotent(api, jp_root_dir):
     # the same request again: the same transfer
     code, again = await api("POST", "staging", body={"dids": ["lake:demo.run7"], "instance": "lake"})
     assert code == 200 and again["id"] == t["id"]
+    # two identical new requests at once: one transfer
+    body = {"dids": ["lake:demo.run8"], "instance": "lake", "destination": "twice"}
+    (c1, a), (c2, b) = await asyncio.gather(api("POST", "staging", body=body), api("POST", "staging", body=body))
+    assert sorted([c1, c2]) == [200, 201] and a["id"] == b["id"]
+    await wait_transfer(api, a["id"])
     _, listed = await api("GET", "staging", expect=200)
-    assert [x["id"] for x in listed["transfers"]] == [t["id"]] and listed["transfers"][0]["files"] == []
+    assert [x["id"] for x in listed["transfers"]] == [a["id"], t["id"]] and listed["transfers"][0]["files"] == []
     # a finished transfer is removed from the list on DELETE; its files stay
     await api("DELETE", "staging", t["id"], expect=204)
     await api("GET", "staging", t["id"], expect=404)
@@ -459,6 +464,8 @@ async def test_plain_urls_with_size_and_checksum(api, web_files, jp_root_dir):
     assert t["status"] == "completed", (t["message"], t["files"][:2])
     assert (Path(jp_root_dir) / "downloads" / "image.fits").read_bytes() == data
     assert t["progress"]["bytes_done"] == len(data) + 100
+    code, err = await api("POST", "staging", body={"urls": ["ftp://example.org/x.fits"]})
+    assert code == 400 and "urls.0.url" in err["message"]
     bad = {"url": f"{base}/other.fits", "name": "bad.fits", "checksum": "md5:" + "0" * 32}
     _, t = await api("POST", "staging", body={"urls": [bad, f"{base}/missing.fits"]}, expect=201)
     t = await wait_transfer(api, t["id"])

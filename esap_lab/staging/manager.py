@@ -74,7 +74,7 @@ class StagingManager:
         self.python = python or sys.executable
         self._jobs: dict[str, _Job] = {}
         self._url_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="esap-lab-url")
-        self._submit_lock = asyncio.Lock()
+        self._submit_locks: dict[str, asyncio.Lock] = {}
         self._reapers: set[asyncio.Future] = set()
         self._warm: asyncio.subprocess.Process | None = None
 
@@ -98,28 +98,38 @@ class StagingManager:
         target = cfg.destination_rse if mode == "replica" else destination
         key = hashlib.sha256(json.dumps([mode, instance if dids else None, sorted(dids),
                                          sorted(u.url for u in urls), target]).encode()).hexdigest()
-        async with self._submit_lock:  # two identical requests at once make one transfer
-            existing = await self.db.run(self._reusable, key)
-            if existing is not None:
-                return existing.info(self.root), False
-            if dids:
-                files, rule = await self.sessions.call(instance, self._plan_dids, cfg, dids, mode, destination,
-                                                       body.lifetime)
-            else:
-                files, rule = [], None
-            files += self._plan_urls(urls, destination, {f["path"] for f in files})
-            now = utcnow()
-            sizes = [f.get("bytes") for f in files]
-            rec = TransferRecord(
-                id=uuid.uuid4().hex, key=key, mode=mode, instance=instance if dids else None, status="queued",
-                title=self._title(dids, urls, mode, cfg), destination=destination,
-                request={"dids": dids, "urls": [u.model_dump(exclude_none=True) for u in urls],
-                         "items": list(body.items), "lifetime": body.lifetime},
-                files=files, rule=rule, bytes_total=sum(sizes) if None not in sizes else None, bytes_done=0,
-                files_total=len(files), files_done=0, created=now, updated=now)
-            await self.db.run(self._insert, rec)
-        self._spawn(rec.id)
-        return rec.info(self.root), True
+        lock = self._submit_locks.setdefault(key, asyncio.Lock())
+        try:
+            async with lock:  # the same request twice at once: one transfer
+                rec, created = await self._create(key, body, cfg, dids, urls, instance, mode, destination)
+        finally:
+            if not lock.locked():
+                self._submit_locks.pop(key, None)
+        if created:
+            self._spawn(rec.id)
+        return rec.info(self.root), created
+
+    async def _create(self, key, body, cfg, dids, urls, instance, mode, destination) -> tuple[TransferRecord, bool]:
+        existing = await self.db.run(self._reusable, key)
+        if existing is not None:
+            return existing, False
+        if dids:
+            files, rule = await self.sessions.call(instance, self._plan_dids, cfg, dids, mode, destination,
+                                                   body.lifetime)
+        else:
+            files, rule = [], None
+        files += self._plan_urls(urls, destination, {f["path"] for f in files})
+        now = utcnow()
+        sizes = [f.get("bytes") for f in files]
+        rec = TransferRecord(
+            id=uuid.uuid4().hex, key=key, mode=mode, instance=instance if dids else None, status="queued",
+            title=self._title(dids, urls, mode, cfg), destination=destination,
+            request={"dids": dids, "urls": [u.model_dump(exclude_none=True) for u in urls],
+                     "items": list(body.items), "lifetime": body.lifetime},
+            files=files, rule=rule, bytes_total=sum(sizes) if None not in sizes else None, bytes_done=0,
+            files_total=len(files), files_done=0, created=now, updated=now)
+        await self.db.run(self._insert, rec)
+        return rec, True
 
     def under_root(self, folder: str) -> Path:
         """``folder`` (relative to the server root, or absolute) if it lies under the root."""
@@ -133,7 +143,7 @@ class StagingManager:
     async def _expand(self, body: StageBody) -> tuple[list[str], list[UrlSpec], str | None]:
         """DIDs, URLs and the Rucio instance from the body, basket items resolved."""
         dids = list(dict.fromkeys(body.dids))
-        urls = [u if isinstance(u, UrlSpec) else UrlSpec(url=u) for u in body.urls]
+        urls = list(body.urls)
         instances = {body.instance} if body.instance else set()
         if body.items:
             if self.basket is None:
@@ -146,14 +156,14 @@ class StagingManager:
                     if item.instance:
                         instances.add(item.instance)
                 elif kind == "file":
-                    urls.append(UrlSpec(url=item.url, name=item.name, bytes=item.size,
-                                        checksum=item.checksum if _known_checksum(item.checksum) else None))
+                    urls.append(_url_spec(item.url, iid, name=item.name, bytes=item.size,
+                                          checksum=item.checksum if _known_checksum(item.checksum) else None))
                 elif kind == "record":
-                    for u in _record_urls(item):
-                        urls.append(UrlSpec(url=u))
-                    if not _record_urls(item):
+                    found = _record_urls(item)
+                    if not found:
                         raise BadRequest(f"Basket item {iid} ({item.title}) has no access URL to download.",
                                          reason="nothing-to-stage")
+                    urls += [_url_spec(u, iid) for u in found]
                 else:
                     raise BadRequest(f"Basket item {iid} is a {kind}: stage its results (records) instead.",
                                      reason="nothing-to-stage")
@@ -657,6 +667,13 @@ def _replicas(client, refs: list[dict]) -> list[dict]:
         return ask(refs) if refs else []
     with ThreadPoolExecutor(min(8, len(chunks)), thread_name_prefix="esap-lab-replicas") as pool:
         return [rep for part in pool.map(ask, chunks) for rep in part]
+
+
+def _url_spec(url: str, iid: str, **fields) -> UrlSpec:
+    if not url.lower().startswith(("http://", "https://")):
+        raise BadRequest(f"Basket item {iid} points at {url}: only http(s) URLs can be downloaded here "
+                         "(stage Rucio data by its DID).", reason="unsupported-url")
+    return UrlSpec(url=url, **{k: v for k, v in fields.items() if v is not None})
 
 
 def _known_checksum(checksum: str | None) -> bool:

@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 TransferStatus = Literal["queued", "running", "completed", "error", "cancelled"]
 FINAL = ("completed", "error", "cancelled")
@@ -32,7 +32,8 @@ class StageBody(BaseModel):
     dids: list[str] = Field(default_factory=list, max_length=10_000,
                             description="Rucio DIDs scope:name (files, datasets or containers)")
     items: list[str] = Field(default_factory=list, max_length=10_000, description="basket item ids")
-    urls: list[UrlSpec | str] = Field(default_factory=list, max_length=10_000, description="plain URLs")
+    urls: list[UrlSpec] = Field(default_factory=list, max_length=10_000,
+                                description="plain http(s) URLs: strings or {url, name, bytes, checksum}")
     mode: Literal["download", "replica"] = "download"
     instance: str | None = Field(None, description="Rucio instance name; may be left out when only one is configured")
     destination: str | None = Field(None, max_length=1024,
@@ -40,6 +41,11 @@ class StageBody(BaseModel):
                                                 "instance's download_folder, or 'downloads' for URLs)")
     lifetime: int | None = Field(None, ge=60, le=10 * 365 * 86400,
                                  description="replica mode: seconds the rule lives (default: the instance's)")
+
+    @field_validator("urls", mode="before")
+    @classmethod
+    def _plain_urls(cls, v):
+        return [{"url": u} if isinstance(u, str) else u for u in v] if isinstance(v, list) else v
 
     @model_validator(mode="after")
     def _something(self):
