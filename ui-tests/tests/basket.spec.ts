@@ -112,6 +112,16 @@ test.describe('ESAP basket', () => {
     await expect(items(page)).toHaveCount(2, { timeout: 10000 });
     await expect(page.locator('#esap-lab-basket')).toContainText('elsewhere.fits');
 
+    // the context menu of an item
+    await page.locator('#esap-lab-basket .jp-EsapBasket-item', { hasText: 'elsewhere.fits' }).click({
+      button: 'right'
+    });
+    await expect(page.locator('.lm-Menu')).toContainText('Insert Code Cell Loading This Item');
+    await page.locator('.lm-Menu-item', { hasText: 'Remove from Basket' }).click();
+    await expect(items(page)).toHaveCount(1);
+    await api(page, 'POST', 'basket/items', { kind: 'file', url: 'https://example.org/data/elsewhere.fits' });
+    await expect(items(page)).toHaveCount(2, { timeout: 10000 });
+
     await page.click('#esap-lab-basket button[aria-label="Clear the basket"]');
     const dialog = page.locator('.jp-Dialog');
     await expect(dialog).toContainText('Clear the basket?');
@@ -164,5 +174,41 @@ test.describe('ESAP basket', () => {
     await expect(cell.locator('.jp-OutputArea-output')).toContainText('length=3', { timeout: 60000 });
     await expect(cell.locator('.jp-OutputArea-output')).toContainText('155.07');
     await shot(page, 'basket-notebook-cell');
+  });
+
+  test('export to a file, import it back; a bad file changes nothing', async ({ page }, info) => {
+    await api(page, 'POST', 'basket/items', [
+      { kind: 'file', url: 'https://example.org/data/a.fits', notes: 'keep me' },
+      { kind: 'did', scope: 'user.alice', name: 'run8.h5' }
+    ]);
+    await openBasket(page);
+    await expect(items(page)).toHaveCount(2, { timeout: 10000 });
+
+    const download = page.waitForEvent('download');
+    await page.click('#esap-lab-basket button[aria-label="Export the basket to a file"]');
+    const file = info.outputPath('esap-basket.json');
+    await (await download).saveAs(file);
+
+    await api(page, 'DELETE', 'basket/items');
+    await expect(items(page)).toHaveCount(0, { timeout: 10000 });
+
+    let chooser = page.waitForEvent('filechooser');
+    await page.click('#esap-lab-basket button[aria-label="Import a basket file"]');
+    await (await chooser).setFiles(file);
+    await page.locator('.jp-Dialog button', { hasText: 'Add' }).click();
+    await expect(items(page)).toHaveCount(2);
+    await expect(page.locator('.Toastify__toast', { hasText: 'Imported esap-basket.json' })).toContainText('2 new');
+
+    // a file with a broken item: refused, saying which, and the basket is as it was
+    const bad = info.outputPath('bad-basket.json');
+    const doc = { format: 'esap-lab-basket', version: 1, items: [{ kind: 'file', url: 'no url' }] };
+    require('fs').writeFileSync(bad, JSON.stringify(doc));
+    chooser = page.waitForEvent('filechooser');
+    await page.click('#esap-lab-basket button[aria-label="Import a basket file"]');
+    await (await chooser).setFiles(bad);
+    await page.locator('.jp-Dialog button', { hasText: 'Replace' }).click(); // still nothing changes
+    await expect(page.locator('.Toastify__toast', { hasText: 'bad-basket.json' })).toContainText('items.0');
+    await expect(items(page)).toHaveCount(2);
+    await shot(page, 'basket-bad-import');
   });
 });
