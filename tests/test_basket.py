@@ -349,3 +349,32 @@ def test_importing_the_kernel_api_stays_light():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert out.stdout.strip() == "[]"
+
+
+def test_kernel_api_takes_astropy_rows_and_falls_back_to_the_default_database(tmp_path):
+    """No server around: the default SQLite file in the Jupyter data dir; rows from astropy."""
+    code = textwrap.dedent("""
+        import json
+        import numpy as np
+        from astropy.table import MaskedColumn, Table
+        from esap_lab import basket
+        t = Table([MaskedColumn([1, 2, 3], name="source_id", dtype=np.int64),
+                   MaskedColumn([1.5, 2.5, 3.5], name="vmag", unit="mag", mask=[False, True, False]),
+                   MaskedColumn([b"a", b"b", b"c"], name="band")])
+        many = basket.add(kind="record", archive="local", rows=t[:2])
+        one = basket.add(kind="record", archive="local", rows=t[2])
+        again = basket.add(kind="record", archive="local", rows=t[:2])
+        back = basket.records_table()
+        print(json.dumps({"same": many.id == again.id, "rows": [len(many.rows), len(one.rows)],
+                          "first": many.rows[1], "joined": len(back), "masked": bool(back["vmag"].mask[1]),
+                          "db": basket.default_basket().db.url}))
+    """)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ESAP_LAB_")}
+    env.update(PYTHONPATH=str(ROOT), JUPYTER_DATA_DIR=str(tmp_path / "jd"))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr[-3000:]
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    assert got["same"] is True and got["rows"] == [2, 1]
+    assert got["first"] == {"source_id": 2, "vmag": None, "band": "b"}
+    assert got["joined"] == 3 and got["masked"] is True
+    assert got["db"] == f"sqlite:///{tmp_path / 'jd' / 'esap_lab' / 'esap_lab.sqlite'}"
