@@ -154,6 +154,11 @@ test.describe('ESAP basket', () => {
     await expect(output).toContainText('source_id', { timeout: 60000 });
     await expect(output).toContainText('155.03');
 
+    // dragged onto a cell's editor, an item pastes the code that loads it
+    const first = page.locator('.jp-Notebook .jp-Cell').first();
+    await items(page).first().dragTo(first.locator('.cm-content'));
+    await expect(first).toContainText('basket.get(', { timeout: 5000 });
+
     // several records selected: one cell joins their rows into one table
     await api(page, 'POST', 'basket/items', {
       kind: 'record',
