@@ -4,11 +4,12 @@
  * started here gets a notification that follows its progress and says how it ended.
  */
 import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
-import { ICommandPalette, Notification } from '@jupyterlab/apputils';
+import { ICommandPalette, MainAreaWidget, Notification } from '@jupyterlab/apputils';
 import { ITranslator, nullTranslator, TranslationBundle } from '@jupyterlab/translation';
 
 import { IEsapBasket, IEsapSidebar, IEsapStaging } from '../tokens';
 import { IStageRequest, ITransfer, stagingApi } from './api';
+import { DidContentsView } from './contents';
 import { StagingModel } from './model';
 import { IStagingActions, StagingSection, TRANSFER_CLASS, TRANSFER_ID_ATTR } from './panel';
 
@@ -17,7 +18,8 @@ export const CommandIDs = {
   stageSelection: 'esap-lab:stage-selection',
   cancel: 'esap-lab:staging-cancel',
   remove: 'esap-lab:staging-remove',
-  openFolder: 'esap-lab:staging-open-folder'
+  openFolder: 'esap-lab:staging-open-folder',
+  contents: 'esap-lab:rucio-did-contents'
 };
 
 /** The folder to show for a transfer: where its files are, relative to the server root. */
@@ -195,6 +197,36 @@ export const stagingPlugin: JupyterFrontEndPlugin<IEsapStaging> = {
         if (id) {
           await openFolder(id);
         }
+      }
+    });
+    // the files of a DID, e.g. from a DID row of the search results: {instance, did}
+    const views = new Map<string, MainAreaWidget<DidContentsView>>();
+    commands.addCommand(CommandIDs.contents, {
+      label: t.__('Show Files of Rucio DID'),
+      caption: t.__('The files of a dataset or container, their sizes and replicas'),
+      execute: args => {
+        const instance = String(args.instance ?? '');
+        const did = String(args.did ?? '');
+        if (!instance || !did.includes(':')) {
+          return;
+        }
+        const key = `${instance}|${did}`;
+        let widget = views.get(key);
+        if (!widget || widget.isDisposed) {
+          const content = new DidContentsView(
+            instance,
+            did,
+            mode => void stage({ dids: [did], instance, mode }).catch(e => fail(t.__('Not staged'), e)),
+            () => model.instances.find(i => i.name === instance),
+            t
+          );
+          widget = new MainAreaWidget({ content });
+          widget.id = `esap-lab-did-${Math.random().toString(36).slice(2)}`;
+          widget.title.label = did;
+          views.set(key, widget);
+          app.shell.add(widget, 'main');
+        }
+        app.shell.activateById(widget.id);
       }
     });
     app.contextMenu.addItem({ command: CommandIDs.openFolder, selector: `.${TRANSFER_CLASS}`, rank: 1 });

@@ -119,6 +119,25 @@ test.describe('ESAP staging', () => {
     });
   });
 
+  test('the files of a container with their replicas, staged from there', async ({ page }) => {
+    await page.evaluate(() =>
+      (window as any).jupyterapp.commands.execute('esap-lab:rucio-did-contents', {
+        instance: 'lake',
+        did: 'lake:demo'
+      })
+    );
+    const view = page.locator('.jp-EsapStaging-contents');
+    await expect(view.locator('tbody tr')).toHaveCount(8, { timeout: 20000 });
+    await expect(view).toContainText('CONTAINER · 8 files');
+    await expect(view.locator('th', { hasText: 'LAKE_A' })).toBeVisible();
+    await shot(page, 'staging-did-contents');
+    await view.getByRole('button', { name: 'Download lake:demo into this session' }).click();
+    await openSection(page, 'esap-lab-staging', 'Staging');
+    const transfer = page.locator('#esap-lab-staging .jp-EsapStaging-transfer', { hasText: 'lake:demo' });
+    await expect(transfer.locator('.jp-EsapChip').first()).toHaveText('completed', { timeout: 60000 });
+    await expect(transfer).toContainText('8/8 files');
+  });
+
   test('replica mode shows the rule locks until the rule is OK', async ({ page }) => {
     const did = freshDataset();
     await openSection(page, 'esap-lab-staging', 'Staging');
