@@ -211,6 +211,7 @@ class RucioSessions:
         """``fn(client, *args)`` with Rucio's errors translated (blocking). The client renews
         an expired token by itself; a refused login drops the cached client and token."""
         cfg = self.config(name)
+        _need_rucio_clients()
         try:
             return fn(self.client(cfg.name), *args)
         except Exception as e:
@@ -224,6 +225,14 @@ class RucioSessions:
     def connection(self, name: str) -> dict[str, Any]:
         """Arguments for a download worker process to build its own client (holds secrets)."""
         return connection_args(self.config(name), self.token_dir)
+
+
+def _need_rucio_clients() -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("rucio.client") is None:
+        raise EsapError("Rucio support is not installed on this server: ask the administrator to install "
+                        "esap_lab[rucio] (rucio-clients).", status=424, reason="rucio-clients-missing")
 
 
 def _is_auth(e: BaseException) -> bool:
