@@ -111,6 +111,13 @@ function Job(props: { job: IJob; actions: IJobActions; trans: TranslationBundle 
       <div className="jp-EsapJobs-line jp-EsapJobs-meta">
         <span className="jp-EsapJobs-backend">{job.backend}</span>
         <span>{time}</span>
+        {Object.keys(job.parameters).length > 0 && (
+          <span className="jp-EsapJobs-params">
+            {Object.entries(job.parameters)
+              .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+              .join(' ')}
+          </span>
+        )}
         <span className="jp-EsapJobs-actions">
           {job.output && (
             <IconButton
