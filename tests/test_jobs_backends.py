@@ -86,11 +86,11 @@ def test_walltime(text, seconds):
 def test_slurm_script_carries_the_resources(tmp_path: Path):
     b = slurm.SlurmBackend("s", partition="debug", python="/opt/py/bin/python", sbatch_args=["--account=x"])
     spec = JobSpec(id="abcdef0123456789", name="nb.ipynb", workdir=tmp_path,
-                   resources={"cpus": 4, "memory": 2048, "walltime": "01:00:30"})
+                   resources={"cpus": 4, "memory": 2048, "walltime": "01:00:30"}, output="nb-output.ipynb")
     script = b.script(spec)
     for line in ("#SBATCH --job-name=esap-abcdef01", "#SBATCH --partition=debug", "#SBATCH --cpus-per-task=4",
                  "#SBATCH --mem=2048M", "#SBATCH --time=61", f"#SBATCH --output={tmp_path}/stdout.log",
-                 "/opt/py/bin/python -m papermill input.ipynb output.ipynb -f parameters.json",
+                 "/opt/py/bin/python -m papermill input.ipynb nb-output.ipynb -f parameters.json",
                  "echo $rc > exit_code"):
         assert line in script, line
     spec.resources["partition"] = "long"

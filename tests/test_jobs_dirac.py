@@ -53,7 +53,7 @@ def play_worker_node(jdl: str, native_id: str, scratch: Path) -> None:
         subprocess.run(["/bin/sh", "run.sh"], cwd=scratch, stdout=out, stderr=err, check=True, timeout=300)
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:bz2") as tar:
-        for name in ("output.ipynb", "std.out", "std.err", "exit_code", "environment.json"):
+        for name in ("params-output.ipynb", "std.out", "std.err", "exit_code", "environment.json"):
             tar.add(scratch / name, arcname=name)
     blob = buf.getvalue()
     up = call("POST", "/api/jobs/sandbox", json={"checksum_algorithm": "sha256", "format": "tar.bz2",
@@ -81,7 +81,7 @@ async def test_dirac_input_and_output_sandboxes(tmp_path):
         await m.start()  # the poller sees the job end and brings the output sandbox back
         job = await m.wait(job.id, 90)
         assert job.status == "completed", job
-        assert job.output == f"{job.workdir}/output.ipynb"
+        assert job.output == f"{job.workdir}/params-output.ipynb"
         assert "result=144" in (root / job.output).read_text()
         prov = json.loads((workdir / "provenance.json").read_text())
         assert prov["executed_in"]["executable"] == sys.executable  # reported by the worker node

@@ -4,7 +4,7 @@ in the database by a background poller that survives a restart of the server.
 Each job keeps, in its folder (``<root>/<jobs_dir>/<time>-<notebook>-<id>/``): the input notebook
 copy, ``parameters.json``, ``basket.json`` (the snapshot of the basket items passed in),
 ``provenance.json`` (Python and package versions, the notebook's checksum), the generated batch
-script, the logs, and once done the executed ``output.ipynb``.
+script, the logs, and once done the executed ``<notebook>-output.ipynb``.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ..db import Base, Database
 from ..errors import BadRequest, Conflict, EsapError, NotFound, RemoteError
 from .backends import JobBackend, JobSpec, NativeStatus
-from .backends.base import ENVIRONMENT, INPUT, OUTPUT, PARAMETERS
+from .backends.base import ENVIRONMENT, INPUT, PARAMETERS, output_name
 from .models import (ACTIVE_STATUSES, FINAL_STATUSES, BackendInfo, JobInfo, JobLog, JobOutput, Resources,
                      SubmitBody)
 
@@ -289,7 +289,8 @@ class JobManager:
             self._starting.discard(jid)
 
     def _spec(self, rec: JobRecord) -> JobSpec:
-        return JobSpec(id=rec.id, name=rec.name, workdir=self.root / rec.workdir, resources=rec.resources or {})
+        return JobSpec(id=rec.id, name=rec.name, workdir=self.root / rec.workdir, resources=rec.resources or {},
+                       output=output_name(rec.notebook))
 
     async def _basket_snapshot(self, ids: list[str]) -> list[dict]:
         if not ids:
@@ -364,7 +365,7 @@ class JobManager:
                 note = await self.backend(rec.backend).fetch_outputs(rec.native_id, self._spec(rec))
             except EsapError as e:
                 note = f"The outputs could not be fetched: {e.message}"
-            output = self.root / rec.workdir / OUTPUT
+            output = self.root / rec.workdir / output_name(rec.notebook)
             if output.exists():
                 values["output"] = self.rel(output)
             executed_in = await asyncio.to_thread(self._executed_in, rec)
@@ -557,7 +558,8 @@ class JobManager:
             return sorted(self.rel(p) for p in workdir.rglob("*") if p.is_file())
 
         listing = await asyncio.to_thread(files)
-        output = self.rel(workdir / OUTPUT) if (workdir / OUTPUT).is_file() else None
+        out = workdir / output_name(rec.notebook)
+        output = self.rel(out) if out.is_file() else None
         if output is None:
             if rec.status not in FINAL_STATUSES:
                 raise Conflict(f"Job {jid} is {rec.status}; its output notebook is not there yet.",

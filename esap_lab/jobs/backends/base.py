@@ -47,6 +47,7 @@ class JobSpec:
     name: str
     workdir: Path
     resources: dict[str, Any] = field(default_factory=dict)
+    output: str = OUTPUT  # the executed notebook's file name in the job folder
 
     @property
     def short_id(self) -> str:
@@ -61,9 +62,16 @@ class NativeStatus:
     exit_code: int | None = None
 
 
-def papermill_argv(python: str, kernel: str | None = None) -> list[str]:
+def output_name(notebook: str) -> str:
+    """The executed notebook's name: after the submitted one, so its tab says what it is."""
+    stem = Path(notebook).stem
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in stem)[:80] or "notebook"
+    return f"{safe}-output.ipynb"
+
+
+def papermill_argv(python: str, spec: JobSpec, kernel: str | None = None) -> list[str]:
     """papermill on the job folder's files (run from inside the folder)."""
-    argv = [python, "-m", "papermill", INPUT, OUTPUT, "-f", PARAMETERS, "--cwd", ".",
+    argv = [python, "-m", "papermill", INPUT, spec.output, "-f", PARAMETERS, "--cwd", ".",
             "--no-progress-bar", "--log-output"]
     if kernel:
         argv += ["-k", kernel]

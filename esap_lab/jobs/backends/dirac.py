@@ -31,7 +31,7 @@ import requests
 
 from ...errors import RemoteError, RemoteTimeout
 from ..models import walltime_seconds
-from .base import (ENVIRONMENT, EXIT_CODE, INPUT, OUTPUT, PARAMETERS, SCRIPT, JobBackend, JobSpec, NativeStatus,
+from .base import (ENVIRONMENT, EXIT_CODE, INPUT, PARAMETERS, SCRIPT, JobBackend, JobSpec, NativeStatus,
                    papermill_argv, shell_script)
 
 QUEUED = {"Submitting", "Received", "Checking", "Staging", "Waiting", "Matched", "Rescheduled"}
@@ -159,7 +159,7 @@ class DiracBackend(JobBackend):
             "StdOutput": jdl_string(STDOUT_NAME),
             "StdError": jdl_string(STDERR_NAME),
             "InputSandbox": jdl_list([pfn]),
-            "OutputSandbox": jdl_list([OUTPUT, STDOUT_NAME, STDERR_NAME, EXIT_CODE, ENVIRONMENT]),
+            "OutputSandbox": jdl_list([spec.output, STDOUT_NAME, STDERR_NAME, EXIT_CODE, ENVIRONMENT]),
         }
         r = spec.resources
         if r.get("walltime"):
@@ -172,7 +172,7 @@ class DiracBackend(JobBackend):
 
     def _submit(self, spec: JobSpec) -> str:
         # The worker node starts in the sandbox's folder: no cd into the server's job folder.
-        script = shell_script(spec, papermill_argv(self.python, self.kernel), cd=False, python=self.python)
+        script = shell_script(spec, papermill_argv(self.python, spec, self.kernel), cd=False, python=self.python)
         (spec.workdir / SCRIPT).write_text(script)
         blob = self._sandbox(spec)
         info = {"checksum_algorithm": "sha256", "checksum": hashlib.sha256(blob).hexdigest(),

@@ -62,7 +62,7 @@ class LocalBackend(JobBackend):
                              reason="too-many-jobs")
 
     async def submit(self, spec: JobSpec) -> str:
-        argv = papermill_argv(self.python, self.kernel)
+        argv = papermill_argv(self.python, spec, self.kernel)
         if spec.resources.get("walltime"):
             argv = ["timeout", str(walltime_seconds(spec.resources["walltime"])), *argv]
         script = shell_script(spec, argv, python=self.python)

@@ -98,7 +98,7 @@ class SlurmBackend(JobBackend):
             headers.append(f"#SBATCH --mem={int(r['memory'])}M")
         if r.get("walltime"):
             headers.append(f"#SBATCH --time={max(1, -(-walltime_seconds(r['walltime']) // 60))}")
-        return shell_script(spec, papermill_argv(self.python, self.kernel), headers=headers, python=self.python)
+        return shell_script(spec, papermill_argv(self.python, spec, self.kernel), headers=headers, python=self.python)
 
     async def submit(self, spec: JobSpec) -> str:
         await self.check()  # fails at once; sbatch alone retries an unreachable controller for seconds
