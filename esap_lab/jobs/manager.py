@@ -192,7 +192,7 @@ class JobManager:
     async def submit(self, body: SubmitBody, *, resubmitted_from: str | None = None,
                      basket_snapshot: list[dict] | None = None) -> JobInfo:
         backend = self.backend(body.backend)
-        notebook = self.resolve_notebook(body.notebook)
+        notebook = await asyncio.to_thread(self.resolve_notebook, body.notebook)
         resources = body.resources.model_dump(exclude_none=True)
         backend.validate(resources)
         try:
@@ -535,7 +535,7 @@ class JobManager:
         resources and basket snapshot, on the same backend."""
         rec = await self._record(jid)
         notebook = rec.notebook
-        if not (self.root / notebook).is_file():
+        if not await asyncio.to_thread((self.root / notebook).is_file):
             notebook = f"{rec.workdir}/{INPUT}"
         body = SubmitBody(notebook=notebook, backend=rec.backend, parameters=rec.parameters,
                           resources=Resources(**(rec.resources or {})), name=rec.name)
