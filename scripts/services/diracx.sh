@@ -33,14 +33,15 @@ spawn() {  # spawn NAME CMD... : run in the background with a log and a pid file
 }
 
 install() {
+  local missing=() tool
+  for tool in curl git redis-server; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+  if [ ${#missing[@]} -gt 0 ]; then
+    ls /var/lib/apt/lists/*Packages >/dev/null 2>&1 || apt-get update -q
+    apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${missing[@]}"
+  fi
   if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c 'import diracx.routers, diracx.testing, diracx.tasks, moto, uvicorn' 2>/dev/null; then
     return 0
   fi
-  command -v curl >/dev/null || apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends curl
-  command -v redis-server >/dev/null || {
-    ls /var/lib/apt/lists/*Packages >/dev/null 2>&1 || apt-get update -q
-    apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends redis-server
-  }
   log "installing DiracX into $VENV"
   [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
   "$VENV/bin/pip" install -q --disable-pip-version-check "${PACKAGES[@]}"
