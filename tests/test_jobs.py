@@ -299,3 +299,22 @@ async def test_job_waits_for_its_staged_input(api, jp_root_dir, notebook):
         assert (jp_root_dir / "inputs" / "input.dat").exists()
     finally:
         gated.close()
+
+
+async def test_a_job_waiting_for_data_can_be_cancelled(api, notebook):
+    code, _ = await api("GET", "staging")
+    if code == 404:
+        pytest.skip("this build has no staging service")
+    gated = GatedFile()
+    try:
+        _, transfer = await api("POST", "staging", expect=201, body={"urls": [gated.url], "destination": "inputs2"})
+        _, job = await api("POST", "jobs", expect=201, body={"notebook": notebook, "wait_for": [transfer["id"]]})
+        assert job["status"] == "waiting-for-data"
+        _, job = await api("DELETE", "jobs", job["id"], expect=200)
+        assert job["status"] == "cancelled" and job["native_id"] is None and job["message"] == "Cancelled by the user."
+        gated.release()
+        await asyncio.sleep(1.5)  # the transfer completes; the cancelled job never starts
+        _, job = await api("GET", "jobs", job["id"], expect=200)
+        assert job["status"] == "cancelled" and job["native_id"] is None
+    finally:
+        gated.close()

@@ -361,10 +361,11 @@ class JobManager:
             if rec.started is None and st.status == "completed":
                 values["started"] = now
             note = None
-            try:
-                note = await self.backend(rec.backend).fetch_outputs(rec.native_id, self._spec(rec))
-            except EsapError as e:
-                note = f"The outputs could not be fetched: {e.message}"
+            if rec.native_id is not None and rec.backend in self.backends:
+                try:
+                    note = await self.backend(rec.backend).fetch_outputs(rec.native_id, self._spec(rec))
+                except EsapError as e:
+                    note = f"The outputs could not be fetched: {e.message}"
             output = self.root / rec.workdir / output_name(rec.notebook)
             if output.exists():
                 values["output"] = self.rel(output)
