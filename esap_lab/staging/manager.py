@@ -498,9 +498,10 @@ class StagingManager:
     async def _watch(self, job: _Job, rec: TransferRecord) -> None:
         """Progress of a running download, from the files as they grow; written at most once a second."""
         files = rec.files
+        since = time.time() - 1
         while True:
             await asyncio.sleep(PROGRESS_EVERY)
-            await asyncio.to_thread(_measure, files)
+            await asyncio.to_thread(_measure, files, since)
             await self.db.run(self._update, rec.id, {
                 "files": [dict(f) for f in files], "bytes_done": _bytes_done(files),
                 "files_done": sum(f["state"] == "done" for f in files),
@@ -698,17 +699,26 @@ def _total(files: list[dict]) -> int | None:
     return None if None in sizes else sum(sizes)
 
 
-def _measure(files: list[dict]) -> None:
-    """bytes_done of the running files, from the partial and final files on disk."""
+def _measure(files: list[dict], since: float) -> None:
+    """bytes_done of the running files, from the partial and final files on disk. rucio's
+    DownloadClient renames a file into place only once its checksum is verified, so a final file
+    written during this run (and no partial one left) is done."""
     for f in files:
         if f["state"] != "running" or not f.get("path") or f.get("url"):
             continue  # URL downloads report their own progress
-        for p in (Path(f["path"]), urlfetch.part_path(f["path"])):
-            try:
-                f["bytes_done"] = p.stat().st_size
-                break
-            except OSError:
-                continue
+        final, part = Path(f["path"]), urlfetch.part_path(f["path"])
+        try:
+            f["bytes_done"] = part.stat().st_size
+            continue
+        except OSError:
+            pass
+        try:
+            st = final.stat()
+        except OSError:
+            continue
+        f["bytes_done"] = st.st_size
+        if st.st_mtime >= since and st.st_size == f.get("bytes"):
+            f["state"] = "done"
 
 
 def _remove_partials(files: list[dict]) -> None:
