@@ -26,14 +26,27 @@ export class EsapSidebar extends SidePanel implements IEsapSidebar {
     this.header.addWidget(header);
   }
 
-  addSection(widget: Widget, rank: number): void {
+  addSection(widget: Widget, rank: number, weight = 1): void {
     this._ranks.set(widget, rank);
+    this._weights.set(widget, weight);
+    widget.addClass('jp-EsapSidebar-section');
     const widgets = [...this.content.widgets];
     let index = widgets.findIndex(w => (this._ranks.get(w) ?? 0) > rank);
     if (index < 0) {
       index = widgets.length;
     }
     this.insertWidget(index, widget);
+    const accordion = this.content as AccordionPanel;
+    // Lumino appends each new section at the end of the DOM; keep the DOM (reading and
+    // keyboard order) the same as the visual order.
+    accordion.widgets.forEach((w, i) => {
+      const title = accordion.titles[i];
+      if (title) {
+        accordion.node.appendChild(title);
+      }
+      accordion.node.appendChild(w.node);
+    });
+    accordion.setRelativeSizes(accordion.widgets.map(w => this._weights.get(w) ?? 1));
   }
 
   activateSection(widget: Widget): void {
@@ -59,4 +72,5 @@ export class EsapSidebar extends SidePanel implements IEsapSidebar {
   }
 
   private _ranks = new Map<Widget, number>();
+  private _weights = new Map<Widget, number>();
 }

@@ -8,8 +8,9 @@ import { Widget } from '@lumino/widgets';
 
 /** The ESAP sidebar: one accordion panel with a section per step of the flow. */
 export interface IEsapSidebar {
-  /** Add a section; lower `rank` comes first (Search 10, Basket 20, Staging 30, Jobs 40). */
-  addSection(widget: Widget, rank: number): void;
+  /** Add a section; lower `rank` comes first (Search 10, Basket 20, Staging 30, Jobs 40).
+   * `weight` is its share of the height (default 1). */
+  addSection(widget: Widget, rank: number, weight?: number): void;
   /** Show the sidebar and expand the given section. */
   activateSection(widget: Widget): void;
   /** Set the small count badge of the sidebar tab (e.g. basket size); 0 hides it. */

@@ -52,7 +52,7 @@ export const searchPlugin: JupyterFrontEndPlugin<void> = {
       setTimeout(() => open.forEach(w => !w.isDisposed && w.restyle()), 200);
     });
     const section = new SearchSection({ trans, open: openResults, settings: () => prefs });
-    sidebar.addSection(section, 10);
+    sidebar.addSection(section, 10, 3);
 
     app.commands.addCommand(SEARCH_COMMAND, {
       label: trans.__('ESAP: Search archives'),

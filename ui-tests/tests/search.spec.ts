@@ -78,4 +78,22 @@ test.describe('ESAP search', () => {
     await page.keyboard.press('Enter');
     await expect(page.locator('.jp-EsapSearch select[name="archive"]')).toBeVisible();
   });
+
+  test('the dark theme colours the form and the grid', async ({ page }) => {
+    await page.theme.setDarkTheme();
+    await openSearch(page);
+    await page.fill('.jp-EsapSearch input[name="radius"]', '0.1');
+    await page.click('.jp-EsapSearch-run');
+    await expect(page.locator('.jp-EsapResults')).toBeVisible({ timeout: 30000 });
+    await page.waitForTimeout(800);
+    // the grid is painted on a canvas: sample its background, it must be dark
+    const dark = await page.evaluate(() => {
+      const canvas = document.querySelector('.jp-EsapResults-grid canvas') as HTMLCanvasElement;
+      const [r, g, b] = canvas.getContext('2d')!.getImageData(canvas.width - 3, canvas.height - 3, 1, 1).data;
+      return (r + g + b) / 3 < 100;
+    });
+    expect(dark).toBe(true);
+    await shot(page, 'search-dark-theme');
+    await page.theme.setLightTheme();
+  });
 });
