@@ -40,7 +40,7 @@ function backendLabel(b: IBackend, t: TranslationBundle): string {
       : b.available === false
         ? t.__('unavailable')
         : t.__('not checked');
-  return `${b.name} — ${b.title} (${state})`;
+  return t.__('%1 — %2 (%3)', b.name, b.title, state);
 }
 
 export class SubmitForm extends ReactWidget implements Dialog.IBodyWidget<ISubmitRequest> {
