@@ -177,7 +177,7 @@ export class ResultsWidget extends BoxPanel {
     }
     const rows = await this.model.rows(indices);
     const access = this.query.access_url_column;
-    await this._basket.add(
+    const r = await this._basket.add(
       rows.map(row => ({
         kind: 'record',
         archive: this.query.archive,
@@ -188,7 +188,9 @@ export class ResultsWidget extends BoxPanel {
       }))
     );
     Notification.success(
-      this._trans.__('Added %1 rows to the basket.', rows.length),
+      r.duplicates
+        ? this._trans.__('Added %1 rows to the basket (%2 were there already).', r.added, r.duplicates)
+        : this._trans.__('Added %1 rows to the basket.', r.added),
       { autoClose: 3000 }
     );
   }
@@ -197,7 +199,7 @@ export class ResultsWidget extends BoxPanel {
     if (!this._basket) {
       return;
     }
-    await this._basket.add([
+    const r = await this._basket.add([
       {
         kind: 'query',
         archive: this.query.archive,
@@ -206,9 +208,12 @@ export class ResultsWidget extends BoxPanel {
         request: this.query.request
       }
     ]);
-    Notification.success(this._trans.__('Added the query to the basket.'), {
-      autoClose: 3000
-    });
+    Notification.success(
+      r.added
+        ? this._trans.__('Added the query to the basket.')
+        : this._trans.__('The query is in the basket already.'),
+      { autoClose: 3000 }
+    );
   }
 
   private _renderBarSoon(): void {
