@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from esap_lab.errors import BadRequest
+from esap_lab.errors import BadRequest, RemoteError
 from esap_lab.jobs import JobBackend, JobSpec, NativeStatus, build_backends
 from esap_lab.jobs import backends as backends_module
 from esap_lab.jobs.backends import dirac, slurm
@@ -123,3 +123,31 @@ def test_dirac_jdl(tmp_path: Path):
     assert 'OutputSandbox = {"output.ipynb", "std.out", "std.err", "exit_code", "environment.json"};' in jdl
     assert "CPUTime = 1800;" in jdl and "NumberOfProcessors = 2;" in jdl and 'Site = "LCG.Example.org";' in jdl
     assert b.url == "http://127.0.0.1:9"
+
+
+async def test_slurm_final_state_after_the_controller_forgot_the_job(tmp_path: Path):
+    """Past MinJobAge scontrol no longer knows a job: sacct --completion (jobcomp/filetxt, no
+    slurmdbd needed) gives its final state, and failing that the exit code the script left."""
+    b = slurm.SlurmBackend("s")
+    answers = {}
+
+    async def fake_run(*argv):
+        return answers[argv[0]]
+
+    b._run = fake_run
+    spec = JobSpec(id="j" * 16, name="nb", workdir=tmp_path)
+    answers["scontrol"] = (1, "", "slurm_load_jobs error: Invalid job id specified")
+    answers["sacct"] = (0, "123|CANCELLED by 0|0:15\n", "")
+    st = await b.status("123", spec)
+    assert (st.status, st.native_state) == ("cancelled", "CANCELLED by 0")
+    answers["sacct"] = (0, "", "")
+    (tmp_path / "exit_code").write_text("0\n")
+    assert (await b.status("123", spec)).status == "completed"
+    (tmp_path / "exit_code").write_text("3\n")
+    assert (await b.status("123", spec)).status == "failed"
+    (tmp_path / "exit_code").unlink()
+    assert (await b.status("123", spec)).native_state == "UNKNOWN"
+    answers["scontrol"] = (1, "", "slurm_load_jobs error: Unable to contact slurm controller (connect failure)")
+    with pytest.raises(RemoteError) as e:
+        await b.status("123", spec)
+    assert e.value.service == "s" and e.value.reason == "backend-unreachable"
