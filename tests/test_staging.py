@@ -17,6 +17,7 @@ import time
 import uuid
 import zlib
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 
@@ -340,6 +341,26 @@ async def test_replica_mode_reaches_ok_and_maps_local_paths(api):
         assert Path(f["path"]).is_file() and adler32(f["path"]) == f["checksum"].split(":")[1]
     code, again = await api("POST", "staging", body={"dids": [did], "instance": "lake", "mode": "replica"})
     assert code == 200 and again["id"] == t["id"]
+
+
+async def test_a_stuck_rule_is_reported(api):
+    """The source file is lost on its storage: the conveyor fails, retries, and the lock becomes
+    STUCK; the transfer says so and keeps running (Rucio may still repair it)."""
+    did = await asyncio.to_thread(fresh_dataset, 1)
+    scope, name = did.split(":")
+    c = rucio_client()
+    f = list(c.list_files(scope, name))[0]
+    rep = list(c.list_replicas([{"scope": scope, "name": f["name"]}]))[0]
+    os.remove(urlparse(next(iter(rep["pfns"]))).path)  # the only replica's file is gone
+    _, t = await api("POST", "staging", body={"dids": [did], "instance": "lake", "mode": "replica"}, expect=201)
+    for _ in range(6):
+        await asyncio.to_thread(transfer_once)
+        await asyncio.sleep(0.5)
+        _, t = await api("GET", "staging", t["id"], expect=200)
+        if t["rule"]["state"] == "STUCK":
+            break
+    assert t["status"] == "running" and t["rule"]["state"] == "STUCK" and t["rule"]["locks_stuck"] == 1
+    assert "stuck on LAKE_B" in t["message"]
 
 
 async def test_cancel_in_replica_mode_deletes_the_rule_when_rucio_lets_it(api):
