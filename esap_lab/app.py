@@ -19,7 +19,7 @@ from traitlets import Dict, Float, List, Unicode, default
 
 from .archives import DEFAULT_ARCHIVES, ArchiveRegistry, QueryManager, ResultStore, parse_archives
 from .basket.service import BasketService
-from .db import Database, default_db_url
+from .db import Database, default_db_url, user_schema
 from .jobs import JobManager, build_backends
 from .jobs.links import basket_lookup, transfer_lookup
 from .routes import handlers
@@ -70,6 +70,10 @@ class EsapLab(ExtensionApp):
     db_url = Unicode("", help="SQLAlchemy URL of the state database. Default: a SQLite file in the Jupyter "
                               "data dir. A hub serves many users from PostgreSQL: "
                               "postgresql+psycopg://user:password@host/db").tag(config=True)
+    db_schema = Unicode("esap_{username}", help="On PostgreSQL, the schema that holds each user's tables; "
+                                                "{username} is the JupyterHub (else Unix) user name, so the users "
+                                                "of one hub database never see each other's state. Empty: the "
+                                                "database's default schema.").tag(config=True)
     data_dir = Unicode("", help="Where query results and other files are kept. "
                                 "Default: <jupyter data dir>/esap_lab").tag(config=True)
     query_timeout = Float(60.0, help="Seconds an archive may take to answer one request.").tag(config=True)
@@ -96,10 +100,12 @@ class EsapLab(ExtensionApp):
         data_dir = Path(self.data_dir or Path(jupyter_data_dir()) / "esap_lab")
         data_dir.mkdir(parents=True, exist_ok=True)
         url = self.db_url or default_db_url(data_dir.parent)
-        db = Database(url)
+        schema = user_schema(self.db_schema) if self.db_schema and not url.startswith("sqlite") else ""
+        db = Database(url, schema=schema or None)
         db.migrate()
         # Kernels started by this server inherit these and reach the same state (esap_lab.basket).
         os.environ["ESAP_LAB_DB_URL"] = url
+        os.environ["ESAP_LAB_DB_SCHEMA"] = schema
         os.environ["ESAP_LAB_DATA_DIR"] = str(data_dir)
         root_dir = Path(self.serverapp.root_dir).resolve()
         staging = build_staging(db, data_dir, root_dir, list(self.rucio_instances))

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import getpass
 import os
+import re
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -57,13 +59,24 @@ def _sqlite_begin_deferred(conn):
     conn.exec_driver_sql("BEGIN")
 
 
-def make_engine(url: str, *, readonly: bool = False) -> Engine:
+def user_schema(template: str, user: str | None = None) -> str:
+    """The PostgreSQL schema of one user: ``template`` with ``{username}`` replaced by the Jupyter
+    user's name (JupyterHub's, else the Unix user's), reduced to a safe SQL identifier."""
+    user = user or os.environ.get("JUPYTERHUB_USER") or getpass.getuser()
+    name = re.sub(r"[^a-z0-9_]", "_", template.format(username=user).lower())
+    if not name or not name[0].isalpha():
+        name = "u_" + name
+    return name[:63]
+
+
+def make_engine(url: str, *, readonly: bool = False, schema: str | None = None) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin_deferred if readonly else _sqlite_begin_immediate)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    args = {"options": f"-c search_path={schema}"} if schema else {}
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, connect_args=args)
 
 
 class Database:
@@ -71,9 +84,17 @@ class Database:
 
     _migrate_lock = threading.Lock()
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, schema: str | None = None):
+        """``schema``: on PostgreSQL, the schema that holds this user's tables (so the users of
+        one hub database never see each other's state); default ESAP_LAB_DB_SCHEMA, which the
+        server exports to its kernels. Ignored for SQLite (a file per user)."""
         self.url = url
-        self.engine = make_engine(url)
+        if schema is None:
+            schema = os.environ.get("ESAP_LAB_DB_SCHEMA") or None
+        self.schema = None if url.startswith("sqlite") else schema
+        if self.schema is not None and not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", self.schema):
+            raise ValueError(f"invalid database schema name {self.schema!r}")
+        self.engine = make_engine(url, schema=self.schema)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         # SQLite readers need not queue behind writers (WAL): a second engine begins DEFERRED.
         self._read_engine = make_engine(url, readonly=True) if url.startswith("sqlite") else self.engine
@@ -93,6 +114,9 @@ class Database:
         cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
         cfg.attributes["engine"] = self.engine
         with self._migrate_lock:
+            if self.schema is not None:
+                with self.engine.begin() as c:
+                    c.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
             command.upgrade(cfg, "heads")
 
     @contextlib.contextmanager
