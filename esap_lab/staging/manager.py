@@ -347,6 +347,8 @@ class StagingManager:
             rec = await self.db.run(self._update, tid, {"status": "running", "message": None})
             if rec is None or rec.status != "running":
                 return
+            if job.cancelled.is_set():
+                return
             if rec.mode == "replica":
                 await self._run_replica(job, rec)
             else:
@@ -415,6 +417,10 @@ class StagingManager:
                 "files": [{"did": f["did"], "pfns": f["pfns"], "adler32": f.get("adler32"), "md5": f.get("md5"),
                            "base_dir": str(Path(f["path"]).parent)} for f in files]}
         proc = job.proc = await self._worker(multi_vo=bool(cfg.vo))
+        if job.cancelled.is_set() or job.stopping:  # cancelled while the worker was being readied
+            job.proc = None
+            await _kill(proc)
+            return
         errors = asyncio.ensure_future(proc.stderr.read())
         proc.stdin.write(json.dumps(spec).encode())
         await proc.stdin.drain()
