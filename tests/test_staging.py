@@ -322,6 +322,19 @@ async def test_cancel_stops_the_download_and_removes_partial_files(api, jp_root_
     assert t2["progress"]["bytes_done"] == 20 * 10 * 1024 * 1024 + 200 * 100 * 1024
 
 
+async def test_cancel_right_after_the_request(api, jp_root_dir):
+    _, t = await api("POST", "staging", body={"dids": ["lake:bench.small"], "instance": "lake",
+                                              "destination": "quick"}, expect=201)
+    _, c = await api("DELETE", "staging", t["id"], expect=200)
+    assert c["status"] == "cancelled"
+    quick = Path(jp_root_dir) / "quick"
+    there = sorted(quick.rglob("*"))
+    await asyncio.sleep(1.5)  # nothing is written after the cancel
+    _, after = await api("GET", "staging", t["id"], expect=200)
+    assert after["status"] == "cancelled"
+    assert sorted(quick.rglob("*")) == there and not list(quick.rglob("*.part"))
+
+
 # -- replica mode -----------------------------------------------------------------------------------
 async def test_replica_mode_reaches_ok_and_maps_local_paths(api):
     did = await asyncio.to_thread(fresh_dataset)
