@@ -7,6 +7,8 @@ import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application'
 import { ICommandPalette, MainAreaWidget, Notification } from '@jupyterlab/apputils';
 import { ITranslator, nullTranslator, TranslationBundle } from '@jupyterlab/translation';
 
+import { requestAPI } from '../api';
+import { ITEM_CLASS, ITEM_ID_ATTR } from '../basket/panel';
 import { IEsapBasket, IEsapSidebar, IEsapStaging } from '../tokens';
 import { IStageRequest, ITransfer, stagingApi } from './api';
 import { DidContentsView } from './contents';
@@ -19,7 +21,9 @@ export const CommandIDs = {
   cancel: 'esap-lab:staging-cancel',
   remove: 'esap-lab:staging-remove',
   openFolder: 'esap-lab:staging-open-folder',
-  contents: 'esap-lab:rucio-did-contents'
+  contents: 'esap-lab:rucio-did-contents',
+  stageItem: 'esap-lab:stage-basket-item',
+  itemFiles: 'esap-lab:basket-did-files'
 };
 
 /** The folder to show for a transfer: where its files are, relative to the server root. */
@@ -229,6 +233,56 @@ export const stagingPlugin: JupyterFrontEndPlugin<IEsapStaging> = {
         app.shell.activateById(widget.id);
       }
     });
+    // a Stage action on basket items (their context menu): the item under the menu, or args.id
+    const basketItem = (args: { id?: unknown }): string | undefined => {
+      if (typeof args.id === 'string') {
+        return args.id;
+      }
+      const node = app.contextMenuHitTest(n => n.classList.contains(ITEM_CLASS));
+      return node?.getAttribute(ITEM_ID_ATTR) ?? undefined;
+    };
+    commands.addCommand(CommandIDs.stageItem, {
+      label: args => (args.mode === 'replica' ? t.__('Stage as Replica (Rucio Rule)') : t.__('Download into This Session')),
+      caption: t.__('Stage this basket item'),
+      execute: async args => {
+        const id = basketItem(args);
+        if (id) {
+          const mode = args.mode === 'replica' ? 'replica' : 'download';
+          await stage({ items: [id], mode }).catch(e => fail(t.__('Not staged'), e));
+        }
+      }
+    });
+    commands.addCommand(CommandIDs.itemFiles, {
+      label: t.__('Show Files in Rucio'),
+      execute: async args => {
+        const id = basketItem(args);
+        if (!id) {
+          return;
+        }
+        try {
+          const item = await requestAPI<any>(`basket/items/${encodeURIComponent(id)}`);
+          const instance = item.instance ?? (model.instances.length === 1 ? model.instances[0].name : '');
+          if (!instance) {
+            Notification.warning(t.__('This DID names no Rucio instance, and several are configured.'), {
+              autoClose: 6000
+            });
+            return;
+          }
+          await commands.execute(CommandIDs.contents, { instance, did: `${item.scope}:${item.name}` });
+        } catch (error) {
+          fail(t.__('Cannot show the files'), error);
+        }
+      }
+    });
+    // (one item per kind: a context menu selector cannot hold a list)
+    const ofKind = (kind: string) => `.jp-EsapBasket-group[data-kind="${kind}"] .${ITEM_CLASS}`;
+    for (const kind of ['did', 'file', 'record']) {
+      app.contextMenu.addItem({ command: CommandIDs.stageItem, args: { mode: 'download' }, selector: ofKind(kind),
+        rank: 10 });
+    }
+    app.contextMenu.addItem({ command: CommandIDs.stageItem, args: { mode: 'replica' }, selector: ofKind('did'),
+      rank: 11 });
+    app.contextMenu.addItem({ command: CommandIDs.itemFiles, selector: ofKind('did'), rank: 12 });
     app.contextMenu.addItem({ command: CommandIDs.openFolder, selector: `.${TRANSFER_CLASS}`, rank: 1 });
     app.contextMenu.addItem({ command: CommandIDs.cancel, selector: `.${TRANSFER_CLASS}`, rank: 2 });
     if (palette) {

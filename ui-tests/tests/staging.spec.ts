@@ -119,6 +119,28 @@ test.describe('ESAP staging', () => {
     });
   });
 
+  test('a basket DID has Stage and Show Files actions in its context menu', async ({ page }) => {
+    await api(page, 'POST', 'basket/items', {
+      kind: 'did',
+      scope: 'lake',
+      name: 'demo.run8',
+      did_type: 'dataset',
+      instance: 'lake'
+    });
+    await openSection(page, 'esap-lab-basket', 'Basket');
+    const item = page.locator('#esap-lab-basket .jp-EsapBasket-item').first();
+    await item.click({ button: 'right' });
+    await page.locator('.lm-Menu-itemLabel', { hasText: 'Download into This Session' }).click();
+    await openSection(page, 'esap-lab-staging', 'Staging');
+    const transfer = page.locator('#esap-lab-staging .jp-EsapStaging-transfer', { hasText: 'lake:demo.run8' });
+    await expect(transfer.locator('.jp-EsapChip').first()).toHaveText('completed', { timeout: 60000 });
+
+    await openSection(page, 'esap-lab-basket', 'Basket');
+    await item.click({ button: 'right' });
+    await page.locator('.lm-Menu-itemLabel', { hasText: 'Show Files in Rucio' }).click();
+    await expect(page.locator('.jp-EsapStaging-contents tbody tr')).toHaveCount(3, { timeout: 20000 });
+  });
+
   test('the files of a container with their replicas, staged from there', async ({ page }) => {
     await page.evaluate(() =>
       (window as any).jupyterapp.commands.execute('esap-lab:rucio-did-contents', {
