@@ -167,20 +167,32 @@ test.describe('ESAP staging', () => {
     const staging = page.locator('#esap-lab-staging');
     await api(page, 'POST', 'staging', { dids: [did], instance: 'lake', mode: 'replica', lifetime: 3600 });
     // also a large download, to be seen half way
-    await api(page, 'POST', 'staging', { dids: ['lake:bench.large'], instance: 'lake', destination: 'big' });
+    await api(page, 'POST', 'staging', {
+      dids: ['lake:bench.large', 'lake:bench.small'],
+      instance: 'lake',
+      destination: 'big'
+    });
     await staging.locator('button[aria-label="Refresh the transfer list"]').click();
 
     const replica = staging.locator('.jp-EsapStaging-transfer', { hasText: did });
     await expect(replica).toContainText('rule REPLICATING', { timeout: 20000 });
     await expect(replica).toContainText('0 OK, 3 replicating, 0 stuck');
     await expect(replica.locator('progress').first()).toBeVisible();
+    const big = staging.locator('.jp-EsapStaging-transfer', { hasText: 'lake:bench.large' });
+    const bar = big.locator('progress').first();
+    for (let i = 0; i < 100; i++) {  // catch the download half way for the screenshot, if it lets us
+      const v = Number(await bar.getAttribute('value'));
+      if ((v > 0.05 && v < 0.95) || (await big.locator('.jp-EsapChip').first().textContent()) !== 'running') {
+        break;
+      }
+      await page.waitForTimeout(50);
+    }
     await shot(page, 'staging-section-progress');
 
     execFileSync(SERVICE, ['transfer-once']);
     await expect(replica.locator('.jp-EsapChip').first()).toHaveText('completed', { timeout: 30000 });
     await expect(replica).toContainText('rule OK');
     await expect(replica).toContainText('3 OK, 0 replicating');
-    const big = staging.locator('.jp-EsapStaging-transfer', { hasText: 'lake:bench.large' });
     await expect(big.locator('.jp-EsapChip').first()).toHaveText('completed', { timeout: 60000 });
     await shot(page, 'staging-section-completed');
   });
