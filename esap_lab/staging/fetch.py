@@ -132,7 +132,8 @@ def download(spec: dict, senders: list | None = None) -> dict[str, dict]:
     for f in files:
         if not f.get("pfns"):
             results[f["did"]] = {"state": "FILE_NOT_FOUND"}
-    for folder in {f["base_dir"] for f in todo}:  # made once here: the shards would race for them
+    folders = {f["base_dir"] for f in todo} | {os.path.dirname(f["path"]) for f in todo if f.get("path")}
+    for folder in folders:  # made once here: the shards would race for them
         os.makedirs(folder, exist_ok=True)
     while todo:
         shards_n = max(1, min(len(todo), -(-parallel // CLIENT_THREADS)))

@@ -218,7 +218,7 @@ class StagingManager:
                 "checksum": f"adler32:{adler}" if adler else (f"md5:{md5}" if md5 else None),
                 "adler32": adler, "md5": md5, "scope": rep["scope"],
                 "pfns": [[p, m.get("rse")] for p, m in pfns],
-                "path": str(Path(destination) / rep["scope"] / rep["name"]) if mode == "download" else None,
+                "path": _download_path(destination, rep["scope"], rep["name"]) if mode == "download" else None,
             }
         if not files:
             raise Conflict(f"{', '.join(dids)} contain(s) no files (Rucio instance {cfg.name}).",
@@ -415,7 +415,8 @@ class StagingManager:
         parallel = cfg.parallel if sum(sizes) / len(sizes) < LARGE_FILE else min(cfg.parallel, 4)
         spec = {"connection": conn, "parallel": parallel,
                 "files": [{"did": f["did"], "pfns": f["pfns"], "adler32": f.get("adler32"), "md5": f.get("md5"),
-                           "base_dir": str(Path(f["path"]).parent)} for f in files]}
+                           "base_dir": str(Path(rec.destination) / f["scope"]), "path": f["path"]}
+                          for f in files]}
         proc = job.proc = await self._worker(multi_vo=bool(cfg.vo))
         if job.cancelled.is_set() or job.stopping:  # cancelled while the worker was being readied
             job.proc = None
@@ -674,6 +675,15 @@ def _replicas(client, refs: list[dict]) -> list[dict]:
         return ask(refs) if refs else []
     with ThreadPoolExecutor(min(8, len(chunks)), thread_name_prefix="esap-lab-replicas") as pool:
         return [rep for part in pool.map(ask, chunks) for rep in part]
+
+
+def _download_path(destination: str, scope: str, name: str) -> str:
+    """Where a DID's file goes: <destination>/<scope>/<name>, never outside the destination
+    (names may hold slashes; a leading one is dropped as rucio's DownloadClient does)."""
+    rel = Path(scope) / name.lstrip("/")
+    if ".." in rel.parts:
+        raise BadRequest(f"The file name {scope}:{name} cannot be used as a local path.", reason="bad-file-name")
+    return str(Path(destination) / rel)
 
 
 def _url_spec(url: str, iid: str, **fields) -> UrlSpec:
