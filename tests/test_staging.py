@@ -20,6 +20,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from conftest import db_urls
 
 RUCIO = os.environ.get("ESAP_TEST_RUCIO_HOST")
 pytestmark = pytest.mark.skipif(not RUCIO, reason="no Rucio server: run scripts/services/rucio.sh start and "
@@ -228,6 +229,7 @@ async def test_dataset_and_container_contents(api):
 
 
 # -- download mode ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("esap_db_url", db_urls(), indirect=True)
 async def test_download_verifies_checksums_and_is_idempotent(api, jp_root_dir):
     code, t = await api("POST", "staging", body={"dids": ["lake:demo.run7"], "instance": "lake"})
     assert code == 201 and t["mode"] == "download" and t["status"] in ("queued", "running")
