@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Start JupyterLab with esap-lab on its embedded default: a local demo archive (DaCHS with
-# 200,000 synthetic sources and a few images) next to the public archives, state in SQLite,
-# the local job backend. Installs whatever is missing first (Debian 12, as root).
+# 200,000 synthetic sources and a few images) next to the public archives, a local Rucio data
+# lake with sample datasets, state in SQLite, the local job backend. Installs whatever is
+# missing first (Debian 12, as root).
 #   ESAP_PORT=8888 scripts/run.sh [extra jupyter lab arguments]
+#   ESAP_DEMO_RUCIO=0 leaves the data lake out.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -14,6 +16,12 @@ ensure_python
 build_frontend
 "$ROOT/scripts/services/vo-archive.sh" start
 eval "$("$ROOT/scripts/services/vo-archive.sh" env)"
+RUCIO=${ESAP_DEMO_RUCIO:-1}
+if [ "$RUCIO" = 1 ]; then
+  "$ROOT/scripts/services/rucio.sh" start
+  eval "$("$ROOT/scripts/services/rucio.sh" env)"
+  export ESAP_DEMO_RUCIO_PASSWORD=$ESAP_TEST_RUCIO_PASSWORD
+fi
 
 mkdir -p "$STATE/notebooks"
 cat > "$STATE/jupyter_server_config.py" <<PY
@@ -31,9 +39,26 @@ c.EsapLab.archives = [
 c.EsapLab.db_url = "sqlite:///$STATE/esap.sqlite"
 c.EsapLab.data_dir = "$STATE/data"
 PY
-if [ -f "$STATE/jupyter_server_config_extra.py" ]; then
+if [ "$RUCIO" = 1 ]; then
+  cat >> "$STATE/jupyter_server_config.py" <<PY
+c.EsapLab.rucio_instances = [{
+    "name": "lake", "title": "Local data lake (Rucio)", "rucio_host": "$ESAP_TEST_RUCIO_HOST",
+    "account": "$ESAP_TEST_RUCIO_ACCOUNT", "username": "$ESAP_TEST_RUCIO_USERNAME",
+    "auth_type": "userpass", "password_env": "ESAP_DEMO_RUCIO_PASSWORD",
+    "destination_rse": "LAKE_B", "rse_mount_path": "$ESAP_TEST_RUCIO_RSE_B_PATH",
+    "poll_interval": 2, "download_folder": "rucio",
+}]
+PY
+fiif [ -f "$STATE/jupyter_server_config_extra.py" ]; then
   cat "$STATE/jupyter_server_config_extra.py" >> "$STATE/jupyter_server_config.py"
 fi
+if [ "$RUCIO" = 1 ]; then
+  # No FTS here: run Rucio's own transfer daemons once every few seconds so replication rules
+  # made from the Staging section really complete.
+  (while sleep 5; do "$ROOT/scripts/services/rucio.sh" transfer-once >/dev/null 2>&1; done) &
+  conveyor=$!
+  trap 'kill $conveyor 2>/dev/null' EXIT
+fi
 say "JupyterLab on http://127.0.0.1:$PORT/lab (the ESAP icon is in the left sidebar)"
-exec "$VENV/bin/jupyter" lab --config="$STATE/jupyter_server_config.py" --ip=127.0.0.1 --port="$PORT" \
+"$VENV/bin/jupyter" lab --config="$STATE/jupyter_server_config.py" --ip=127.0.0.1 --port="$PORT" \
   --no-browser --allow-root --ServerApp.root_dir="$STATE/notebooks" "$@"

@@ -24,10 +24,14 @@ stop() {
 
 start() {
   "$HERE/postgres.sh" start >/dev/null
-  if ! dpkg-query -W -f='${Status}' postgresql-$PGVER-pgsphere postgresql-$PGVER-q3c python3-astropy 2>/dev/null \
-      | grep -c 'ok installed' | grep -q 3; then
-    log "installing pgsphere, q3c, astropy"
-    $APT install postgresql-$PGVER-pgsphere postgresql-$PGVER-q3c python3-astropy python3-numpy curl
+  local p missing=()
+  for p in postgresql-$PGVER-pgsphere postgresql-$PGVER-q3c python3-astropy python3-numpy curl; do
+    dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing ${missing[*]}"
+    [ -n "$(ls /var/lib/apt/lists/*Packages 2>/dev/null)" ] || apt-get update -q
+    $APT install "${missing[@]}"
   fi
   local rc="[general]
 rootDir: /var/gavo
