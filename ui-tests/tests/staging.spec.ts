@@ -27,6 +27,12 @@ async function api(page: Page, method: string, url: string, body?: unknown): Pro
   );
 }
 
+/** The transfer whose title is exactly `title`. */
+const transferOf = (page: Page, title: string) =>
+  page
+    .locator('#esap-lab-staging .jp-EsapStaging-transfer')
+    .filter({ has: page.locator('.jp-EsapStaging-title').getByText(title, { exact: true }) });
+
 async function openSection(page: Page, id: string, title: string): Promise<void> {
   const tab = page.locator('li[data-id="esap-lab-sidebar"]');
   if ((await tab.getAttribute('aria-selected')) !== 'true') {
@@ -77,9 +83,12 @@ test.describe('ESAP staging', () => {
   test.beforeEach(async ({ page }) => {
     await api(page, 'DELETE', 'basket/items');
     for (const t of (await api(page, 'GET', 'staging')).transfers) {
-      await api(page, 'DELETE', `staging/${t.id}`);
-      await api(page, 'DELETE', `staging/${t.id}`);
+      await api(page, 'DELETE', `staging/${t.id}`); // cancels a running one
+      await api(page, 'DELETE', `staging/${t.id}`); // removes it from the list
     }
+    // start from lists read after the clean-up (the page loaded before it)
+    await page.reload();
+    await expect(page.locator('li[data-id="esap-lab-sidebar"]')).toBeVisible({ timeout: 30000 });
   });
 
   test('stage a basket DID by download, see progress and completion, open its folder', async ({ page }) => {
@@ -98,8 +107,7 @@ test.describe('ESAP staging', () => {
     await expect(staging.locator('select[aria-label="Staging mode"]')).toHaveValue('download');
     await staging.locator('button[aria-label="Stage the items selected in the basket"]').click();
 
-    const transfer = staging.locator('.jp-EsapStaging-transfer').first();
-    await expect(transfer).toContainText('lake:demo.run7');
+    const transfer = transferOf(page, 'lake:demo.run7');
     await expect(transfer.locator('.jp-EsapChip').first()).toHaveText('completed', { timeout: 60000 });
     await expect(transfer).toContainText('5/5 files');
     // the notification that followed the transfer says how it ended, with a way to its folder
@@ -132,7 +140,7 @@ test.describe('ESAP staging', () => {
     await item.click({ button: 'right' });
     await page.locator('.lm-Menu-itemLabel', { hasText: 'Download into This Session' }).click();
     await openSection(page, 'esap-lab-staging', 'Staging');
-    const transfer = page.locator('#esap-lab-staging .jp-EsapStaging-transfer', { hasText: 'lake:demo.run8' });
+    const transfer = transferOf(page, 'lake:demo.run8');
     await expect(transfer.locator('.jp-EsapChip').first()).toHaveText('completed', { timeout: 60000 });
 
     await openSection(page, 'esap-lab-basket', 'Basket');
@@ -155,7 +163,7 @@ test.describe('ESAP staging', () => {
     await shot(page, 'staging-did-contents');
     await view.getByRole('button', { name: 'Download lake:demo into this session' }).click();
     await openSection(page, 'esap-lab-staging', 'Staging');
-    const transfer = page.locator('#esap-lab-staging .jp-EsapStaging-transfer', { hasText: 'lake:demo' });
+    const transfer = transferOf(page, 'lake:demo');
     await expect(transfer.locator('.jp-EsapChip').first()).toHaveText('completed', { timeout: 60000 });
     await expect(transfer).toContainText('8/8 files');
   });
@@ -174,11 +182,11 @@ test.describe('ESAP staging', () => {
     });
     await staging.locator('button[aria-label="Refresh the transfer list"]').click();
 
-    const replica = staging.locator('.jp-EsapStaging-transfer', { hasText: did });
+    const replica = transferOf(page, `${did} → LAKE_B`);
     await expect(replica).toContainText('rule REPLICATING', { timeout: 20000 });
     await expect(replica).toContainText('0 OK, 3 replicating, 0 stuck');
     await expect(replica.locator('progress').first()).toBeVisible();
-    const big = staging.locator('.jp-EsapStaging-transfer', { hasText: 'lake:bench.large' });
+    const big = transferOf(page, 'lake:bench.large and 1 more');
     const bar = big.locator('progress').first();
     for (let i = 0; i < 100; i++) {  // catch the download half way for the screenshot, if it lets us
       const v = Number(await bar.getAttribute('value'));
