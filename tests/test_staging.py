@@ -154,6 +154,7 @@ async def test_did_search_with_wildcards_type_and_metadata(api):
     _, page = await api("GET", "queries", q["id"], "rows", params={"sort": "name"}, expect=200)
     assert [r["did"] for r in page["rows"]] == ["lake:demo.lost", "lake:demo.run7", "lake:demo.run8"]
     assert page["rows"][1]["instance"] == "lake" and page["rows"][1]["did_type"] == "DATASET"
+    assert page["rows"][1]["length"] == 5 and page["rows"][1]["bytes"] == sum(20_000 + 1000 * i for i in range(5))
     # metadata filter
     _, q = await api("POST", "archives", "lake", "queries",
                      body={"kind": "did", "scope": "lake", "name": "demo.*", "filters": {"datatype": "CAL"}},

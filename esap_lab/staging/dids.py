@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import pyarrow as pa
 import requests
@@ -104,9 +105,33 @@ class RucioArchive:
                 raise BadRequest(f"Rucio instance {self.instance.name} cannot filter on "
                                  f"{sorted(q.filters)}: {e}", reason="bad-did-filter") from None
             raise
+        _count_collections(client, rows, cancelled)
         types = {"bytes": pa.int64(), "length": pa.int64()}
         table = pa.table({k: pa.array(v, type=types.get(k, pa.string())) for k, v in rows.items()})
         return ResultTable(table=table, columns=list(DID_COLUMNS), overflow=overflow)
+
+
+SIZED_AT_MOST = 200  # collections whose size and file count are asked for, one call each
+
+
+def _count_collections(client, rows: dict[str, list], cancelled: threading.Event) -> None:
+    """Size and number of files of the datasets and containers found (Rucio's search leaves them
+    empty until its counters run), for a result small enough to ask each of them."""
+    todo = [i for i, t in enumerate(rows["did_type"]) if t in ("DATASET", "CONTAINER") and rows["bytes"][i] is None]
+    if not todo or len(todo) > SIZED_AT_MOST:
+        return
+
+    def ask(i: int) -> None:
+        if cancelled.is_set():
+            return
+        try:
+            d = client.get_did(rows["scope"][i], rows["name"][i], dynamic_depth="FILE")
+        except Exception:  # noqa: BLE001 - a count is a nicety; the row stays without it
+            return
+        rows["bytes"][i], rows["length"][i] = d.get("bytes"), d.get("length")
+
+    with ThreadPoolExecutor(min(8, len(todo)), thread_name_prefix="esap-lab-did-sizes") as pool:
+        list(pool.map(ask, todo))
 
 
 def list_contents(sessions: RucioSessions, instance: str, did: str, offset: int = 0,
