@@ -11,7 +11,7 @@ const NOTEBOOK = path.resolve(__dirname, '..', '..', 'tests', 'notebooks', 'para
 async function openJobs(page: Page): Promise<void> {
   const section = page.locator('#esap-lab-jobs');
   if (!(await page.locator('#esap-lab-sidebar').isVisible())) {
-    await page.getByRole('tab', { name: /^ESAP/ }).click();
+    await page.click('li[data-id="esap-lab-sidebar"]');
   }
   if (!(await section.isVisible())) {
     await page.locator('.jp-AccordionPanel-title', { hasText: 'Jobs' }).click();
