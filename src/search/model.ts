@@ -68,6 +68,9 @@ export class ServerDataModel extends DataModel {
     if (value === null) {
       return '';
     }
+    if (typeof value === 'number' && !Number.isInteger(value)) {
+      return String(Number(value.toPrecision(10))); // display only; the row keeps every digit
+    }
     return typeof value === 'object' ? JSON.stringify(value) : value;
   }
 
