@@ -233,6 +233,18 @@ class Stored(BaseModel):
     updated: datetime
     version: int = Field(description="increases on every change; PATCH must carry the version it read")
 
+    def paths(self) -> list:
+        """Local paths of this item's staged files (pathlib.Path); see esap_lab.staging."""
+        from .. import staging
+
+        return staging.paths(self)
+
+    def wait(self, timeout: float | None = None):
+        """Wait until the staging of this item has completed; returns the transfer."""
+        from .. import staging
+
+        return staging.wait(self, timeout=timeout)
+
 
 class RecordItem(Stored, RecordFields):
     title: str

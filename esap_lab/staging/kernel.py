@@ -83,8 +83,19 @@ def wait(what: Any, timeout: float | None = None, poll: float = 1.0) -> Transfer
 
 
 def paths(what: Any) -> list[Path]:
+    """Local paths of the staged files of ``what``: all files of a transfer (its id or info),
+    or only those of one DID, URL or basket item when the transfer staged more."""
     info = get(what)  # from the database: absolute paths
-    return [Path(f.path) for f in info.files if f.path and f.state == "done"]
+    files = [f for f in info.files if f.path and f.state == "done"]
+    if isinstance(what, TransferInfo) or what == info.id:
+        return [Path(f.path) for f in files]
+    did = getattr(what, "did", None) or (what if isinstance(what, str) and ":" in what else None)
+    url = getattr(what, "url", None) or getattr(what, "access_url", None) or (
+        what if isinstance(what, str) and "://" in what else None)
+    if did is None and url is None:
+        return [Path(f.path) for f in files]  # e.g. a basket item id: the transfer made for it
+    return [Path(f.path) for f in files
+            if (did and (f.did == did or did in f.parents)) or (url and f.url == url)]
 
 
 def transfers(limit: int = 20) -> list[TransferInfo]:

@@ -191,14 +191,16 @@ class StagingManager:
                    lifetime: int | None) -> tuple[list[dict], dict | None]:
         """Check the DIDs and list their files with replicas (blocking; inside sessions.run).
         Replica mode also makes (or finds) the rules."""
-        refs, file_refs = [], {}
+        refs, file_refs, parents = [], {}, {}
         for did in dids:
             scope, name = did_parts(did)
             meta = client.get_did(scope, name)  # DataIdentifierNotFound -> 404
             refs.append({"scope": scope, "name": name})
             inside = [meta] if meta.get("type") == "FILE" else client.list_files(scope, name)
             for f in inside:
-                file_refs.setdefault(f"{f['scope']}:{f['name']}", {"scope": f["scope"], "name": f["name"]})
+                key = f"{f['scope']}:{f['name']}"
+                file_refs.setdefault(key, {"scope": f["scope"], "name": f["name"]})
+                parents.setdefault(key, []).append(f"{scope}:{name}")
         files: dict[str, dict] = {}
         lost: list[str] = []
         for rep in _replicas(client, list(file_refs.values())):
@@ -214,7 +216,8 @@ class StagingManager:
                 lost.append(did)
             adler, md5 = rep.get("adler32"), rep.get("md5")
             files[did] = {
-                "did": did, "name": rep["name"], "bytes": rep.get("bytes"), "bytes_done": 0, "state": "queued",
+                "did": did, "parents": parents.get(did, []),
+                "name": rep["name"], "bytes": rep.get("bytes"), "bytes_done": 0, "state": "queued",
                 "checksum": f"adler32:{adler}" if adler else (f"md5:{md5}" if md5 else None),
                 "adler32": adler, "md5": md5, "scope": rep["scope"],
                 "pfns": [[p, m.get("rse")] for p, m in pfns],

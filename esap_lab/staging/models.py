@@ -59,6 +59,7 @@ class StageBody(BaseModel):
 
 class TransferFile(BaseModel):
     did: str | None = None
+    parents: list[str] = Field(default_factory=list, description="the requested DIDs this file belongs to")
     url: str | None = None
     name: str
     bytes: int | None = None
