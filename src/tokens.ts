@@ -58,8 +58,11 @@ export interface IEsapStaging {
   stage(request: {
     items?: string[];
     dids?: string[];
+    /** plain http(s) URLs, e.g. the access URLs of image search results */
+    urls?: (string | { url: string; name?: string; bytes?: number; checksum?: string })[];
     mode?: 'download' | 'replica';
     instance?: string;
+    destination?: string;
   }): Promise<{ id: string; status: string }>;
 }
 

@@ -7,7 +7,7 @@ import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
 import { IQueryInfo } from '../api';
-import { IEsapBasket, IEsapSidebar } from '../tokens';
+import { IEsapBasket, IEsapSidebar, IEsapStaging } from '../tokens';
 import { SearchSection } from './panel';
 import { ResultsWidget } from './results';
 
@@ -18,7 +18,7 @@ export const searchPlugin: JupyterFrontEndPlugin<void> = {
   description: 'Search archives from the ESAP sidebar; results in a server-paged grid.',
   autoStart: true,
   requires: [IEsapSidebar],
-  optional: [ITranslator, ISettingRegistry, ICommandPalette, IThemeManager, IEsapBasket],
+  optional: [ITranslator, ISettingRegistry, ICommandPalette, IThemeManager, IEsapBasket, IEsapStaging],
   activate: (
     app: JupyterFrontEnd,
     sidebar: IEsapSidebar,
@@ -26,7 +26,8 @@ export const searchPlugin: JupyterFrontEndPlugin<void> = {
     registry: ISettingRegistry | null,
     palette: ICommandPalette | null,
     themes: IThemeManager | null,
-    basket: IEsapBasket | null
+    basket: IEsapBasket | null,
+    staging: IEsapStaging | null
   ) => {
     const trans = (translator ?? nullTranslator).load('esap_lab');
     const prefs = { defaultArchive: '', pageSize: 200, pollInterval: 2 };
@@ -41,7 +42,7 @@ export const searchPlugin: JupyterFrontEndPlugin<void> = {
     const openResults = (q: IQueryInfo, title: string) => {
       let w = open.get(q.id);
       if (!w || w.isDisposed) {
-        w = new ResultsWidget(q, title, prefs.pageSize, trans, basket);
+        w = new ResultsWidget(q, title, prefs.pageSize, trans, basket, staging);
         open.set(q.id, w);
         app.shell.add(w, 'main');
       }

@@ -16,7 +16,7 @@ import { BoxPanel, Widget } from '@lumino/widgets';
 
 import { IQueryInfo } from '../api';
 import { esapIcon } from '../sidebar';
-import { IEsapBasket } from '../tokens';
+import { IEsapBasket, IEsapStaging } from '../tokens';
 import { ServerDataModel } from './model';
 
 /** Sorts on a click in a column header (not on its resize edge); shows descriptions on hover. */
@@ -77,7 +77,8 @@ export class ResultsWidget extends BoxPanel {
     title: string,
     pageSize: number,
     private _trans: TranslationBundle,
-    private _basket: IEsapBasket | null
+    private _basket: IEsapBasket | null,
+    private _staging: IEsapStaging | null = null
   ) {
     super({ direction: 'top-to-bottom', spacing: 0 });
     this.id = `esap-results-${query.id}`;
@@ -216,6 +217,47 @@ export class ResultsWidget extends BoxPanel {
     );
   }
 
+  /** What the selected rows point at that can be staged: Rucio DIDs or access URLs. */
+  private _stageable(): 'dids' | 'urls' | null {
+    if (!this._staging) {
+      return null;
+    }
+    if (this.query.kind === 'did') {
+      return 'dids';
+    }
+    return this.query.access_url_column ? 'urls' : null;
+  }
+
+  async stageSelection(): Promise<void> {
+    const what = this._stageable();
+    const indices = this.selectedRows();
+    if (!what || !this._staging) {
+      return;
+    }
+    if (!indices.length) {
+      Notification.info(this._trans.__('Select rows in the grid first.'));
+      return;
+    }
+    const rows = await this.model.rows(indices);
+    try {
+      if (what === 'dids') {
+        await this._staging.stage({
+          dids: rows.map(r => String(r.did)),
+          instance: rows[0]?.instance ? String(rows[0].instance) : undefined,
+          mode: 'download'
+        });
+      } else {
+        const column = this.query.access_url_column as string;
+        await this._staging.stage({
+          urls: rows.map(r => String(r[column])).filter(u => /^https?:\/\//.test(u)),
+          mode: 'download'
+        });
+      }
+    } catch (error) {
+      Notification.error(this._trans.__('Could not stage: %1', (error as Error).message));
+    }
+  }
+
   private _renderBarSoon(): void {
     if (!this._barTimer) {
       this._barTimer = window.setTimeout(() => {
@@ -253,8 +295,21 @@ export class ResultsWidget extends BoxPanel {
       );
       node.appendChild(sort);
     }
+    const n = this.selectedRows().length;
+    if (this._stageable()) {
+      node.appendChild(
+        button(
+          n ? t.__('Stage %1 selected', n) : t.__('Stage selected'),
+          this._stageable() === 'dids'
+            ? t.__('Download the selected Rucio DIDs into this session')
+            : t.__('Download the files the selected rows link to into this session'),
+          () => void this.stageSelection(),
+          'jp-EsapResults-stage',
+          n === 0
+        )
+      );
+    }
     if (this._basket) {
-      const n = this.selectedRows().length;
       node.appendChild(
         button(
           n ? t.__('Add %1 selected to basket', n) : t.__('Add selected to basket'),

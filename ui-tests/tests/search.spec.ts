@@ -96,4 +96,22 @@ test.describe('ESAP search', () => {
     await shot(page, 'search-dark-theme');
     await page.theme.setLightTheme();
   });
+
+  test('image rows are staged into the session from the grid', async ({ page }) => {
+    await openSearch(page);
+    await page.click('.jp-EsapSearch-mode-sia');
+    await page.fill('.jp-EsapSearch input[name="size"]', '0.4');
+    await page.click('.jp-EsapSearch-run');
+    await expect(page.locator('.jp-EsapResults')).toBeVisible({ timeout: 30000 });
+    const grid = page.locator('.jp-EsapResults-grid');
+    const box = (await grid.boundingBox())!;
+    await page.mouse.click(box.x + 30, box.y + 24 + 11); // the row header of the first row
+    const stage = page.locator('.jp-EsapResults-stage');
+    await expect(stage).toContainText('Stage 1 selected');
+    await stage.click();
+    const transfer = page.locator('#esap-lab-staging .jp-EsapStaging-transfer').first();
+    await expect(transfer.locator('.jp-EsapChip').first()).toHaveText('completed', { timeout: 60000 });
+    await shot(page, 'search-images-staged');
+  });
 });
+
