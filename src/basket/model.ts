@@ -2,15 +2,13 @@
  * The front end's basket: the items as last read from the server, the user's selection, and a
  * poll of the basket's revision so changes made elsewhere (another tab, a kernel) appear.
  */
-import { IDisposable } from '@lumino/disposable';
-import { ISignal, Signal } from '@lumino/signaling';
-
+import { PollingModel } from '../common/polling';
 import { IBasketItemInput, IEsapBasket } from '../tokens';
 import { basketApi, IAddResult, IBasketItem } from './api';
 
-export class BasketModel implements IEsapBasket, IDisposable {
+export class BasketModel extends PollingModel implements IEsapBasket {
   constructor(private _interval: () => number) {
-    document.addEventListener('visibilitychange', this._onVisibility);
+    super();
   }
 
   get items(): readonly IBasketItem[] {
@@ -21,26 +19,8 @@ export class BasketModel implements IEsapBasket, IDisposable {
     return this._items.length;
   }
 
-  /** True once the items were read at least once. */
-  get loaded(): boolean {
-    return this._revision >= 0;
-  }
-
-  /** The last error of a refresh ('' when fine). */
-  get error(): string {
-    return this._error;
-  }
-
   get selection(): string[] {
     return this._items.filter(i => this._selected.has(i.id)).map(i => i.id);
-  }
-
-  get changed(): ISignal<IEsapBasket, void> {
-    return this._changed;
-  }
-
-  get isDisposed(): boolean {
-    return this._disposed;
   }
 
   isSelected(id: string): boolean {
@@ -56,7 +36,7 @@ export class BasketModel implements IEsapBasket, IDisposable {
     } else {
       this._selected.delete(id);
     }
-    this._changed.emit();
+    this.emitChanged();
   }
 
   get(id: string): IBasketItem | undefined {
@@ -93,93 +73,28 @@ export class BasketModel implements IEsapBasket, IDisposable {
   }
 
   /** Read the basket again if its revision moved (or always, with `force`). */
-  async refresh(force = false): Promise<void> {
-    if (this._refreshing) {
-      this._again = this._again || force;
-      return this._refreshing;
-    }
-    this._refreshing = this._refresh(force);
-    try {
-      await this._refreshing;
-    } finally {
-      this._refreshing = null;
-    }
-    if (this._again) {
-      this._again = false;
-      await this.refresh(true);
-    }
-  }
-
-  private async _refresh(force: boolean): Promise<void> {
-    try {
-      if (!force && this._revision >= 0) {
-        const summary = await basketApi.summary();
-        if (summary.revision === this._revision) {
-          if (this._error) {
-            this._error = '';
-            this._changed.emit();
-          }
-          return;
-        }
+  protected async read(force: boolean): Promise<boolean> {
+    if (!force && this._revision >= 0) {
+      const summary = await basketApi.summary();
+      if (summary.revision === this._revision) {
+        return false;
       }
-      const page = await basketApi.list();
-      this._items = page.items;
-      this._revision = page.revision;
-      const ids = new Set(this._items.map(i => i.id));
-      this._selected.forEach(id => !ids.has(id) && this._selected.delete(id));
-      this._error = '';
-    } catch (error) {
-      this._error = (error as Error).message;
     }
-    this._changed.emit();
+    const page = await basketApi.list();
+    this._items = page.items;
+    this._revision = page.revision;
+    const ids = new Set(this._items.map(i => i.id));
+    this._selected.forEach(id => !ids.has(id) && this._selected.delete(id));
+    return true;
   }
 
-  /** Start polling (the first read happens at once). */
-  start(): void {
-    if (this._timer === null && !this._disposed) {
-      void this.refresh(true);
-      this._schedule();
-    }
-  }
-
-  private _schedule(): void {
-    this._timer = window.setTimeout(async () => {
-      if (!document.hidden) {
-        await this.refresh();
-      }
-      if (!this._disposed) {
-        this._schedule();
-      }
-    }, Math.max(500, this._interval() * 1000));
-  }
-
-  private _onVisibility = (): void => {
-    if (!document.hidden) {
-      void this.refresh();
-    }
-  };
-
-  dispose(): void {
-    if (this._disposed) {
-      return;
-    }
-    this._disposed = true;
-    if (this._timer !== null) {
-      window.clearTimeout(this._timer);
-    }
-    document.removeEventListener('visibilitychange', this._onVisibility);
-    Signal.clearData(this);
+  protected interval(): number {
+    return this._interval() * 1000;
   }
 
   private _items: IBasketItem[] = [];
   private _revision = -1;
-  private _error = '';
   private _selected = new Set<string>();
-  private _changed = new Signal<IEsapBasket, void>(this);
-  private _timer: number | null = null;
-  private _refreshing: Promise<void> | null = null;
-  private _again = false;
-  private _disposed = false;
 }
 
 /** Python for a code cell that loads a basket item in the kernel. */

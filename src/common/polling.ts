@@ -1,0 +1,159 @@
+/**
+ * A model of something the server holds, read again and again: every few seconds while the
+ * page is visible, at once when it becomes visible again, less often while reads fail, never
+ * after dispose. The Basket, Staging and Jobs sections each extend it with what they read.
+ */
+import { IDisposable } from '@lumino/disposable';
+import { ISignal, Signal } from '@lumino/signaling';
+
+/** The longest wait between two polls while reads keep failing. */
+const MAX_BACKOFF_MS = 30000;
+
+/** The shortest wait between two polls. */
+const MIN_INTERVAL_MS = 500;
+
+export abstract class PollingModel implements IDisposable {
+  constructor() {
+    document.addEventListener('visibilitychange', this._onVisibility);
+  }
+
+  /** True once a read succeeded. */
+  get loaded(): boolean {
+    return this._loaded;
+  }
+
+  /** The last error of a refresh ('' when fine). */
+  get error(): string {
+    return this._error;
+  }
+
+  get changed(): ISignal<this, void> {
+    return this._changed;
+  }
+
+  get isDisposed(): boolean {
+    return this._disposed;
+  }
+
+  /**
+   * Read again. A call while a read runs waits for that read; with `force`, one more read
+   * follows it (what the running read saw may already be out of date).
+   */
+  async refresh(force = false): Promise<void> {
+    if (this._refreshing) {
+      this._again = this._again || force;
+      return this._refreshing;
+    }
+    this._refreshing = this._refresh(force);
+    try {
+      await this._refreshing;
+    } finally {
+      this._refreshing = null;
+    }
+    if (this._again) {
+      this._again = false;
+      await this.refresh(true);
+    }
+  }
+
+  /** Poll again soon (after a submit or an action). */
+  poke(): void {
+    void this.refresh();
+  }
+
+  /** Start polling (the first read happens at once). */
+  start(): void {
+    if (this._timer === null && !this._disposed) {
+      void this.refresh(true);
+      this.onStart();
+      this._schedule();
+    }
+  }
+
+  /** Stop polling; `start` resumes it. */
+  stop(): void {
+    if (this._timer !== null) {
+      window.clearTimeout(this._timer);
+      this._timer = null;
+    }
+  }
+
+  dispose(): void {
+    if (this._disposed) {
+      return;
+    }
+    this._disposed = true;
+    this.stop();
+    document.removeEventListener('visibilitychange', this._onVisibility);
+    Signal.clearData(this);
+  }
+
+  /**
+   * Read from the server and keep what was read. Resolve false when nothing changed (the views
+   * are then not told), true otherwise; throw when the read failed.
+   */
+  protected abstract read(force: boolean): Promise<boolean>;
+
+  /** Milliseconds from one poll to the next while reads succeed. */
+  protected abstract interval(): number;
+
+  /** What else to do when polling starts (after the first read was asked for). */
+  protected onStart(): void {
+    // nothing by default
+  }
+
+  /** Tell the views that the model changed. */
+  protected emitChanged(): void {
+    this._changed.emit();
+  }
+
+  /** Show an error of a read outside the poll (the next good poll clears it). */
+  protected setError(error: unknown): void {
+    this._error = (error as Error).message;
+  }
+
+  private async _refresh(force: boolean): Promise<void> {
+    try {
+      const moved = await this.read(force);
+      this._failures = 0;
+      this._loaded = true;
+      if (!moved && !this._error) {
+        return;
+      }
+      this._error = '';
+    } catch (error) {
+      this._failures++;
+      this.setError(error);
+    }
+    this._changed.emit();
+  }
+
+  private _schedule(): void {
+    const wait = Math.max(MIN_INTERVAL_MS, this.interval());
+    const backoff = this._failures ? Math.min(MAX_BACKOFF_MS, wait * 2 ** this._failures) : 0;
+    const timer = window.setTimeout(async () => {
+      if (!document.hidden) {
+        await this.refresh();
+      }
+      if (this._timer === timer) {
+        this._schedule(); // not stopped (nor stopped and started again) meanwhile
+      }
+    }, Math.max(wait, backoff));
+    this._timer = timer;
+  }
+
+  private _onVisibility = (): void => {
+    if (!document.hidden) {
+      void this.refresh();
+    }
+  };
+
+  private _loaded = false;
+  private _error = '';
+  private _failures = 0;
+  private _changed = new Signal<this, void>(this);
+  private _timer: number | null = null;
+  private _refreshing: Promise<void> | null = null;
+  private _again = false;
+  private _disposed = false;
+}
