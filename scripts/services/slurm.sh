@@ -80,6 +80,16 @@ EOF
   fi
 }
 
+# slurmctld and slurmd listen on every interface (Slurm has no bind address): a firewall rule
+# keeps their ports to the loopback interface.
+loopback_only() {
+  command -v iptables >/dev/null || apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends iptables >/dev/null 2>&1 || true
+  local rule=(INPUT -p tcp -m multiport --dports 6817,6818 ! -i lo -j DROP)
+  if ! { iptables -C "${rule[@]}" 2>/dev/null || iptables -A "${rule[@]}" 2>/dev/null; }; then
+    log "warning: could not add a firewall rule; slurmctld/slurmd ports 6817-6818 are open on all interfaces"
+  fi
+}
+
 start() {
   install
   mkdir -p "$SPOOL/ctld" "$SPOOL/d" "$LOGS" "$RUN" /run/munge
@@ -94,6 +104,7 @@ start() {
   local changed
   changed=$(write_conf)
 
+  loopback_only
   alive /run/munge/munged.pid || runuser -u munge -- /usr/sbin/munged --force
   for _ in $(seq 1 40); do munge -n </dev/null | unmunge >/dev/null 2>&1 && break; sleep 0.25; done
 
