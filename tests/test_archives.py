@@ -238,3 +238,19 @@ async def test_large_query_with_no_rows(api):
     assert info["status"] == "completed" and info["row_count"] == 0 and info["overflow"] is False
     _, page = await api("GET", "queries", info["id"], "rows", expect=200)
     assert page == {**page, "total": 0, "rows": []}
+
+
+async def test_a_long_query_does_not_block_the_server(api):
+    import time
+
+    q = "SELECT source_id, ra, dec, vmag, bmag, rmag FROM esapdemo.sources"
+    started = asyncio.create_task(api("POST", "archives", "local", "queries",
+                                      body={"kind": "tap", "query": q, "maxrec": 200000, "async": False},
+                                      params={"wait": "30"}))
+    await asyncio.sleep(0.3)  # the query is running in its thread now
+    t0 = time.perf_counter()
+    await api("GET", "queries", expect=200)
+    await api("GET", "version", expect=200)
+    assert time.perf_counter() - t0 < 0.5, "the server answered only after the query"
+    code, info = await started
+    assert code == 201 and info["row_count"] == 200000
