@@ -2,7 +2,6 @@
  * The Basket section of the ESAP sidebar: items grouped by kind, each selectable, with actions
  * to load it in a notebook or remove it; export, import and clear for the whole basket.
  */
-import { ReactWidget, UseSignal } from '@jupyterlab/apputils';
 import { TranslationBundle } from '@jupyterlab/translation';
 import {
   Button,
@@ -10,11 +9,11 @@ import {
   deleteIcon,
   downloadIcon,
   fileUploadIcon,
-  notebookIcon,
-  refreshIcon
+  notebookIcon
 } from '@jupyterlab/ui-components';
 import React from 'react';
 
+import { IconButton, ISectionProps, RefreshButton, SectionBody, SectionWidget } from '../common/components';
 import { BasketKind, IBasketItem, KINDS } from './api';
 import { BasketModel, loadCode } from './model';
 
@@ -114,70 +113,58 @@ function Item(props: {
         aria-label={t.__('Select %1', item.title)}
         onChange={e => model.setSelected(item.id, e.currentTarget.checked)}
       />
-      <span className="jp-EsapBasket-title">{item.title}</span>
+      <span className="jp-EsapSection-title">{item.title}</span>
       <span className="jp-EsapChip">{item.source}</span>
-      <button
-        className="jp-Button jp-mod-minimal jp-EsapBasket-iconButton"
-        aria-label={t.__('Insert a code cell loading %1', item.title)}
+      <IconButton
+        icon={notebookIcon}
+        label={t.__('Insert a code cell loading %1', item.title)}
         title={t.__('Insert a code cell loading this item into the active notebook')}
         onClick={() => actions.insertCell(item.id)}
-      >
-        <notebookIcon.react tag="span" />
-      </button>
-      <button
-        className="jp-Button jp-mod-minimal jp-EsapBasket-iconButton"
-        aria-label={t.__('Remove %1 from the basket', item.title)}
+      />
+      <IconButton
+        icon={closeIcon}
+        label={t.__('Remove %1 from the basket', item.title)}
         title={t.__('Remove from the basket')}
         onClick={() => actions.remove(item.id)}
-      >
-        <closeIcon.react tag="span" />
-      </button>
+      />
     </li>
   );
 }
 
-function Basket(props: {
-  model: BasketModel;
-  actions: IBasketActions;
-  trans: TranslationBundle;
-}): JSX.Element {
+function Basket(props: ISectionProps<BasketModel, IBasketActions>): JSX.Element {
   const { model, actions, trans: t } = props;
   const items = model.items;
   const selected = model.selection.length;
+  const tools = (
+    <>
+      <Button minimal small aria-label={t.__('Export the basket to a file')}
+        title={t.__('Export the basket to a JSON file')} onClick={() => actions.exportFile()}
+        disabled={!items.length}>
+        <downloadIcon.react tag="span" /> {t.__('Export')}
+      </Button>
+      <Button minimal small aria-label={t.__('Import a basket file')}
+        title={t.__('Add the items of an exported basket file')} onClick={() => actions.importFile()}>
+        <fileUploadIcon.react tag="span" /> {t.__('Import')}
+      </Button>
+      <RefreshButton label={t.__('Refresh the basket')} title={t.__('Read the basket again')}
+        onClick={() => void model.refresh(true)} />
+      <Button minimal small aria-label={t.__('Clear the basket')} title={t.__('Remove every item')}
+        onClick={() => actions.clear()} disabled={!items.length}>
+        <deleteIcon.react tag="span" /> {t.__('Clear')}
+      </Button>
+    </>
+  );
   return (
-    <div className="jp-EsapBasket-body">
-      <div className="jp-EsapSection-actions jp-EsapBasket-toolbar" role="toolbar"
-        aria-label={t.__('Basket actions')}>
-        <Button minimal small aria-label={t.__('Export the basket to a file')}
-          title={t.__('Export the basket to a JSON file')} onClick={() => actions.exportFile()}
-          disabled={!items.length}>
-          <downloadIcon.react tag="span" /> {t.__('Export')}
-        </Button>
-        <Button minimal small aria-label={t.__('Import a basket file')}
-          title={t.__('Add the items of an exported basket file')} onClick={() => actions.importFile()}>
-          <fileUploadIcon.react tag="span" /> {t.__('Import')}
-        </Button>
-        <Button minimal small aria-label={t.__('Refresh the basket')} title={t.__('Read the basket again')}
-          onClick={() => void model.refresh(true)}>
-          <refreshIcon.react tag="span" />
-        </Button>
-        <Button minimal small aria-label={t.__('Clear the basket')} title={t.__('Remove every item')}
-          onClick={() => actions.clear()} disabled={!items.length}>
-          <deleteIcon.react tag="span" /> {t.__('Clear')}
-        </Button>
-      </div>
-      {model.error && (
-        <div className="jp-EsapSection-error" role="alert">
-          {model.error}
-        </div>
+    <SectionBody
+      className="jp-EsapBasket-body"
+      toolbarLabel={t.__('Basket actions')}
+      tools={tools}
+      model={model}
+      empty={!items.length}
+      emptyHint={t.__(
+        'The basket is empty. Select rows in a search result and choose "Add to basket", or add items from a notebook: from esap_lab import basket.'
       )}
-      {model.loaded && !items.length && (
-        <div className="jp-EsapSection-hint">
-          {t.__(
-            'The basket is empty. Select rows in a search result and choose "Add to basket", or add items from a notebook: from esap_lab import basket.'
-          )}
-        </div>
-      )}
+    >
       {items.length > 0 && (
         <div className="jp-EsapBasket-status">
           <span className="jp-EsapSection-hint" aria-live="polite">
@@ -213,29 +200,21 @@ function Basket(props: {
           </section>
         );
       })}
-    </div>
+    </SectionBody>
   );
 }
 
-export class BasketSection extends ReactWidget {
-  constructor(
-    private _model: BasketModel,
-    private _actions: IBasketActions,
-    private _trans: TranslationBundle
-  ) {
-    super();
-    this.id = 'esap-lab-basket';
-    this.addClass('jp-EsapSection');
-    this.addClass('jp-EsapBasket');
-    this.title.label = _trans.__('Basket');
-    this.title.caption = _trans.__('What you collected: records, queries, Rucio DIDs and files');
-  }
-
-  render(): JSX.Element {
-    return (
-      <UseSignal signal={this._model.changed}>
-        {() => <Basket model={this._model} actions={this._actions} trans={this._trans} />}
-      </UseSignal>
-    );
+export class BasketSection extends SectionWidget<BasketModel, IBasketActions> {
+  constructor(model: BasketModel, actions: IBasketActions, trans: TranslationBundle) {
+    super({
+      id: 'esap-lab-basket',
+      className: 'jp-EsapBasket',
+      label: trans.__('Basket'),
+      caption: trans.__('What you collected: records, queries, Rucio DIDs and files'),
+      body: Basket,
+      model,
+      actions,
+      trans
+    });
   }
 }

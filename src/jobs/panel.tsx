@@ -2,19 +2,26 @@
  * The Jobs section of the ESAP sidebar (status chips, times, backend, actions), and the log
  * viewer that opens in the main area.
  */
-import { ReactWidget, UseSignal } from '@jupyterlab/apputils';
+import { ReactWidget } from '@jupyterlab/apputils';
 import { TranslationBundle } from '@jupyterlab/translation';
 import {
   Button,
-  closeIcon,
   notebookIcon,
   refreshIcon,
   runIcon,
-  stopIcon,
   textEditorIcon
 } from '@jupyterlab/ui-components';
 import React from 'react';
 
+import {
+  CancelOrRemoveButton,
+  ErrorAlert,
+  IconButton,
+  ISectionProps,
+  RefreshButton,
+  SectionBody,
+  SectionWidget
+} from '../common/components';
 import { IJob, IJobLog, isFinal, JobStatus } from './api';
 import { JobsModel } from './model';
 
@@ -76,24 +83,6 @@ function describeJob(job: IJob, t: TranslationBundle): string {
   return lines.filter(Boolean).join('\n');
 }
 
-function IconButton(props: {
-  label: string;
-  title: string;
-  icon: typeof runIcon;
-  onClick: () => void;
-}): JSX.Element {
-  return (
-    <button
-      className="jp-Button jp-mod-minimal jp-EsapJobs-iconButton"
-      aria-label={props.label}
-      title={props.title}
-      onClick={props.onClick}
-    >
-      <props.icon.react tag="span" />
-    </button>
-  );
-}
-
 function Job(props: { job: IJob; actions: IJobActions; trans: TranslationBundle }): JSX.Element {
   const { job, actions, trans: t } = props;
   const final = isFinal(job.status);
@@ -101,14 +90,14 @@ function Job(props: { job: IJob; actions: IJobActions; trans: TranslationBundle 
     ? duration(job.started, job.finished)
     : t.__('since %1', new Date(job.created).toLocaleTimeString());
   return (
-    <li className={JOB_CLASS} {...{ [JOB_ID_ATTR]: job.id }} title={describeJob(job, t)}>
-      <div className="jp-EsapJobs-line">
-        <span className="jp-EsapJobs-name">{job.name}</span>
+    <li className={`jp-EsapSection-entry ${JOB_CLASS}`} {...{ [JOB_ID_ATTR]: job.id }} title={describeJob(job, t)}>
+      <div className="jp-EsapSection-line">
+        <span className="jp-EsapSection-title">{job.name}</span>
         <span className="jp-EsapChip" data-status={job.status}>
           {statusLabel(job.status, t)}
         </span>
       </div>
-      <div className="jp-EsapJobs-line jp-EsapJobs-meta">
+      <div className="jp-EsapSection-line jp-EsapSection-meta">
         <span className="jp-EsapJobs-backend">{job.backend}</span>
         <span>{time}</span>
         {Object.keys(job.parameters).length > 0 && (
@@ -118,7 +107,7 @@ function Job(props: { job: IJob; actions: IJobActions; trans: TranslationBundle 
               .join(' ')}
           </span>
         )}
-        <span className="jp-EsapJobs-actions">
+        <span className="jp-EsapSection-entryActions">
           {job.output && (
             <IconButton
               icon={notebookIcon}
@@ -139,64 +128,53 @@ function Job(props: { job: IJob; actions: IJobActions; trans: TranslationBundle 
             title={t.__('Submit again with the same parameters')}
             onClick={() => actions.resubmit(job.id)}
           />
-          {final ? (
-            <IconButton
-              icon={closeIcon}
-              label={t.__('Remove %1 from the list', job.name)}
-              title={t.__('Remove from the list (its files stay)')}
-              onClick={() => actions.remove(job.id)}
-            />
-          ) : (
-            <IconButton
-              icon={stopIcon}
-              label={t.__('Cancel %1', job.name)}
-              title={t.__('Cancel the job')}
-              onClick={() => actions.cancel(job.id)}
-            />
-          )}
+          <CancelOrRemoveButton
+            final={final}
+            name={job.name}
+            removeTitle={t.__('Remove from the list (its files stay)')}
+            cancelTitle={t.__('Cancel the job')}
+            onRemove={() => actions.remove(job.id)}
+            onCancel={() => actions.cancel(job.id)}
+            trans={t}
+          />
         </span>
       </div>
-      {job.message && job.status !== 'completed' && <div className="jp-EsapJobs-message">{job.message}</div>}
+      {job.message && job.status !== 'completed' && <div className="jp-EsapSection-message">{job.message}</div>}
     </li>
   );
 }
 
-function Jobs(props: { model: JobsModel; actions: IJobActions; trans: TranslationBundle }): JSX.Element {
+function Jobs(props: ISectionProps<JobsModel, IJobActions>): JSX.Element {
   const { model, actions, trans: t } = props;
   const jobs = model.jobs;
   const active = jobs.filter(j => !isFinal(j.status)).length;
+  const tools = (
+    <>
+      <Button
+        minimal
+        small
+        aria-label={t.__('Submit the active notebook as a batch job')}
+        title={t.__('Submit the active notebook as a batch job')}
+        onClick={() => actions.submit()}
+      >
+        <runIcon.react tag="span" /> {t.__('Submit…')}
+      </Button>
+      <RefreshButton
+        label={t.__('Refresh the job list')}
+        title={t.__('Read the job list again')}
+        onClick={() => model.poke()}
+      />
+    </>
+  );
   return (
-    <div className="jp-EsapJobs-body">
-      <div className="jp-EsapSection-actions" role="toolbar" aria-label={t.__('Job actions')}>
-        <Button
-          minimal
-          small
-          aria-label={t.__('Submit the active notebook as a batch job')}
-          title={t.__('Submit the active notebook as a batch job')}
-          onClick={() => actions.submit()}
-        >
-          <runIcon.react tag="span" /> {t.__('Submit…')}
-        </Button>
-        <Button
-          minimal
-          small
-          aria-label={t.__('Refresh the job list')}
-          title={t.__('Read the job list again')}
-          onClick={() => model.poke()}
-        >
-          <refreshIcon.react tag="span" />
-        </Button>
-      </div>
-      {model.error && (
-        <div className="jp-EsapSection-error" role="alert">
-          {model.error}
-        </div>
-      )}
-      {model.loaded && !jobs.length && (
-        <div className="jp-EsapSection-hint">
-          {t.__('No jobs yet. Open a notebook and choose "Submit as batch job" in its toolbar.')}
-        </div>
-      )}
+    <SectionBody
+      className="jp-EsapJobs-body"
+      toolbarLabel={t.__('Job actions')}
+      tools={tools}
+      model={model}
+      empty={!jobs.length}
+      emptyHint={t.__('No jobs yet. Open a notebook and choose "Submit as batch job" in its toolbar.')}
+    >
       {jobs.length > 0 && (
         <div className="jp-EsapSection-hint" aria-live="polite">
           {active
@@ -209,30 +187,22 @@ function Jobs(props: { model: JobsModel; actions: IJobActions; trans: Translatio
           <Job key={job.id} job={job} actions={actions} trans={t} />
         ))}
       </ul>
-    </div>
+    </SectionBody>
   );
 }
 
-export class JobsSection extends ReactWidget {
-  constructor(
-    private _model: JobsModel,
-    private _actions: IJobActions,
-    private _trans: TranslationBundle
-  ) {
-    super();
-    this.id = 'esap-lab-jobs';
-    this.addClass('jp-EsapSection');
-    this.addClass('jp-EsapJobs');
-    this.title.label = _trans.__('Jobs');
-    this.title.caption = _trans.__('Notebooks running as batch jobs: local, Slurm, DIRAC');
-  }
-
-  render(): JSX.Element {
-    return (
-      <UseSignal signal={this._model.changed}>
-        {() => <Jobs model={this._model} actions={this._actions} trans={this._trans} />}
-      </UseSignal>
-    );
+export class JobsSection extends SectionWidget<JobsModel, IJobActions> {
+  constructor(model: JobsModel, actions: IJobActions, trans: TranslationBundle) {
+    super({
+      id: 'esap-lab-jobs',
+      className: 'jp-EsapJobs',
+      label: trans.__('Jobs'),
+      caption: trans.__('Notebooks running as batch jobs: local, Slurm, DIRAC'),
+      body: Jobs,
+      model,
+      actions,
+      trans
+    });
   }
 }
 
@@ -273,11 +243,7 @@ export class JobLogView extends ReactWidget {
             </span>
           )}
         </div>
-        {this._error && (
-          <div className="jp-EsapSection-error" role="alert">
-            {this._error}
-          </div>
-        )}
+        <ErrorAlert message={this._error} />
         {log && (
           <>
             <h3>{t.__('State changes')}</h3>

@@ -7,6 +7,7 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import { Button, downloadIcon, refreshIcon } from '@jupyterlab/ui-components';
 import React from 'react';
 
+import { ErrorAlert } from '../common/components';
 import { formatBytes, IDidContents, IRucioInstance, stagingApi } from './api';
 
 const PAGE = 500;
@@ -68,11 +69,7 @@ export class DidContentsView extends ReactWidget {
             </span>
           )}
         </div>
-        {this._error && (
-          <div className="jp-EsapSection-error" role="alert">
-            {this._error}
-          </div>
-        )}
+        <ErrorAlert message={this._error} />
         {this._loading && !c && <div className="jp-EsapSection-hint">{t.__('Reading the file list…')}</div>}
         {c && (
           <table className="jp-EsapStaging-table" aria-label={t.__('Files of %1', this.did)}>

@@ -2,20 +2,24 @@
  * The Staging section of the ESAP sidebar: transfers with progress bars, state chips, the rule's
  * locks in replica mode, cancel / remove, "open folder", and the per-file list on demand.
  */
-import { ReactWidget, UseSignal } from '@jupyterlab/apputils';
 import { TranslationBundle } from '@jupyterlab/translation';
 import {
   Button,
   caretDownIcon,
   caretRightIcon,
-  closeIcon,
   downloadIcon,
-  folderIcon,
-  refreshIcon,
-  stopIcon
+  folderIcon
 } from '@jupyterlab/ui-components';
 import React from 'react';
 
+import {
+  CancelOrRemoveButton,
+  IconButton,
+  ISectionProps,
+  RefreshButton,
+  SectionBody,
+  SectionWidget
+} from '../common/components';
 import { formatBytes, IRucioInstance, isFinal, ITransfer, ITransferFile, TransferStatus } from './api';
 import { StagingModel } from './model';
 
@@ -57,24 +61,6 @@ function modeLabel(transfer: ITransfer, t: TranslationBundle): string {
   }
 }
 
-function IconButton(props: {
-  label: string;
-  title: string;
-  icon: typeof stopIcon;
-  onClick: () => void;
-}): JSX.Element {
-  return (
-    <button
-      className="jp-Button jp-mod-minimal jp-EsapStaging-iconButton"
-      aria-label={props.label}
-      title={props.title}
-      onClick={props.onClick}
-    >
-      <props.icon.react tag="span" />
-    </button>
-  );
-}
-
 function FileRow(props: { file: ITransferFile; trans: TranslationBundle }): JSX.Element {
   const { file: f, trans: t } = props;
   const fraction = f.bytes ? Math.min(1, f.bytes_done / f.bytes) : f.state === 'done' ? 1 : 0;
@@ -110,18 +96,16 @@ function Transfer(props: {
       : formatBytes(p.bytes_done);
   const percent = Math.round(p.fraction * 100);
   return (
-    <li className={TRANSFER_CLASS} {...{ [TRANSFER_ID_ATTR]: x.id }}>
-      <div className="jp-EsapStaging-line">
-        <button
-          className="jp-Button jp-mod-minimal jp-EsapStaging-iconButton"
-          aria-expanded={expanded}
-          aria-label={expanded ? t.__('Hide the files of %1', x.title) : t.__('Show the files of %1', x.title)}
+    <li className={`jp-EsapSection-entry ${TRANSFER_CLASS}`} {...{ [TRANSFER_ID_ATTR]: x.id }}>
+      <div className="jp-EsapSection-line">
+        <IconButton
+          icon={expanded ? caretDownIcon : caretRightIcon}
+          expanded={expanded}
+          label={expanded ? t.__('Hide the files of %1', x.title) : t.__('Show the files of %1', x.title)}
           title={t.__('Files')}
           onClick={() => model.toggleFiles(x.id)}
-        >
-          {expanded ? <caretDownIcon.react tag="span" /> : <caretRightIcon.react tag="span" />}
-        </button>
-        <span className="jp-EsapStaging-title" title={[...x.dids, ...x.urls].join('\n')}>
+        />
+        <span className="jp-EsapSection-title jp-EsapStaging-title" title={[...x.dids, ...x.urls].join('\n')}>
           {x.title}
         </span>
         <span className="jp-EsapChip" data-status={x.status}>
@@ -134,12 +118,12 @@ function Transfer(props: {
         max={1}
         aria-label={t.__('Progress of %1: %2 percent', x.title, percent)}
       />
-      <div className="jp-EsapStaging-line jp-EsapStaging-meta">
+      <div className="jp-EsapSection-line jp-EsapSection-meta">
         <span>{modeLabel(x, t)}</span>
         <span aria-live={final ? undefined : 'polite'}>
           {t.__('%1/%2 files, %3 (%4%)', p.files_done, p.files_total, sizes, percent)}
         </span>
-        <span className="jp-EsapStaging-actions">
+        <span className="jp-EsapSection-entryActions">
           {x.destination && (
             <IconButton
               icon={folderIcon}
@@ -148,25 +132,19 @@ function Transfer(props: {
               onClick={() => actions.openFolder(x.id)}
             />
           )}
-          {final ? (
-            <IconButton
-              icon={closeIcon}
-              label={t.__('Remove %1 from the list', x.title)}
-              title={t.__('Remove from the list (the files stay)')}
-              onClick={() => actions.remove(x.id)}
-            />
-          ) : (
-            <IconButton
-              icon={stopIcon}
-              label={t.__('Cancel %1', x.title)}
-              title={t.__('Cancel: stops the download and removes partial files')}
-              onClick={() => actions.cancel(x.id)}
-            />
-          )}
+          <CancelOrRemoveButton
+            final={final}
+            name={x.title}
+            removeTitle={t.__('Remove from the list (the files stay)')}
+            cancelTitle={t.__('Cancel: stops the download and removes partial files')}
+            onRemove={() => actions.remove(x.id)}
+            onCancel={() => actions.cancel(x.id)}
+            trans={t}
+          />
         </span>
       </div>
       {x.rule && (
-        <div className="jp-EsapStaging-line jp-EsapStaging-meta">
+        <div className="jp-EsapSection-line jp-EsapSection-meta">
           <span className="jp-EsapChip" data-status={x.rule.state === 'OK' ? 'completed' : x.rule.state === 'STUCK' ? 'error' : 'running'}>
             {t.__('rule %1', x.rule.state)}
           </span>
@@ -175,7 +153,7 @@ function Transfer(props: {
           </span>
         </div>
       )}
-      {x.message && <div className="jp-EsapStaging-message">{x.message}</div>}
+      {x.message && <div className="jp-EsapSection-message">{x.message}</div>}
       {expanded && (
         <ul className="jp-EsapStaging-files" aria-label={t.__('Files of %1', x.title)}>
           {x.files.map(f => (
@@ -232,36 +210,31 @@ function StageControls(props: {
   );
 }
 
-function Staging(props: { model: StagingModel; actions: IStagingActions; trans: TranslationBundle }): JSX.Element {
+function Staging(props: ISectionProps<StagingModel, IStagingActions>): JSX.Element {
   const { model, actions, trans: t } = props;
   const transfers = model.transfers;
   const active = transfers.filter(x => !isFinal(x.status)).length;
+  const tools = (
+    <>
+      {actions.stageSelection && (
+        <StageControls instances={model.instances} stage={actions.stageSelection} trans={t} />
+      )}
+      <RefreshButton
+        label={t.__('Refresh the transfer list')}
+        title={t.__('Read the transfer list again')}
+        onClick={() => model.poke()}
+      />
+    </>
+  );
   return (
-    <div className="jp-EsapStaging-body">
-      <div className="jp-EsapSection-actions" role="toolbar" aria-label={t.__('Staging actions')}>
-        {actions.stageSelection && (
-          <StageControls instances={model.instances} stage={actions.stageSelection} trans={t} />
-        )}
-        <Button
-          minimal
-          small
-          aria-label={t.__('Refresh the transfer list')}
-          title={t.__('Read the transfer list again')}
-          onClick={() => model.poke()}
-        >
-          <refreshIcon.react tag="span" />
-        </Button>
-      </div>
-      {model.error && (
-        <div className="jp-EsapSection-error" role="alert">
-          {model.error}
-        </div>
-      )}
-      {model.loaded && !transfers.length && (
-        <div className="jp-EsapSection-hint">
-          {t.__('Nothing staged yet. Select DIDs or files in the basket and press "Stage selection".')}
-        </div>
-      )}
+    <SectionBody
+      className="jp-EsapStaging-body"
+      toolbarLabel={t.__('Staging actions')}
+      tools={tools}
+      model={model}
+      empty={!transfers.length}
+      emptyHint={t.__('Nothing staged yet. Select DIDs or files in the basket and press "Stage selection".')}
+    >
       {transfers.length > 0 && (
         <div className="jp-EsapSection-hint" aria-live="polite">
           {t.__('%1 transfers, %2 active', transfers.length, active)}
@@ -272,29 +245,21 @@ function Staging(props: { model: StagingModel; actions: IStagingActions; trans: 
           <Transfer key={x.id} transfer={x} model={model} actions={actions} trans={t} />
         ))}
       </ul>
-    </div>
+    </SectionBody>
   );
 }
 
-export class StagingSection extends ReactWidget {
-  constructor(
-    private _model: StagingModel,
-    private _actions: IStagingActions,
-    private _trans: TranslationBundle
-  ) {
-    super();
-    this.id = 'esap-lab-staging';
-    this.addClass('jp-EsapSection');
-    this.addClass('jp-EsapStaging');
-    this.title.label = _trans.__('Staging');
-    this.title.caption = _trans.__('Data brought into reach: Rucio downloads and replicas, files by URL');
-  }
-
-  render(): JSX.Element {
-    return (
-      <UseSignal signal={this._model.changed}>
-        {() => <Staging model={this._model} actions={this._actions} trans={this._trans} />}
-      </UseSignal>
-    );
+export class StagingSection extends SectionWidget<StagingModel, IStagingActions> {
+  constructor(model: StagingModel, actions: IStagingActions, trans: TranslationBundle) {
+    super({
+      id: 'esap-lab-staging',
+      className: 'jp-EsapStaging',
+      label: trans.__('Staging'),
+      caption: trans.__('Data brought into reach: Rucio downloads and replicas, files by URL'),
+      body: Staging,
+      model,
+      actions,
+      trans
+    });
   }
 }
