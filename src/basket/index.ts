@@ -15,8 +15,9 @@ import {
 } from '@jupyterlab/apputils';
 import { INotebookTracker, NotebookActions } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
-import { ITranslator, nullTranslator, TranslationBundle } from '@jupyterlab/translation';
+import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
+import { contextTarget, notifyFailure } from '../common/commands';
 import { IEsapBasket, IEsapSidebar } from '../tokens';
 import { basketApi } from './api';
 import { BasketModel, loadCode, loadSelectionCode } from './model';
@@ -32,10 +33,6 @@ export const CommandIDs = {
   exportFile: 'esap-lab:basket-export',
   importFile: 'esap-lab:basket-import'
 };
-
-function fail(t: TranslationBundle, what: string, error: unknown): void {
-  Notification.error(t.__('%1: %2', what, (error as Error).message), { autoClose: 8000 });
-}
 
 function download(name: string, text: string): void {
   const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
@@ -95,13 +92,7 @@ export const basketPlugin: JupyterFrontEndPlugin<IEsapBasket> = {
     });
 
     // the item under the context menu, or the one given as argument
-    const target = (args: { id?: unknown }): string | undefined => {
-      if (typeof args.id === 'string') {
-        return args.id;
-      }
-      const node = app.contextMenuHitTest(n => n.classList.contains(ITEM_CLASS));
-      return node?.getAttribute(ITEM_ID_ATTR) ?? undefined;
-    };
+    const target = contextTarget(app, ITEM_CLASS, ITEM_ID_ATTR);
     const { commands } = app;
     const run = (id: string, args: { id?: string } = {}) => void commands.execute(id, args);
     const actions: IBasketActions = {
@@ -166,7 +157,7 @@ export const basketPlugin: JupyterFrontEndPlugin<IEsapBasket> = {
         });
         if (answer.button.accept && answer.value && answer.value !== item.title) {
           // a stale version (changed in another tab or a kernel meanwhile) is refused: say so
-          await model.rename(item.id, answer.value).catch(e => fail(t, t.__('Not renamed'), e));
+          await model.rename(item.id, answer.value).catch(e => notifyFailure(t, t.__('Not renamed'), e));
         }
       }
     });
@@ -175,7 +166,7 @@ export const basketPlugin: JupyterFrontEndPlugin<IEsapBasket> = {
       execute: async args => {
         const id = target(args);
         if (id) {
-          await model.remove(id).catch(e => fail(t, t.__('Not removed'), e));
+          await model.remove(id).catch(e => notifyFailure(t, t.__('Not removed'), e));
         }
       }
     });
@@ -193,7 +184,7 @@ export const basketPlugin: JupyterFrontEndPlugin<IEsapBasket> = {
           buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: t.__('Clear') })]
         });
         if (answer.button.accept) {
-          await model.clear().catch(e => fail(t, t.__('Not cleared'), e));
+          await model.clear().catch(e => notifyFailure(t, t.__('Not cleared'), e));
         }
       }
     });
@@ -204,7 +195,7 @@ export const basketPlugin: JupyterFrontEndPlugin<IEsapBasket> = {
           const doc = await basketApi.exportFile();
           download('esap-basket.json', JSON.stringify(doc, null, 1));
         } catch (e) {
-          fail(t, t.__('Export failed'), e);
+          notifyFailure(t, t.__('Export failed'), e);
         }
       }
     });
@@ -219,7 +210,7 @@ export const basketPlugin: JupyterFrontEndPlugin<IEsapBasket> = {
         try {
           doc = JSON.parse(await file.text());
         } catch (e) {
-          fail(t, t.__('%1 is not a JSON file', file.name), e);
+          notifyFailure(t, t.__('%1 is not a JSON file', file.name), e);
           return;
         }
         const answer = await showDialog({
@@ -244,7 +235,7 @@ export const basketPlugin: JupyterFrontEndPlugin<IEsapBasket> = {
           );
         } catch (e) {
           // the server names what is wrong with the file; the basket is unchanged
-          fail(t, t.__('%1 was not imported', file.name), e);
+          notifyFailure(t, t.__('%1 was not imported', file.name), e);
         }
       }
     });

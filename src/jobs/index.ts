@@ -15,9 +15,10 @@ import {
   ToolbarButton
 } from '@jupyterlab/apputils';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
-import { ITranslator, nullTranslator, TranslationBundle } from '@jupyterlab/translation';
+import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { runIcon } from '@jupyterlab/ui-components';
 
+import { contextTarget, notifyFailure } from '../common/commands';
 import { IEsapBasket, IEsapSidebar } from '../tokens';
 import { IJob, IResources, jobsApi } from './api';
 import { SubmitForm } from './dialog';
@@ -34,10 +35,6 @@ export const CommandIDs = {
   showLog: 'esap-lab:jobs-log',
   openOutput: 'esap-lab:jobs-open-output'
 };
-
-function fail(t: TranslationBundle, what: string, error: unknown): void {
-  Notification.error(t.__('%1: %2', what, (error as Error).message), { autoClose: 8000 });
-}
 
 export const jobsPlugin: JupyterFrontEndPlugin<void> = {
   id: 'esap-lab:jobs',
@@ -59,13 +56,7 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
     const previous: { backend?: string; resources?: IResources } = {};
     const logs = new Map<string, MainAreaWidget<JobLogView>>();
 
-    const target = (args: { id?: unknown }): string | undefined => {
-      if (typeof args.id === 'string') {
-        return args.id;
-      }
-      const node = app.contextMenuHitTest(n => n.classList.contains(JOB_CLASS));
-      return node?.getAttribute(JOB_ID_ATTR) ?? undefined;
-    };
+    const target = contextTarget(app, JOB_CLASS, JOB_ID_ATTR);
     const run = (id: string, args: { id?: string } = {}) => void commands.execute(id, args);
     const actions: IJobActions = {
       submit: () => run(CommandIDs.submit),
@@ -87,7 +78,7 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
       try {
         backends = await model.refreshBackends(true);
       } catch (e) {
-        fail(t, t.__('The batch backends could not be listed'), e);
+        notifyFailure(t, t.__('The batch backends could not be listed'), e);
         return;
       }
       const transfers = await jobsApi.pendingTransfers();
@@ -127,7 +118,7 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
         model.poke();
         sidebar.activateSection(section);
       } catch (e) {
-        fail(t, t.__('The job was not submitted'), e);
+        notifyFailure(t, t.__('The job was not submitted'), e);
       }
     };
 
@@ -156,7 +147,7 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
       execute: async args => {
         const id = target(args);
         if (id) {
-          await jobsApi.remove(id).catch(e => fail(t, t.__('Not cancelled'), e));
+          await jobsApi.remove(id).catch(e => notifyFailure(t, t.__('Not cancelled'), e));
           model.poke();
         }
       }
@@ -166,7 +157,7 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
       execute: async args => {
         const id = target(args);
         if (id) {
-          await jobsApi.remove(id).catch(e => fail(t, t.__('Not removed'), e));
+          await jobsApi.remove(id).catch(e => notifyFailure(t, t.__('Not removed'), e));
           model.poke();
         }
       }
@@ -182,7 +173,7 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
           const job = await jobsApi.resubmit(id);
           Notification.info(t.__('%1 submitted again to %2', job.name, job.backend), { autoClose: 4000 });
         } catch (e) {
-          fail(t, t.__('Not resubmitted'), e);
+          notifyFailure(t, t.__('Not resubmitted'), e);
         }
         model.poke();
       }
@@ -223,7 +214,7 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
             await commands.execute('docmanager:open', { path: out.notebook });
           }
         } catch (e) {
-          fail(t, t.__('No output to open'), e);
+          notifyFailure(t, t.__('No output to open'), e);
         }
       }
     });

@@ -9,6 +9,7 @@ import { ITranslator, nullTranslator, TranslationBundle } from '@jupyterlab/tran
 
 import { requestAPI } from '../api';
 import { ITEM_CLASS, ITEM_ID_ATTR } from '../basket/panel';
+import { contextTarget, notifyFailure } from '../common/commands';
 import { IEsapBasket, IEsapSidebar, IEsapStaging } from '../tokens';
 import { IStageRequest, ITransfer, stagingApi } from './api';
 import { DidContentsView } from './contents';
@@ -102,8 +103,6 @@ export const stagingPlugin: JupyterFrontEndPlugin<IEsapStaging> = {
     const t = (translator ?? nullTranslator).load('esap_lab');
     const { commands } = app;
     const model = new StagingModel();
-    const fail = (what: string, error: unknown) =>
-      Notification.error(t.__('%1: %2', what, (error as Error).message), { autoClose: 8000 });
 
     const openFolder = async (id: string) => {
       try {
@@ -118,7 +117,7 @@ export const stagingPlugin: JupyterFrontEndPlugin<IEsapStaging> = {
           });
         }
       } catch (error) {
-        fail(t.__('Cannot open the folder'), error);
+        notifyFailure(t, t.__('Cannot open the folder'), error);
       }
     };
     const notifier = new Notifier(t, id => void openFolder(id));
@@ -137,13 +136,7 @@ export const stagingPlugin: JupyterFrontEndPlugin<IEsapStaging> = {
     };
 
     // the transfer under the context menu, or the one given as argument
-    const target = (args: { id?: unknown }): string | undefined => {
-      if (typeof args.id === 'string') {
-        return args.id;
-      }
-      const node = app.contextMenuHitTest(n => n.classList.contains(TRANSFER_CLASS));
-      return node?.getAttribute(TRANSFER_ID_ATTR) ?? undefined;
-    };
+    const target = contextTarget(app, TRANSFER_CLASS, TRANSFER_ID_ATTR);
     const run = (id: string, args: Record<string, string | undefined> = {}) =>
       void commands.execute(id, args as any);
     const actions: IStagingActions = {
@@ -173,7 +166,7 @@ export const stagingPlugin: JupyterFrontEndPlugin<IEsapStaging> = {
         }
         const mode = args.mode === 'replica' ? 'replica' : 'download';
         const instance = typeof args.instance === 'string' && args.instance ? args.instance : undefined;
-        await stage({ items, mode, instance }).catch(e => fail(t.__('Not staged'), e));
+        await stage({ items, mode, instance }).catch(e => notifyFailure(t, t.__('Not staged'), e));
       }
     });
     commands.addCommand(CommandIDs.cancel, {
@@ -181,7 +174,7 @@ export const stagingPlugin: JupyterFrontEndPlugin<IEsapStaging> = {
       execute: async args => {
         const id = target(args);
         if (id) {
-          await model.cancel(id).catch(e => fail(t.__('Not cancelled'), e));
+          await model.cancel(id).catch(e => notifyFailure(t, t.__('Not cancelled'), e));
         }
       }
     });
@@ -190,7 +183,7 @@ export const stagingPlugin: JupyterFrontEndPlugin<IEsapStaging> = {
       execute: async args => {
         const id = target(args);
         if (id) {
-          await model.cancel(id).catch(e => fail(t.__('Not removed'), e));
+          await model.cancel(id).catch(e => notifyFailure(t, t.__('Not removed'), e));
         }
       }
     });
@@ -220,7 +213,7 @@ export const stagingPlugin: JupyterFrontEndPlugin<IEsapStaging> = {
           const content = new DidContentsView(
             instance,
             did,
-            mode => void stage({ dids: [did], instance, mode }).catch(e => fail(t.__('Not staged'), e)),
+            mode => void stage({ dids: [did], instance, mode }).catch(e => notifyFailure(t, t.__('Not staged'), e)),
             () => model.instances.find(i => i.name === instance),
             t
           );
@@ -234,13 +227,7 @@ export const stagingPlugin: JupyterFrontEndPlugin<IEsapStaging> = {
       }
     });
     // a Stage action on basket items (their context menu): the item under the menu, or args.id
-    const basketItem = (args: { id?: unknown }): string | undefined => {
-      if (typeof args.id === 'string') {
-        return args.id;
-      }
-      const node = app.contextMenuHitTest(n => n.classList.contains(ITEM_CLASS));
-      return node?.getAttribute(ITEM_ID_ATTR) ?? undefined;
-    };
+    const basketItem = contextTarget(app, ITEM_CLASS, ITEM_ID_ATTR);
     commands.addCommand(CommandIDs.stageItem, {
       label: args => (args.mode === 'replica' ? t.__('Stage as Replica (Rucio Rule)') : t.__('Download into This Session')),
       caption: t.__('Stage this basket item'),
@@ -248,7 +235,7 @@ export const stagingPlugin: JupyterFrontEndPlugin<IEsapStaging> = {
         const id = basketItem(args);
         if (id) {
           const mode = args.mode === 'replica' ? 'replica' : 'download';
-          await stage({ items: [id], mode }).catch(e => fail(t.__('Not staged'), e));
+          await stage({ items: [id], mode }).catch(e => notifyFailure(t, t.__('Not staged'), e));
         }
       }
     });
@@ -270,7 +257,7 @@ export const stagingPlugin: JupyterFrontEndPlugin<IEsapStaging> = {
           }
           await commands.execute(CommandIDs.contents, { instance, did: `${item.scope}:${item.name}` });
         } catch (error) {
-          fail(t.__('Cannot show the files'), error);
+          notifyFailure(t, t.__('Cannot show the files'), error);
         }
       }
     });
