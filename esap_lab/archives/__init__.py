@@ -1,9 +1,25 @@
-"""Discovery: configured archives, their adapters, queries and their stored, paged results."""
+"""Discovery: configured archives, their adapters, queries and their stored, paged results.
 
-from .config import DEFAULT_ARCHIVES, ArchiveConfig, parse_archives
-from .queries import QueryManager
-from .registry import ArchiveRegistry
-from .results import ResultStore, ResultTable
+The names below load on first use, so that ``esap_lab.archives.models`` (plain pydantic) can be
+imported from a kernel without pulling in pyvo and pyarrow.
+"""
 
-__all__ = ["DEFAULT_ARCHIVES", "ArchiveConfig", "ArchiveRegistry", "QueryManager", "ResultStore",
-           "ResultTable", "parse_archives"]
+import importlib
+
+_WHERE = {
+    "DEFAULT_ARCHIVES": ".config",
+    "ArchiveConfig": ".config",
+    "parse_archives": ".config",
+    "QueryManager": ".queries",
+    "ArchiveRegistry": ".registry",
+    "ResultStore": ".results",
+    "ResultTable": ".results",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_WHERE[name], __name__), name)

@@ -23,6 +23,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, field_validator, model_validator
 
+from ..archives.models import Column as ColumnMeta  # what is known of a record's columns
+
 ItemKind = Literal["record", "query", "did", "file"]
 KINDS: tuple[str, ...] = ("record", "query", "did", "file")
 
@@ -52,17 +54,6 @@ class Common(BaseModel):
 
     def default_source(self) -> str:  # pragma: no cover
         raise NotImplementedError
-
-
-class ColumnMeta(BaseModel):
-    """What is known of a column of a record's rows (units and the like, for astropy)."""
-
-    name: str
-    datatype: str | None = None
-    arraysize: str | None = None
-    unit: str | None = None
-    ucd: str | None = None
-    description: str | None = None
 
 
 class RecordFields(Common):
