@@ -97,7 +97,7 @@ class QueryManager:
         now = utcnow()
         rec = QueryRecord(id=uuid.uuid4().hex, archive=archive_id, kind=request.kind,
                           request=request.model_dump(mode="json", by_alias=True, exclude_none=True),
-                          status="queued", overflow=False, created=now, updated=now)
+                          status="running", overflow=False, created=now, updated=now)  # starts at once
 
         def insert():
             with self.db.session() as s:
@@ -121,8 +121,6 @@ class QueryManager:
 
     async def _execute(self, qid, archive, request, remote, run: _Running) -> None:
         try:
-            await self.db.run(self._update, qid, {"status": "running"})
-
             def on_remote(url):
                 if not run.cancelled.is_set():
                     self._update(qid, {"remote_url": url})
@@ -184,6 +182,8 @@ class QueryManager:
                     "message": f"The query could not be resumed after a restart: {getattr(e, 'message', e)}"})
                 continue
             log.info("resuming query %s on %s", rec.id, rec.archive)
+            if rec.status != "running":
+                await self.db.run(self._update, rec.id, {"status": "running"})
             self._spawn(rec.id, archive, request, remote=rec.remote_url)
 
     # -- reading ----------------------------------------------------------------------------
