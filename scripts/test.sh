@@ -23,7 +23,7 @@ set +e
 
 failed=()
 say "pytest"
-python -m pytest -q -p no:randomly "$@"
+ESAP_NO_SKIPS=1 python -m pytest -q -rs -p no:randomly "$@"
 rc=$?
 # exit 5 means pytest collected no test at all: that is a failure here
 [ $rc = 0 ] || failed+=("pytest (exit $rc)")
