@@ -4,6 +4,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VENV=${ESAP_VENV:-$ROOT/.venv}
 PY=${PYTHON:-python3}
 export PATH="$VENV/bin:$PATH"
+export ESAP_PYTHON="$VENV/bin/python"   # the jest tests start a Jupyter server with it
 export DEBIAN_FRONTEND=noninteractive
 
 say() { echo "[esap-lab $(date +%T)] $*"; }
