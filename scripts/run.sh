@@ -49,7 +49,8 @@ c.EsapLab.rucio_instances = [{
     "poll_interval": 2, "download_folder": "rucio",
 }]
 PY
-fiif [ -f "$STATE/jupyter_server_config_extra.py" ]; then
+fi
+if [ -f "$STATE/jupyter_server_config_extra.py" ]; then
   cat "$STATE/jupyter_server_config_extra.py" >> "$STATE/jupyter_server_config.py"
 fi
 if [ "$RUCIO" = 1 ]; then
