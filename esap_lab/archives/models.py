@@ -8,7 +8,6 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
 
 QueryStatus = Literal["queued", "running", "completed", "error", "cancelled"]
-FINAL_STATUSES = ("completed", "error", "cancelled")
 
 
 class _Positional(BaseModel):

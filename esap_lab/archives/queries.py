@@ -21,7 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ..db import Base, Database
 from ..errors import BadRequest, Conflict, EsapError, NotFound, RemoteError
 from .ivoa import Cancelled
-from .models import FINAL_STATUSES, Column, QueryInfo, QueryRequest, RowsPage
+from .models import Column, QueryInfo, QueryRequest, RowsPage
 from .registry import ArchiveRegistry
 from .results import ResultStore
 
@@ -247,6 +247,3 @@ class QueryManager:
 
         await self.db.run(forget)
         await asyncio.to_thread(self.results.delete, qid)
-
-    def is_final(self, status: str) -> bool:
-        return status in FINAL_STATUSES
