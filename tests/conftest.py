@@ -110,6 +110,19 @@ def api(jp_fetch):
     return call
 
 
+async def poll_until(api, *path: str, until: tuple[str, ...], timeout: float, interval: float) -> dict:
+    """GET the resource at ``path`` until its "status" is one of ``until``; fail after ``timeout`` s."""
+    import asyncio
+
+    data = None
+    for _ in range(int(timeout / interval)):
+        _, data = await api("GET", *path, expect=200)
+        if data["status"] in until:
+            return data
+        await asyncio.sleep(interval)
+    raise AssertionError(f"{'/'.join(path)} never reached {until}: {data}")
+
+
 def pytest_sessionfinish(session, exitstatus):
     """scripts/test.sh starts every service: there a skipped test means one is missing, which
     must fail the run rather than pass quietly (ESAP_NO_SKIPS=1)."""

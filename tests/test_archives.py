@@ -4,15 +4,12 @@ errors, and the archive list."""
 import asyncio
 
 import pytest
+from conftest import poll_until
 
 
 async def wait_done(api, qid, timeout=60):
-    for _ in range(int(timeout / 0.2)):
-        code, info = await api("GET", "queries", qid, expect=200)
-        if info["status"] in ("completed", "error", "cancelled"):
-            return info
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"query {qid} did not finish: {info}")
+    return await poll_until(api, "queries", qid, until=("completed", "error", "cancelled"),
+                            timeout=timeout, interval=0.2)
 
 
 async def test_archive_list_reports_capabilities_and_reachability(api):

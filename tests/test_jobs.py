@@ -13,6 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import poll_until
 
 NOTEBOOK = Path(__file__).parent / "notebooks" / "params.ipynb"
 SLURM = os.environ.get("ESAP_TEST_SLURM_PARTITION")
@@ -58,13 +59,7 @@ def notebook(jp_root_dir) -> str:
 
 
 async def wait_job(api, jid, statuses=("completed", "failed", "cancelled"), timeout=120):
-    job = None
-    for _ in range(int(timeout / 0.25)):
-        _, job = await api("GET", "jobs", jid, expect=200)
-        if job["status"] in statuses:
-            return job
-        await asyncio.sleep(0.25)
-    raise AssertionError(f"job {jid} never reached {statuses}: {job}")
+    return await poll_until(api, "jobs", jid, until=tuple(statuses), timeout=timeout, interval=0.25)
 
 
 def output_text(root: Path, job: dict) -> str:

@@ -20,7 +20,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from conftest import db_urls
+from conftest import db_urls, poll_until
 
 RUCIO = os.environ.get("ESAP_TEST_RUCIO_HOST")
 pytestmark = pytest.mark.skipif(not RUCIO, reason="no Rucio server: run scripts/services/rucio.sh start and "
@@ -70,13 +70,7 @@ def seen(api):
 
 
 async def wait_transfer(api, tid, timeout=60, until=("completed", "error", "cancelled")):
-    info = None
-    for _ in range(int(timeout / 0.2)):
-        _, info = await api("GET", "staging", tid, expect=200)
-        if info["status"] in until:
-            return info
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"transfer {tid} did not finish: {info}")
+    return await poll_until(api, "staging", tid, until=tuple(until), timeout=timeout, interval=0.2)
 
 
 def adler32(path) -> str:
