@@ -37,6 +37,7 @@ ROUTES: list[tuple[str, type]] = [
     (rf"/staging/(?P<tid>{ID})", staging.TransferHandler),
     (r"/rucio", staging.RucioInstancesHandler),
     (rf"/rucio/(?P<instance>{ID})/dids/(?P<scope>[A-Za-z0-9_.-]+)/(?P<name>.+)/files", staging.DidFilesHandler),
+    (rf"/rucio/(?P<instance>{ID})/scopes", staging.ScopesHandler),
 ]
 
 

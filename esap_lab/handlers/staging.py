@@ -5,8 +5,8 @@ from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from ..errors import NotFound
-from ..staging.models import (ContentsParams, DidContents, InstanceList, ListParams, StageBody, TransferInfo,
-                              TransferList)
+from ..staging.models import (ContentsParams, DidContents, InstanceList, ListParams, ScopeList, StageBody,
+                              TransferInfo, TransferList)
 from .base import ApiHandler, api
 
 
@@ -76,3 +76,14 @@ class DidFilesHandler(_Staging):
     async def get(self, instance: str, scope: str, name: str):
         p = self.parse_query(ContentsParams)
         self.send(await self.staging.contents(instance, f"{scope}:{name}", p.offset, p.limit))
+
+
+class ScopesHandler(_Staging):
+    @api("The scopes of a Rucio instance (what a DID search can look in)", response=ScopeList,
+         errors=(401, 404, 502, 504))
+    @web.authenticated
+    @authorized
+    async def get(self, instance: str):
+        name = self.staging.sessions.config(instance).name
+        scopes = await self.staging.sessions.call(name, lambda client: sorted(client.list_scopes()))
+        self.send(ScopeList(instance=name, scopes=scopes))

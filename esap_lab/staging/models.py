@@ -148,3 +148,8 @@ class ContentsParams(BaseModel):
 
 class InstanceList(BaseModel):
     instances: list[dict]
+
+
+class ScopeList(BaseModel):
+    instance: str
+    scopes: list[str]
