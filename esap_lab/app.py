@@ -15,7 +15,7 @@ from typing import Any
 
 from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Dict, Float, List, Unicode, default
+from traitlets import Dict, Float, Int, List, Unicode, default
 
 from .archives import DEFAULT_ARCHIVES, ArchiveRegistry, QueryManager, ResultStore, parse_archives
 from .basket.service import BasketService
@@ -91,6 +91,8 @@ class EsapLab(ExtensionApp):
                                         "token_env/token_file), destination_rse and rse_mount_path (replica mode), "
                                         "download_folder. Each becomes a searchable archive.").tag(config=True)
     job_poll_interval = Float(1.0, help="Seconds between two polls of the batch systems.").tag(config=True)
+    max_body_size = Int(8 * 1024 * 1024, help="Largest request body (bytes) the REST API accepts; a larger one "
+                                              "is refused (413) before it is read or parsed.").tag(config=True)
 
     @default("archives")
     def _default_archives(self):
@@ -126,7 +128,7 @@ class EsapLab(ExtensionApp):
                                    transfers=transfer_lookup(lambda: getattr(services, "staging", None)))
         services.staging = staging
         self.services = services
-        self.settings.update({"esap_lab": services})
+        self.settings.update({"esap_lab": services, "esap_lab_max_body_size": self.max_body_size})
         asyncio.get_event_loop().call_soon(lambda: services._tasks.append(asyncio.ensure_future(services.start())))
 
     def initialize_handlers(self) -> None:
