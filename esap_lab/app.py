@@ -19,6 +19,7 @@ from traitlets import Dict, Float, Int, List, Unicode, default
 
 from .archives import DEFAULT_ARCHIVES, ArchiveRegistry, QueryManager, ResultStore, parse_archives
 from .basket.service import BasketService
+from .client import ROOT_DIR_ENV, SERVER_URL_ENV, TOKEN_ENV
 from .db import Database, default_db_url, user_schema
 from .jobs import JobManager, build_backends
 from .jobs.links import basket_lookup, transfer_lookup
@@ -105,10 +106,7 @@ class EsapLab(ExtensionApp):
         schema = user_schema(self.db_schema) if self.db_schema and not url.startswith("sqlite") else ""
         db = Database(url, schema=schema or None)
         db.migrate()
-        # Kernels started by this server inherit these and reach the same state (esap_lab.basket).
-        os.environ["ESAP_LAB_DB_URL"] = url
-        os.environ["ESAP_LAB_DB_SCHEMA"] = schema
-        os.environ["ESAP_LAB_DATA_DIR"] = str(data_dir)
+        self.export_server_to_kernels()
         root_dir = Path(self.serverapp.root_dir).resolve()
         staging = build_staging(db, data_dir, root_dir, list(self.rucio_instances))
         archives = list(self.archives) + list(self.extra_archives)
@@ -129,7 +127,22 @@ class EsapLab(ExtensionApp):
         services.staging = staging
         self.services = services
         self.settings.update({"esap_lab": services, "esap_lab_max_body_size": self.max_body_size})
-        asyncio.get_event_loop().call_soon(lambda: services._tasks.append(asyncio.ensure_future(services.start())))
+        loop = asyncio.get_event_loop()
+        loop.call_soon(self.export_server_to_kernels)  # the port is final once the loop runs
+        loop.call_soon(lambda: services._tasks.append(asyncio.ensure_future(services.start())))
+
+    def export_server_to_kernels(self) -> None:
+        """Kernels started by this server inherit its environment: they get the server's own URL
+        and token (the user's own credential) and reach esap-lab through its REST API
+        (esap_lab.client), never through the database."""
+        app = self.serverapp
+        os.environ[SERVER_URL_ENV] = app.connection_url
+        token = getattr(getattr(app, "identity_provider", None), "token", None) or ""
+        if token:
+            os.environ[TOKEN_ENV] = token
+        else:
+            os.environ.pop(TOKEN_ENV, None)
+        os.environ[ROOT_DIR_ENV] = str(Path(app.root_dir).resolve())
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(handlers())

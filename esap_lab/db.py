@@ -86,11 +86,8 @@ class Database:
 
     def __init__(self, url: str, schema: str | None = None):
         """``schema``: on PostgreSQL, the schema that holds this user's tables (so the users of
-        one hub database never see each other's state); default ESAP_LAB_DB_SCHEMA, which the
-        server exports to its kernels. Ignored for SQLite (a file per user)."""
+        one hub database never see each other's state). Ignored for SQLite (a file per user)."""
         self.url = url
-        if schema is None:
-            schema = os.environ.get("ESAP_LAB_DB_SCHEMA") or None
         self.schema = None if url.startswith("sqlite") else schema
         if self.schema is not None and not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", self.schema):
             raise ValueError(f"invalid database schema name {self.schema!r}")

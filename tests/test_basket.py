@@ -30,9 +30,13 @@ async def cone(api, **kw):
 
 
 def store_for(url: str):
-    from esap_lab.basket.store import open_basket
+    """The server's own store over ``url`` (server side: kernels use the REST API)."""
+    from esap_lab.basket.store import BasketStore
+    from esap_lab.db import Database, user_schema
 
-    return open_basket(url)
+    db = Database(url, schema=user_schema("esap_{username}"))  # the server's default schema on PostgreSQL
+    db.migrate()
+    return BasketStore(db)
 
 
 @DBS
@@ -163,7 +167,8 @@ ADDER = textwrap.dedent("""
 
 @DBS
 async def test_fifty_concurrent_adds_from_five_clients_none_lost(api, esap_db_url):
-    """3 REST clients (asyncio tasks), 1 thread and 1 separate process using the kernel API."""
+    """3 REST clients (asyncio tasks), 1 thread on the server's store and 1 separate process using
+    the kernel API (which reaches the server through the credentials it exports)."""
     _, before = await api("GET", "basket", expect=200)
 
     async def rest_client(c):
@@ -179,7 +184,8 @@ async def test_fifty_concurrent_adds_from_five_clients_none_lost(api, esap_db_ur
             store.add([FileFields(kind="file", url=f"https://example.org/thread/{n}.fits")])
         store.db.close()
 
-    env = dict(os.environ, ESAP_LAB_DB_URL=esap_db_url, PYTHONPATH=str(ROOT))
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    assert "ESAP_LAB_SERVER_URL" in env and "ESAP_LAB_DB_URL" not in env
     proc = await asyncio.create_subprocess_exec(sys.executable, "-c", ADDER, "proc", "10", env=env,
                                                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     results = await asyncio.gather(*(rest_client(c) for c in range(3)), asyncio.to_thread(thread_client),
@@ -294,8 +300,9 @@ async def test_a_real_kernel_reads_and_adds_basket_items(api, esap_db_url, tmp_p
         {"kind": "record", "archive": "local", "query_id": info["id"], "row": rows[3]},
         {"kind": "query", "archive": "local", "query_id": info["id"], "request": info["request"]}])
 
-    # The server exported where its state is; a kernel it starts inherits that environment.
-    assert os.environ["ESAP_LAB_DB_URL"] == esap_db_url
+    # The server exported its own URL and token; a kernel it starts inherits them, and nothing
+    # that leads to the database.
+    assert os.environ["ESAP_LAB_SERVER_URL"] and not any(esap_db_url in v for v in os.environ.values())
     env = {k: v for k, v in os.environ.items() if not k.startswith("JPY_")}
     env["PYTHONPATH"] = str(ROOT)
     km = AsyncKernelManager(kernel_name="python3")
@@ -327,32 +334,36 @@ async def test_a_real_kernel_reads_and_adds_basket_items(api, esap_db_url, tmp_p
     assert [i["id"] for i in page["items"]] == [got["added"]]
 
 
-def test_query_item_runs_again_when_its_result_is_gone(tmp_path, monkeypatch):
+async def test_query_item_runs_again_when_its_result_is_gone(api):
+    """The stored result is gone: the server runs the query again on the archive it knows; an
+    archive it does not know is asked directly on the public services the item names."""
     from conftest import LOCAL_ARCHIVE
-    from esap_lab.basket.models import QueryFields
-    from esap_lab.basket.store import BasketStore, open_basket
+    from esap_lab import basket
 
-    monkeypatch.setenv("ESAP_LAB_DATA_DIR", str(tmp_path / "nothing-here"))
-    store: BasketStore = open_basket(f"sqlite:///{tmp_path / 'b.sqlite'}")
     services = {k: LOCAL_ARCHIVE[k] for k in ("tap", "scs")}
     q = "SELECT TOP 7 source_id, ra, dec FROM esapdemo.sources ORDER BY source_id"
-    item = store.add([QueryFields(kind="query", archive="local", query_id="gone", services=services,
-                                  request={"kind": "tap", "query": q})]).items[0]
-    t = item.to_table()
-    assert len(t) == 7 and list(t["source_id"]) == sorted(t["source_id"]) and str(t["ra"].unit) == "deg"
-    store.db.close()
+    for archive in ("local", "elsewhere"):
+        _, res = await api("POST", "basket", "items", expect=201, body={
+            "kind": "query", "archive": archive, "query_id": "gone", "services": services,
+            "request": {"kind": "tap", "query": q}})
+        item = await asyncio.to_thread(basket.get, res["items"][0]["id"])
+        t = await asyncio.to_thread(item.to_table)
+        assert len(t) == 7 and list(t["source_id"]) == sorted(t["source_id"]) and str(t["ra"].unit) == "deg"
+    _, queries = await api("GET", "queries", expect=200)
+    assert [x["archive"] for x in queries["queries"]] == ["local"]  # only the known archive ran on the server
 
 
 def test_importing_the_kernel_api_stays_light():
-    code = ("import sys; import esap_lab.basket; "
-            "print(sorted(m for m in ('tornado', 'jupyter_server', 'pyvo', 'ipywidgets') if m in sys.modules))")
+    code = ("import sys; import esap_lab.basket, esap_lab.staging, esap_lab.client; "
+            "print(sorted(m for m in ('tornado', 'jupyter_server', 'pyvo', 'ipywidgets', 'sqlalchemy') "
+            "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert out.stdout.strip() == "[]"
 
 
-def test_kernel_api_takes_astropy_rows_and_falls_back_to_the_default_database(tmp_path):
-    """No server around: the default SQLite file in the Jupyter data dir; rows from astropy."""
+async def test_kernel_api_takes_astropy_rows_and_needs_a_server(api, tmp_path):
+    """Rows from astropy go through the REST API; without a server to talk to, a clear message."""
     code = textwrap.dedent("""
         import json
         import numpy as np
@@ -366,15 +377,24 @@ def test_kernel_api_takes_astropy_rows_and_falls_back_to_the_default_database(tm
         again = basket.add(kind="record", archive="local", rows=t[:2])
         back = basket.records_table()
         print(json.dumps({"same": many.id == again.id, "rows": [len(many.rows), len(one.rows)],
-                          "first": many.rows[1], "joined": len(back), "masked": bool(back["vmag"].mask[1]),
-                          "db": basket.default_basket().db.url}))
+                          "first": many.rows[1], "joined": len(back), "masked": bool(back["vmag"].mask[1])}))
     """)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ESAP_LAB_")}
-    env.update(PYTHONPATH=str(ROOT), JUPYTER_DATA_DIR=str(tmp_path / "jd"))
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
-    assert out.returncode == 0, out.stderr[-3000:]
-    got = json.loads(out.stdout.strip().splitlines()[-1])
+    env = dict(os.environ, PYTHONPATH=str(ROOT), JUPYTER_DATA_DIR=str(tmp_path / "jd"))
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-c", code, env=env, stdout=asyncio.subprocess.PIPE,
+                                                stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(proc.communicate(), 120)
+    assert proc.returncode == 0, err.decode()[-3000:]
+    got = json.loads(out.decode().strip().splitlines()[-1])
     assert got["same"] is True and got["rows"] == [2, 1]
     assert got["first"] == {"source_id": 2, "vmag": None, "band": "b"}
     assert got["joined"] == 3 and got["masked"] is True
-    assert got["db"] == f"sqlite:///{tmp_path / 'jd' / 'esap_lab' / 'esap_lab.sqlite'}"
+    _, summary = await api("GET", "basket", expect=200)
+    assert summary["counts"] == {"record": 2}
+    assert not (tmp_path / "jd").exists()  # no database of its own
+
+    alone = {k: v for k, v in env.items() if not k.startswith(("ESAP_LAB_", "JUPYTERHUB_"))}
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-c", "from esap_lab import basket; basket.items()",
+                                                env=alone, stdout=asyncio.subprocess.PIPE,
+                                                stderr=asyncio.subprocess.PIPE)
+    _, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 1 and b"No esap-lab server to talk to" in err and b"ESAP_LAB_SERVER_URL" in err

@@ -2,19 +2,19 @@
 
 Every write transaction first locks the revision row (``SELECT ... FOR UPDATE`` on PostgreSQL;
 SQLite writers are serialised by ``BEGIN IMMEDIATE``), so writers from the server, a second
-server and kernels queue instead of losing updates, and dedup (same content key -> same id) is
+server and threads queue instead of losing updates, and dedup (same content key -> same id) is
 decided with nobody else writing. The revision increases with each change, so a UI can poll it
 cheaply. Each item is also stored whole as JSON (``doc``): a page of items is the stored
 documents joined, no per-item object building.
 
-``BasketStore`` is synchronous (kernels and scripts use it directly); the server uses
-``BasketService``, which runs the same calls in the database's thread pool.
+Private to the server: ``BasketStore`` is synchronous and the server uses it through
+``BasketService``, which runs its calls in the database's thread pool. Kernels never touch the
+database: they use the REST API (``esap_lab.basket`` over ``esap_lab.client``).
 """
 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from typing import Any
@@ -23,7 +23,7 @@ from pydantic import TypeAdapter
 from sqlalchemy import BigInteger, DateTime, Integer, String, Text, delete, func, insert, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from ..db import Base, Database, default_db_url
+from ..db import Base, Database
 from ..errors import Conflict, NotFound
 from .models import (EXPORT_FORMAT, EXPORT_VERSION, STORED_CLASS, AddResult, Common, ExportDoc, ImportResult,
                      Item, ItemPage, PatchBody, Summary, item_id)
@@ -240,35 +240,3 @@ class BasketStore:
                 rev = self._bump(s, rev)
             total = s.execute(select(func.count()).select_from(BasketRow)).scalar_one()
         return ImportResult(added=added, duplicates=dups, removed=removed, total=total, revision=rev)
-
-
-def kernel_db_url() -> str:
-    """The database the server of this session uses (it exports ESAP_LAB_DB_URL to its
-    kernels), else the default SQLite file in the Jupyter data dir."""
-    url = os.environ.get("ESAP_LAB_DB_URL")
-    if url:
-        return url
-    from jupyter_core.paths import jupyter_data_dir
-
-    return default_db_url(jupyter_data_dir())
-
-
-_default: BasketStore | None = None
-
-
-def open_basket(url: str | None = None) -> BasketStore:
-    """A basket over ``url`` (default: ``kernel_db_url()``), its schema created if needed."""
-    from sqlalchemy import inspect
-
-    db = Database(url or kernel_db_url())
-    if not inspect(db.engine).has_table(BasketRow.__tablename__):
-        db.migrate()
-    return BasketStore(db)
-
-
-def default_basket() -> BasketStore:
-    global _default
-    url = kernel_db_url()
-    if _default is None or _default.db.url != url:
-        _default = open_basket(url)
-    return _default

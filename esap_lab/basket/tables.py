@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import threading
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -78,51 +76,74 @@ def arrow_table(table: pa.Table, columns: list[ColumnMeta] | None = None) -> Tab
     return Table(cols, masked=True)
 
 
-def _data_dir() -> Path | None:
-    d = os.environ.get("ESAP_LAB_DATA_DIR")
-    if d:
-        return Path(d)
-    try:
-        from jupyter_core.paths import jupyter_data_dir
-    except ImportError:  # pragma: no cover
-        return None
-    return Path(jupyter_data_dir()) / "esap_lab"
+def query_table(item: QueryItem, timeout: float = 60.0) -> Table:
+    """The rows of a query item: the server's stored result if still there, else the query run
+    again (by the server when it knows the archive, so its credentials stay there)."""
+    from ..client import NotFoundError, client
 
-
-def query_table(item: QueryItem, data_dir: str | os.PathLike | None = None, timeout: float = 60.0) -> Table:
-    """The rows of a query item: the server's stored result if still there, else run again."""
-    directory = Path(data_dir) if data_dir else _data_dir()
-    if item.query_id and directory is not None:
-        path = directory / "queries" / f"{item.query_id}.arrow"
-        if path.exists():
-            import pyarrow as pa
-
-            with pa.memory_map(str(path), "r") as source:
-                table = pa.ipc.open_file(source).read_all()
-            return arrow_table(table, _query_columns(item.query_id))
+    c = client()
+    if item.query_id:
+        try:
+            return _stored_result(c, item.query_id)
+        except NotFoundError:
+            pass  # forgotten: run it again
     return rerun(item, timeout)
 
 
-def _query_columns(qid: str) -> list[ColumnMeta] | None:
-    """Column metadata of a stored query (units, descriptions), when the database has it."""
-    from .store import default_basket
+_PAGE = 5000  # the largest page GET /queries/{q}/rows gives
 
-    try:
-        from sqlalchemy import text
 
-        with default_basket().db.read() as s:
-            cols = s.execute(text("SELECT columns FROM esap_queries WHERE id = :id"), {"id": qid}).scalar()
-    except Exception:  # noqa: BLE001 - metadata is a nicety; the rows are what matter
-        return None
-    if isinstance(cols, str):
-        import json
-
-        cols = json.loads(cols)
-    return [ColumnMeta(**c) for c in cols or []]
+def _stored_result(c, qid: str) -> Table:
+    info = c.get("queries", qid)
+    columns = [ColumnMeta(**col) for col in info.get("columns") or []]
+    rows: list[dict] = []
+    while True:
+        page = c.get("queries", qid, "rows", params={"offset": len(rows), "limit": _PAGE})
+        rows.extend(page["rows"])
+        if not page["rows"] or len(rows) >= page["total"]:
+            break
+    if not rows:
+        return Table([MaskedColumn(name=col.name, data=[]) for col in columns], masked=True)
+    return rows_table(rows, columns)
 
 
 def rerun(item: QueryItem, timeout: float = 60.0) -> Table:
-    """Run the item's query again on its archive (blocking) and return the rows."""
+    """Run the item's query again and return the rows: on this session's server when it has the
+    item's archive (its credentials stay there), else here on the public services the item names."""
+    from ..client import NotFoundError, client
+
+    c = client()
+    try:
+        info = c.post("archives", item.archive, "queries", json=item.request,
+                      params={"wait": min(timeout, 60.0)}, timeout=timeout + 30)
+    except NotFoundError as e:
+        if e.reason not in ("unknown-archive", "not-found"):
+            raise
+    else:
+        info = _finished(c, info, timeout)
+        return _stored_result(c, info["id"])
+    return _rerun_here(item, timeout)
+
+
+def _finished(c, info: dict, timeout: float) -> dict:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while info["status"] not in ("completed", "error", "cancelled"):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"The query {info['id']} on {info['archive']} is still {info['status']} "
+                               f"after {timeout:g} s.")
+        time.sleep(0.5)
+        info = c.get("queries", info["id"])
+    if info["status"] != "completed":
+        from ..errors import EsapError
+
+        raise EsapError(info.get("message") or f"The query {info['id']} ended {info['status']}.",
+                        reason=info.get("reason") or info["status"])
+    return info
+
+
+def _rerun_here(item: QueryItem, timeout: float) -> Table:
     from ..archives.config import DEFAULT_ARCHIVES, ArchiveConfig
     from ..archives.ivoa import IvoaArchive
     from ..errors import BadRequest

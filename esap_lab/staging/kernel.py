@@ -1,7 +1,7 @@
 """The notebook side of staging: find a transfer, wait for it, get local paths.
 
-The kernel reads the server's database (ESAP_LAB_DB_URL, exported by the server to its
-kernels), the same way the basket does; no token, no HTTP.
+Everything goes through the server's REST API (``esap_lab.client``), as the UI does: the
+kernel holds no database URL and no Rucio credential.
 """
 
 from __future__ import annotations
@@ -10,82 +10,85 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import inspect, select
-
-from ..db import Database
 from ..errors import EsapError, NotFound
 from .models import FINAL, TransferInfo
-from .store import TransferRecord
 
-_db: Database | None = None
-
-
-def _database() -> Database:
-    global _db
-    from ..basket.store import kernel_db_url
-
-    url = kernel_db_url()
-    if _db is None or _db.url != url:
-        _db = Database(url)
-        if not inspect(_db.engine).has_table(TransferRecord.__tablename__):
-            _db.migrate()
-    return _db
+_RECENT = 500  # transfers searched for one that staged a DID, URL or item
 
 
-def _find(what: Any) -> TransferRecord:
+def _client():
+    from ..client import client
+
+    return client()
+
+
+def _absolute(info: TransferInfo) -> TransferInfo:
+    """The server shows paths relative to its root; the kernel wants them absolute."""
+    from ..client import root_dir
+
+    root = root_dir()
+    if root is None:
+        return info
+
+    def full(p: str | None) -> str | None:
+        return p if p is None or Path(p).is_absolute() else str(Path(root) / p)
+
+    files = [f.model_copy(update={"path": full(f.path)}) for f in info.files]
+    return info.model_copy(update={"files": files, "destination": full(info.destination)})
+
+
+def _info(data: dict) -> TransferInfo:
+    return _absolute(TransferInfo.model_validate(data))
+
+
+def _find(what: Any) -> TransferInfo:
     """The transfer meant by ``what``: a transfer id, a DID, a URL, a basket item or its id
     (the newest transfer that staged it)."""
     ident = getattr(what, "id", what)
     did = getattr(what, "did", None)
     url = getattr(what, "url", None) or getattr(what, "access_url", None)
-    if isinstance(what, TransferInfo):
-        ident = what.id
-    db = _database()
-    with db.read() as s:
-        if isinstance(ident, str):
-            rec = s.get(TransferRecord, ident)
-            if rec is not None:
-                return rec
-        recent = list(s.scalars(select(TransferRecord).order_by(TransferRecord.created.desc()).limit(500)))
+    c = _client()
+    if isinstance(ident, str) and ident and "/" not in ident:
+        try:
+            return _info(c.get("staging", ident))
+        except NotFound:
+            pass
+    recent = c.get("staging", params={"files": True, "limit": _RECENT})["transfers"]
     wanted = {x for x in (ident, did, url) if isinstance(x, str)}
-    for rec in recent:
-        req = rec.request or {}
-        staged = set(req.get("dids", [])) | set(req.get("items", [])) | {u["url"] for u in req.get("urls", [])}
-        staged |= {f.get("did") for f in rec.files} - {None}
+    for t in recent:  # newest first
+        staged = set(t.get("dids", [])) | set(t.get("items", [])) | set(t.get("urls", []))
+        staged |= {f.get("did") for f in t.get("files", [])} - {None}
         if wanted & staged:
-            return rec
+            return _info(t)
     raise NotFound(f"No transfer stages {what!r}; stage it first (Staging section or POST /staging).")
 
 
-def _root() -> Path | None:
-    return None  # the kernel sees absolute paths
-
-
 def get(what: Any) -> TransferInfo:
-    return _find(what).info(_root())
+    return _find(what)
 
 
 def wait(what: Any, timeout: float | None = None, poll: float = 1.0) -> TransferInfo:
     started = time.monotonic()
+    info = _find(what)
     while True:
-        rec = _find(what)
-        if rec.status in FINAL:
-            if rec.status == "error":
-                raise rec.error()
-            if rec.status == "cancelled":
-                raise EsapError(f"Transfer {rec.id} was cancelled.", status=409, reason="cancelled")
-            return rec.info(_root())
+        if info.status in FINAL:
+            if info.status == "error":
+                raise EsapError(info.message or f"Transfer {info.id} failed.", status=500,
+                                reason=info.reason or "error")
+            if info.status == "cancelled":
+                raise EsapError(f"Transfer {info.id} was cancelled.", status=409, reason="cancelled")
+            return info
         if timeout is not None and time.monotonic() - started > timeout:
-            raise TimeoutError(f"Transfer {rec.id} is still {rec.status} "
-                               f"({rec.files_done}/{rec.files_total} files) after {timeout:g} s.")
+            raise TimeoutError(f"Transfer {info.id} is still {info.status} "
+                               f"({info.progress.files_done}/{info.progress.files_total} files) after {timeout:g} s.")
         time.sleep(poll)
-        what = rec.id
+        info = _info(_client().get("staging", info.id))
 
 
 def paths(what: Any) -> list[Path]:
     """Local paths of the staged files of ``what``: all files of a transfer (its id or info),
     or only those of one DID, URL or basket item when the transfer staged more."""
-    info = get(what)  # from the database: absolute paths
+    info = get(what)
     files = [f for f in info.files if f.path and f.state == "done"]
     if isinstance(what, TransferInfo) or what == info.id:
         return [Path(f.path) for f in files]
@@ -99,7 +102,4 @@ def paths(what: Any) -> list[Path]:
 
 
 def transfers(limit: int = 20) -> list[TransferInfo]:
-    db = _database()
-    with db.read() as s:
-        q = select(TransferRecord).order_by(TransferRecord.created.desc()).limit(limit)
-        return [r.info(_root(), with_files=False) for r in s.scalars(q)]
+    return [_info(t) for t in _client().get("staging", params={"limit": limit})["transfers"]]
