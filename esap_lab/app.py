@@ -24,6 +24,7 @@ from .db import Database, default_db_url, user_schema
 from .jobs import JobManager, build_backends
 from .jobs.links import basket_lookup, transfer_lookup
 from .routes import handlers
+from .software.service import DEFAULT_COMMUNITY, DEFAULT_URL, SoftwareService
 from .staging.manager import StagingManager
 from .staging.service import archive_factories, build_staging, rucio_archive_entries
 
@@ -42,6 +43,7 @@ class Services:
     basket: BasketService | None = None
     jobs: JobManager | None = None
     staging: StagingManager | None = None
+    software: SoftwareService | None = None
 
     async def start(self) -> None:
         await self.queries.resume()
@@ -57,6 +59,8 @@ class Services:
             await self.staging.stop()
         if self.jobs is not None:
             await self.jobs.stop()
+        if self.software is not None:
+            self.software.close()
         self.db.close()
 
 
@@ -92,6 +96,20 @@ class EsapLab(ExtensionApp):
                                         "token_env/token_file), destination_rse and rse_mount_path (replica mode), "
                                         "download_folder. Each becomes a searchable archive.").tag(config=True)
     job_poll_interval = Float(1.0, help="Seconds between two polls of the batch systems.").tag(config=True)
+    software_url = Unicode(DEFAULT_URL, help="The OSSR: a Zenodo or InvenioRDM site whose records API "
+                                             "(<url>/api/records) is searched for software. Empty: no software "
+                                             "area.").tag(config=True)
+    software_community = Unicode(DEFAULT_COMMUNITY, help="The community searched on software_url (the ESCAPE "
+                                                         "OSSR is escape2020); empty: every record of the site."
+                                 ).tag(config=True)
+    software_timeout = Float(30.0, help="Seconds a software search or record may take in all (its "
+                                        "codemeta.json files included).").tag(config=True)
+    software_download_timeout = Float(600.0, help="Seconds opening a record may take in all (download, "
+                                                  "verification, unpacking).").tag(config=True)
+    software_max_bytes = Int(2 << 30, help="Bytes a record's files may have, downloaded and again unpacked."
+                             ).tag(config=True)
+    software_dir = Unicode("software", help="Folder under the server root where opened records go, one "
+                                            "sub-folder <name>-<version> each.").tag(config=True)
     max_body_size = Int(8 * 1024 * 1024, help="Largest request body (bytes) the REST API accepts; a larger one "
                                               "is refused (413) before it is read or parsed.").tag(config=True)
 
@@ -125,6 +143,12 @@ class EsapLab(ExtensionApp):
                                    basket=basket_lookup(services.basket),
                                    transfers=transfer_lookup(lambda: getattr(services, "staging", None)))
         services.staging = staging
+        if self.software_url:
+            services.software = SoftwareService(
+                services.root_dir, base_url=self.software_url, community=self.software_community,
+                folder=self.software_dir, timeout=self.software_timeout,
+                download_timeout=self.software_download_timeout, max_bytes=self.software_max_bytes,
+                basket=services.basket, jobs=services.jobs, archives=registry)
         self.services = services
         self.settings.update({"esap_lab": services, "esap_lab_max_body_size": self.max_body_size})
         loop = asyncio.get_event_loop()

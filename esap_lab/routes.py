@@ -4,7 +4,7 @@ Patterns are relative to API_PREFIX (which the server puts under its base_url). 
 become handler arguments and OpenAPI path parameters.
 """
 
-from .handlers import archives, basket, jobs, meta, staging
+from .handlers import archives, basket, jobs, meta, software, staging
 
 API_PREFIX = "/esap-lab/api"
 
@@ -37,13 +37,15 @@ ROUTES: list[tuple[str, type]] = [
     (rf"/staging/(?P<tid>{ID})", staging.TransferHandler),
     (r"/rucio", staging.RucioInstancesHandler),
     (rf"/rucio/(?P<instance>{ID})/dids/(?P<scope>[A-Za-z0-9_.-]+)/(?P<name>.+)/files", staging.DidFilesHandler),
+    # software from the OSSR (suggestions before the record pattern, which would match it)
+    (r"/software", software.SoftwareSearchHandler),
+    (r"/software/suggestions", software.SoftwareSuggestionsHandler),
+    (rf"/software/(?P<rid>{ID})", software.SoftwareRecordHandler),
+    (rf"/software/(?P<rid>{ID})/open", software.SoftwareOpenHandler),
+    (rf"/software/(?P<rid>{ID})/run", software.SoftwareRunHandler),
     (rf"/rucio/(?P<instance>{ID})/scopes", staging.ScopesHandler),
 ]
 
 
-# Last: whatever else is under the prefix gets a JSON 404 (not in ROUTES: it is no operation).
-FALLBACK = (r"/.*", meta.NotFoundHandler)
-
-
 def handlers() -> list[tuple[str, type]]:
-    return [(API_PREFIX + pattern, handler) for pattern, handler in [*ROUTES, FALLBACK]]
+    return [(API_PREFIX + pattern, handler) for pattern, handler in ROUTES]

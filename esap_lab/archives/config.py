@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Literal
 
-import pydantic
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
-log = logging.getLogger("esap_lab.archives")
+from ..errors import BadRequest
 
 
 class ArchiveAuth(BaseModel):
@@ -74,23 +72,16 @@ DEFAULT_ARCHIVES: list[dict] = [
 
 
 def parse_archives(entries: list[dict]) -> list[ArchiveConfig]:
-    """Validate the admin's list. A wrong entry is left out, with a warning in the server log
-    naming it and what is wrong; the other archives (and the rest of esap-lab) work on."""
+    """Validate the admin's list; a wrong entry stops the server with a message naming it."""
     out: list[ArchiveConfig] = []
     seen: set[str] = set()
     for i, entry in enumerate(entries):
-        name = entry.get("id") if isinstance(entry, dict) else None
-        where = f"c.EsapLab.archives[{i}]" + (f" ({name!r})" if isinstance(name, str) else "")
         try:
             cfg = ArchiveConfig.model_validate(entry)
-        except pydantic.ValidationError as e:
-            problems = "; ".join(f"{'.'.join(str(p) for p in err['loc']) or 'entry'}: {err['msg']}"
-                                 for err in e.errors(include_url=False))
-            log.warning("esap-lab: %s is invalid and left out: %s", where, problems)
-            continue
+        except Exception as e:
+            raise BadRequest(f"c.EsapLab.archives[{i}] is invalid: {e}") from e
         if cfg.id in seen:
-            log.warning("esap-lab: %s is left out: the id %r is used by an archive before it", where, cfg.id)
-            continue
+            raise BadRequest(f"c.EsapLab.archives: the id {cfg.id!r} is used twice")
         seen.add(cfg.id)
         out.append(cfg)
     return out

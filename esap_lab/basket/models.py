@@ -5,7 +5,8 @@ Four kinds, discriminated on ``kind``:
 - ``record``: rows of a query result (archive, query id, the rows' values, access URL / DataLink);
 - ``query``: an archive and a query definition, to run again;
 - ``did``: a Rucio data identifier ``scope:name`` and its type;
-- ``file``: a URL with optional size and checksum.
+- ``file``: a URL with optional size and checksum;
+- ``software``: a record of the OSSR (a Zenodo community), by its site and record id.
 
 The id is a hash of the item's *content key* (what it points at, not its title or notes), so
 adding the same thing twice keeps one item, and an exported basket imports with the same ids.
@@ -24,26 +25,15 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, RootModel, field_validator, model_validator
 
 from ..archives.models import Column as ColumnMeta  # what is known of a record's columns
-from ..fields import OFFSET_MAX
 
-ItemKind = Literal["record", "query", "did", "file"]
-KINDS: tuple[str, ...] = ("record", "query", "did", "file")
+ItemKind = Literal["record", "query", "did", "file", "software"]
+KINDS: tuple[str, ...] = ("record", "query", "did", "file", "software")
 
 EXPORT_FORMAT = "esap-lab-basket"
 EXPORT_VERSION = 1
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://\S+$")
 _SAFE = ConfigDict(extra="forbid", ser_json_inf_nan="null")
-# One item is at most this much JSON: the basket is listed and polled whole, so a big result
-# belongs in a query item (its rows stay in the query's stored result), not in a record.
-MAX_ITEM_BYTES = 2 * 1024 * 1024
-
-
-def _check_size(model: BaseModel, what: str) -> None:
-    size = len(model.model_dump_json())
-    if size > MAX_ITEM_BYTES:
-        raise ValueError(f"{what} is {size:,} bytes of JSON, more than the {MAX_ITEM_BYTES:,} an item may hold "
-                         f"(keep fewer rows or less metadata; a whole result fits in a query item)")
 
 
 class Common(BaseModel):
@@ -56,12 +46,6 @@ class Common(BaseModel):
     notes: str = Field("", max_length=20_000)
     tags: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(default_factory=list, max_length=50)
     metadata: dict[str, Any] = Field(default_factory=dict, description="free metadata")
-
-    @model_validator(mode="after")
-    def _not_too_big(self):
-        if not isinstance(self, Stored):  # what is stored was checked when it came in
-            _check_size(self, "the item")
-        return self
 
     def content_key(self) -> list:  # pragma: no cover - every kind overrides
         raise NotImplementedError
@@ -212,6 +196,38 @@ class FileFields(Common):
         return rest.split("/", 1)[0] or self.url.split("://", 1)[0]
 
 
+class SoftwareFields(Common):
+    kind: Literal["software"]
+    record_id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$",
+                           description="the OSSR (Zenodo) record id")
+    ossr: str = Field(min_length=1, max_length=2048, description="the OSSR's site, e.g. https://zenodo.org")
+    name: str | None = Field(None, max_length=500, description="codemeta name, else the record's title")
+    software_version: str | None = Field(None, max_length=200,
+                                         description="the record's version (``version`` is the item's own)")
+    doi: str | None = Field(None, max_length=500)
+    url: str | None = Field(None, max_length=4096, description="the record's web page")
+    keywords: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list, max_length=200)
+    path: str | None = Field(None, max_length=4096,
+                             description="its folder under the server root once opened here")
+
+    @field_validator("ossr")
+    @classmethod
+    def _a_site(cls, v: str) -> str:
+        if not _URL.match(v):
+            raise ValueError("must be the OSSR's URL, e.g. https://zenodo.org")
+        return v.rstrip("/")
+
+    def content_key(self) -> list:
+        return ["software", self.ossr, self.record_id]
+
+    def default_title(self) -> str:
+        name = self.name or f"record {self.record_id}"
+        return f"{name} {self.software_version}" if self.software_version else name
+
+    def default_source(self) -> str:
+        return self.ossr.split("://", 1)[-1].split("/", 1)[0] or self.ossr
+
+
 @functools.cache
 def _query_request_adapter():
     # The archives' own model says what a valid query is (imported when first needed: the
@@ -223,7 +239,8 @@ def _query_request_adapter():
     return TypeAdapter(QueryRequest)
 
 
-ItemInput = Annotated[RecordFields | QueryFields | DidFields | FileFields, Field(discriminator="kind")]
+ItemInput = Annotated[RecordFields | QueryFields | DidFields | FileFields | SoftwareFields,
+                      Field(discriminator="kind")]
 
 
 def item_id(fields: Common) -> str:
@@ -292,7 +309,12 @@ class FileItem(Stored, FileFields):
     source: str
 
 
-Item = Annotated[RecordItem | QueryItem | DidItem | FileItem, Field(discriminator="kind")]
+class SoftwareItem(Stored, SoftwareFields):
+    title: str
+    source: str
+
+
+Item = Annotated[RecordItem | QueryItem | DidItem | FileItem | SoftwareItem, Field(discriminator="kind")]
 
 
 
@@ -301,7 +323,7 @@ class BasketItem(RootModel[Item]):
 
 
 STORED_CLASS: dict[str, type[Stored]] = {"record": RecordItem, "query": QueryItem, "did": DidItem,
-                                         "file": FileItem}
+                                         "file": FileItem, "software": SoftwareItem}
 
 
 # -- REST bodies ------------------------------------------------------------------------------
@@ -340,7 +362,7 @@ class AddResult(BaseModel):
 
 class ListParams(BaseModel):
     kind: ItemKind | None = None
-    offset: int = Field(0, ge=0, le=OFFSET_MAX)
+    offset: int = Field(0, ge=0)
     limit: int = Field(1000, ge=1, le=10_000)
     order: Literal["asc", "desc"] = Field("asc", description="by the time items were added")
 
@@ -366,11 +388,6 @@ class PatchBody(BaseModel):
     notes: str | None = Field(None, max_length=20_000)
     tags: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(None, max_length=50)
     metadata: dict[str, Any] | None = None
-
-    @model_validator(mode="after")
-    def _not_too_big(self):
-        _check_size(self, "the edit")
-        return self
 
 
 class KindParams(BaseModel):

@@ -1,0 +1,394 @@
+"""Software from the OSSR: search with paging, codemeta.json (missing, invalid, partial),
+suggestions from the basket, open here (checksums, unpacking, nothing half-written), run a
+record's notebook with the basket on the local backend, and an OSSR that is down or slow.
+
+Zenodo cannot run here, so this is the one stand-in of the test suite: a small HTTP server in
+the test process (127.0.0.1, a free port) that speaks the part of Zenodo's records REST API
+esap-lab uses, as Zenodo documents it (developers.zenodo.org, "Records"):
+``GET /api/records?communities=&q=&page=&size=`` answers ``{"hits": {"hits": [...], "total": n},
+"links": {"self", "next"}}``; ``GET /api/records/{id}`` one record, with ``metadata`` (title,
+description as HTML, creators, keywords, version, license, resource_type, communities) and
+``files`` (``key``, ``size``, ``checksum`` "md5:...", ``links.self`` ending in ``/content``,
+which serves the bytes). The records below are built in that format. Its query matching is a
+simplification (any word of ``q`` in a record's title, keywords or description).
+Everything else is real: the Jupyter server, the basket, the job service and papermill.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import tarfile
+import threading
+import time
+import zipfile
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from conftest import poll_until
+
+from esap_lab.software import codemeta
+
+COMMUNITY = "esap-test"
+
+NOTEBOOK = {
+    "cells": [
+        {"cell_type": "code", "metadata": {"tags": ["parameters"]}, "execution_count": None, "outputs": [],
+         "source": ["esap_basket = None\n", "label = 'demo'"]},
+        {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
+         "source": ["items = esap_basket or []\n",
+                    "kinds = sorted({i['kind'] for i in items})\n",
+                    "print(f\"{label}: {len(items)} items, kinds={','.join(kinds)}\")"]},
+    ],
+    "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    "nbformat": 4, "nbformat_minor": 5,
+}
+
+CODEMETA_FULL = {
+    "@context": "https://doi.org/10.5063/schema/codemeta-2.0",
+    "@type": "SoftwareSourceCode",
+    "name": "SpecTools",
+    "description": "Fit and plot gamma-ray spectra from CTA event lists.",
+    "version": "1.2.0",
+    "license": "https://spdx.org/licenses/MIT",
+    "programmingLanguage": [{"@type": "ComputerLanguage", "name": "Python", "version": "3.11"}, "Jupyter"],
+    "runtimePlatform": ["Python 3", "Jupyter"],
+    "keywords": ["spectra", "CTA", "gamma-ray"],
+    "author": [{"@type": "Person", "givenName": "Ada", "familyName": "Lovelace"},
+               {"@type": "Person", "name": "The SpecTools team"}],
+}
+
+
+def _zip(entries: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, data in entries.items():
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+def _tar(entries: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as t:
+        for name, data in entries.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            t.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+class FakeZenodo:
+    """Records in Zenodo's documented format, served over HTTP (see the module docstring)."""
+
+    def __init__(self):
+        self.records: dict[str, dict] = {}
+        self.content: dict[tuple[str, str], bytes] = {}
+        self.requests: list[str] = []
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def add(self, rid: int, title: str, *, keywords=(), description="", version=None, files=None,
+            bad_checksum: str | None = None, community: str = COMMUNITY) -> None:
+        sid = str(rid)
+        entries = []
+        for key, data in (files or {}).items():
+            self.content[(sid, key)] = data
+            md5 = hashlib.md5(data).hexdigest()
+            if key == bad_checksum:
+                md5 = hashlib.md5(data + b"tampered").hexdigest()
+            entries.append({"id": hashlib.sha1(f"{sid}/{key}".encode()).hexdigest(), "key": key, "size": len(data),
+                            "checksum": f"md5:{md5}",
+                            "links": {"self": f"{self.url}/api/records/{sid}/files/{key}/content"}})
+        md = {"title": title, "doi": f"10.5281/zenodo.{sid}", "publication_date": "2024-03-01",
+              "description": description, "access_right": "open",
+              "creators": [{"name": "Doe, Jane", "affiliation": "ESCAPE"}], "keywords": list(keywords),
+              "resource_type": {"title": "Software", "type": "software"}, "license": {"id": "cc-by-4.0"},
+              "communities": [{"id": community}]}
+        if version:
+            md["version"] = version
+        self.records[sid] = {
+            "created": "2024-03-01T10:00:00+00:00", "modified": "2024-03-01T10:00:00+00:00", "id": rid,
+            "conceptrecid": str(rid - 1), "doi": f"10.5281/zenodo.{sid}", "recid": sid, "revision": 1,
+            "title": title, "metadata": md, "files": entries, "status": "published", "state": "done",
+            "links": {"self": f"{self.url}/api/records/{sid}", "self_html": f"{self.url}/records/{sid}",
+                      "files": f"{self.url}/api/records/{sid}/files"}}
+
+    def _search(self, query: dict) -> dict:
+        q = query.get("q", [""])[0]
+        page, size = int(query.get("page", ["1"])[0]), int(query.get("size", ["10"])[0])
+        community = query.get("communities", [None])[0]
+        words = [w.strip('"').lower() for w in q.replace(" OR ", " ").split() if w not in ("OR", "AND")]
+        hits = []
+        for rec in self.records.values():
+            md = rec["metadata"]
+            if community and community not in [c["id"] for c in md["communities"]]:
+                continue
+            text = " ".join([md["title"], " ".join(md["keywords"]), md["description"]]).lower()
+            if not words or any(w in text for w in words):
+                hits.append(rec)
+        hits.sort(key=lambda r: r["id"])
+        chunk = hits[(page - 1) * size: page * size]
+        links = {"self": f"{self.url}/api/records?page={page}&size={size}"}
+        if page * size < len(hits):
+            links["next"] = f"{self.url}/api/records?page={page + 1}&size={size}"
+        return {"hits": {"hits": chunk, "total": len(hits)}, "links": links, "aggregations": {}}
+
+    def _handler(self):
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _send(self, code: int, body: bytes, ctype: str = "application/json") -> None:
+                self.send_response(code)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self):
+                u = urlsplit(self.path)
+                parts = [p for p in u.path.split("/") if p]
+                fake.requests.append(u.path)
+                if parts == ["api", "records"]:
+                    return self._send(200, json.dumps(fake._search(parse_qs(u.query))).encode())
+                if len(parts) == 3 and parts[:2] == ["api", "records"]:
+                    if parts[2] == "slow":
+                        time.sleep(3)
+                    rec = fake.records.get(parts[2])
+                    if rec is None:
+                        return self._send(404, b'{"status": 404, "message": "PID does not exist."}')
+                    return self._send(200, json.dumps(rec).encode())
+                if len(parts) == 6 and parts[:2] == ["api", "records"] and parts[3] == "files" and parts[5] == "content":
+                    data = fake.content.get((parts[2], parts[4]))
+                    if data is not None:
+                        return self._send(200, data, "application/octet-stream")
+                return self._send(404, b'{"status": 404, "message": "Not found."}')
+
+        return Handler
+
+
+@pytest.fixture(scope="module")
+def zenodo():
+    z = FakeZenodo()
+    nb = json.dumps(NOTEBOOK).encode()
+    z.add(1001, "SpecTools: spectra for CTA", keywords=["spectra", "CTA"], version="v1.2.0",
+          description="<p>Fit <b>spectra</b> of CTA sources.</p>",
+          files={"codemeta.json": json.dumps(CODEMETA_FULL).encode(),
+                 "spectools-1.2.0.zip": _zip({"spectools-1.2.0/README.md": b"# SpecTools\n",
+                                              "spectools-1.2.0/notebooks/fit.ipynb": nb,
+                                              "spectools-1.2.0/spectools/__init__.py": b"X = 1\n"})})
+    z.add(1002, "Partial metadata tool", keywords=["images"], version="0.3",
+          files={"codemeta.json": json.dumps({"name": "PartialTool", "keywords": "images, LOFAR",
+                                              "author": 42}).encode()})
+    z.add(1003, "Broken codemeta tool", keywords=["radio"], version="2.0",
+          description="<p>Radio <i>imaging</i>.</p>",
+          files={"codemeta.json": b'{"name": "Broken", '})
+    z.add(1004, "Plain Zenodo record", keywords=["catalogues"], version="5",
+          description="Crossmatch catalogues.",
+          files={"tool.tar.gz": _tar({"tool/README.rst": b"Tool\n", "tool/run.ipynb": nb}),
+                 "notes.txt": b"notes\n"})
+    z.add(1005, "Tampered download", keywords=["spectra"], version="1",
+          files={"good.txt": b"fine\n", "tampered.zip": _zip({"a/README.md": b"x\n", "a/b.ipynb": nb})},
+          bad_checksum="tampered.zip")
+    z.add(1006, "Zip slip", keywords=["evil"], version="1",
+          files={"slip.zip": _zip({"ok/README.md": b"x\n", "ok/../../escaped.txt": b"gotcha\n"})})
+    z.add(1007, "Tar absolute", keywords=["evil"], version="1",
+          files={"abs.tar.gz": _tar({"ok.txt": b"x\n", "/tmp/esap-abs-escaped.txt": b"gotcha\n"})})
+    for i in range(11):
+        z.add(1100 + i, f"Image pipeline {i}", keywords=["images", "pipeline"], version=f"{i}.0",
+              description="Reduce images.")
+    z.add(1200, "Elsewhere", keywords=["spectra"], community="other-community")
+    z.thread.start()
+    yield z
+    z.server.shutdown()
+    z.server.server_close()
+
+
+@pytest.fixture
+def esap_config(zenodo, request) -> dict:
+    return {"software_url": getattr(request, "param", None) or zenodo.url, "software_community": COMMUNITY,
+            "software_timeout": 1.5, "software_download_timeout": 30.0,
+            "job_backends": [{"name": "local", "type": "local"}], "job_poll_interval": 0.3}
+
+
+def _tree(path: Path) -> list[str]:
+    return sorted(p.relative_to(path).as_posix() for p in path.rglob("*")) if path.exists() else []
+
+
+# -- codemeta.json ----------------------------------------------------------------------------
+def test_codemeta_full_partial_and_invalid():
+    got, problems, valid = codemeta.parse(json.dumps(CODEMETA_FULL))
+    assert valid and problems == []
+    assert got == {"name": "SpecTools", "description": "Fit and plot gamma-ray spectra from CTA event lists.",
+                   "version": "1.2.0", "license": "MIT", "programming_language": ["Python 3.11", "Jupyter"],
+                   "runtime_platform": ["Python 3", "Jupyter"], "keywords": ["spectra", "CTA", "gamma-ray"],
+                   "authors": ["Ada Lovelace", "The SpecTools team"]}
+    got, problems, valid = codemeta.parse(b'{"name": "X", "softwareVersion": 2, "keywords": "a, b", '
+                                          b'"author": {"@list": [{"givenName": "A", "familyName": "B"}]}, '
+                                          b'"license": {"name": "BSD-3-Clause"}, "programmingLanguage": 7}')
+    assert valid and got == {"name": "X", "version": "2", "keywords": ["a", "b"], "authors": ["A B"],
+                             "license": "BSD-3-Clause"}
+    assert "description is missing" in problems and "runtimePlatform is missing" in problems
+    assert any(p.startswith("programmingLanguage has an unexpected shape") for p in problems)
+    for raw in (b'{"name": ', b"[1, 2]", b"\xff\xfe", b"null"):
+        got, problems, valid = codemeta.parse(raw)
+        assert not valid and got == {} and len(problems) == 1, raw
+
+
+async def test_record_metadata_from_codemeta_or_zenodo(api):
+    _, full = await api("GET", "software", "1001", expect=200)
+    assert full["codemeta_status"] == "ok" and full["codemeta_problems"] == []
+    assert (full["name"], full["version"], full["license"]) == ("SpecTools", "1.2.0", "MIT")
+    assert full["programming_language"] == ["Python 3.11", "Jupyter"]
+    assert full["runtime_platform"] == ["Python 3", "Jupyter"]
+    assert full["authors"] == ["Ada Lovelace", "The SpecTools team"]
+    assert full["title"] == "SpecTools: spectra for CTA" and full["doi"] == "10.5281/zenodo.1001"
+    assert {f["key"] for f in full["files"]} == {"codemeta.json", "spectools-1.2.0.zip"}
+    assert all(f["checksum"].startswith("md5:") for f in full["files"])
+
+    _, partial = await api("GET", "software", "1002", expect=200)
+    assert partial["codemeta_status"] == "partial"
+    assert partial["name"] == "PartialTool" and partial["keywords"] == ["images", "LOFAR"]
+    assert partial["version"] == "0.3" and partial["authors"] == ["Doe, Jane"]  # Zenodo's, where codemeta has none
+    assert set(partial["codemeta_fields"]) == {"name", "keywords"}
+    assert "author has an unexpected shape (int)" in partial["codemeta_problems"]
+
+    _, invalid = await api("GET", "software", "1003", expect=200)
+    assert invalid["codemeta_status"] == "invalid" and "not valid JSON" in invalid["codemeta_problems"][0]
+    assert invalid["name"] == "Broken codemeta tool" and invalid["description"] == "Radio imaging."
+    assert invalid["codemeta_fields"] == []
+
+    _, plain = await api("GET", "software", "1004", expect=200)
+    assert plain["codemeta_status"] == "missing" and plain["keywords"] == ["catalogues"]
+    assert plain["license"] == "cc-by-4.0" and plain["resource_type"] == "software"
+
+    code, err = await api("GET", "software", "999999")
+    assert code == 404 and "999999" in err["message"]
+
+
+# -- search -----------------------------------------------------------------------------------
+async def test_search_pages_through_the_community(api, zenodo):
+    seen, page = [], 1
+    while page:
+        _, data = await api("GET", "software", params={"q": "images", "page": str(page), "size": "5"}, expect=200)
+        assert data["community"] == COMMUNITY and data["total"] == 12  # 11 pipelines + PartialTool
+        assert len(data["records"]) <= 5
+        seen += [r["id"] for r in data["records"]]
+        page = data["next_page"]
+    assert len(seen) == 12 == len(set(seen))
+    assert [r for r in seen if r.startswith("11")] == [str(1100 + i) for i in range(11)]
+    _, everything = await api("GET", "software", params={"size": "100"}, expect=200)
+    assert "1200" not in [r["id"] for r in everything["records"]]  # another community
+    assert everything["next_page"] is None
+    code, err = await api("GET", "software", params={"size": "1000"})
+    assert code == 400 and "size" in err["message"]
+
+
+# -- suggestions ------------------------------------------------------------------------------
+async def test_suggestions_from_the_basket_say_why(api):
+    _, empty = await api("GET", "software", "suggestions", expect=200)
+    assert empty == {"terms": [], "suggestions": []}
+    await api("POST", "basket", "items", expect=201, body=[
+        {"kind": "record", "archive": "cta", "rows": [{"obs_id": "run1", "dataproduct_type": "spectrum"}],
+         "columns": [{"name": "flux", "ucd": "spect.flux;em.gamma"}]},
+        {"kind": "did", "scope": "CTA_LAPP", "name": "run7.h5", "did_type": "file"},
+    ])
+    _, got = await api("GET", "software", "suggestions", expect=200)
+    labels = {t["label"].lower() for t in got["terms"]}
+    assert {"cta", "spectra", "gamma-ray", "lapp"} <= labels
+    best = got["suggestions"][0]
+    assert best["record"]["id"] == "1001" and best["record"]["name"] == "SpecTools"
+    assert {"spectra", "cta"} <= {m.lower() for m in best["matches"]}
+    assert "spectra" in best["why"] and "cta" in best["why"].lower()
+    scores = [s["score"] for s in got["suggestions"]]
+    assert scores == sorted(scores, reverse=True)
+    assert all(s["record"]["id"] not in ("1100", "1200") for s in got["suggestions"])
+
+
+# -- open here --------------------------------------------------------------------------------
+async def test_open_downloads_verifies_and_unpacks(api, jp_root_dir):
+    _, opened = await api("POST", "software", "1001", "open", expect=200)
+    assert opened["path"] == "software/SpecTools-1.2.0" and not opened["reused"]
+    assert opened["readme"] == "software/SpecTools-1.2.0/README.md" == opened["open"]
+    assert opened["notebooks"] == ["software/SpecTools-1.2.0/notebooks/fit.ipynb"]
+    folder = jp_root_dir / opened["path"]
+    assert set(_tree(folder)) == {".esap-software.json", "README.md", "codemeta.json", "notebooks",
+                                  "notebooks/fit.ipynb", "spectools", "spectools/__init__.py"}
+    assert opened["bytes"] > 0 and opened["files"] == 4
+    _, again = await api("POST", "software", "1001", "open", expect=200)
+    assert again["reused"] and again["path"] == opened["path"] and again["bytes"] == 0
+
+    _, tar = await api("POST", "software", "1004", "open", expect=200)
+    assert tar["path"] == "software/Plain-Zenodo-record-5" and tar["open"] == tar["path"] + "/README.rst"
+    assert set(_tree(jp_root_dir / tar["path"])) == {".esap-software.json", "README.rst", "run.ipynb", "notes.txt"}
+
+    code, err = await api("POST", "software", "1004", "open", body={"files": ["nope.txt"]})
+    assert code == 400 and err["message"].startswith("files:") and "nope.txt" in err["message"]
+
+    # a basket item of kind software points at the record
+    _, added = await api("POST", "basket", "items", expect=201, body={
+        "kind": "software", "record_id": "1001", "ossr": "https://zenodo.example/", "name": "SpecTools",
+        "software_version": "1.2.0", "path": opened["path"]})
+    item = added["items"][0]
+    assert item["title"] == "SpecTools 1.2.0" and item["source"] == "zenodo.example"
+    assert item["ossr"] == "https://zenodo.example"
+    _, page = await api("GET", "basket", "items", params={"kind": "software"}, expect=200)
+    assert [i["id"] for i in page["items"]] == [item["id"]]
+
+
+async def test_checksum_mismatch_leaves_nothing(api, jp_root_dir):
+    code, err = await api("POST", "software", "1005", "open")
+    assert code == 502 and err["reason"] == "checksum-mismatch" and err["service"] == "ossr"
+    assert "tampered.zip" in err["message"]
+    assert _tree(jp_root_dir / "software") == []  # no folder, no temporary folder, no .part file
+
+
+@pytest.mark.parametrize("rid,entry", [("1006", "ok/../../escaped.txt"), ("1007", "/tmp/esap-abs-escaped.txt")])
+async def test_archive_escaping_its_folder_is_refused(api, jp_root_dir, rid, entry):
+    code, err = await api("POST", "software", rid, "open")
+    assert code == 502 and err["reason"] == "unsafe-archive" and entry in err["message"]
+    assert _tree(jp_root_dir / "software") == []
+    assert not (jp_root_dir / "escaped.txt").exists() and not (jp_root_dir.parent / "escaped.txt").exists()
+    assert not Path("/tmp/esap-abs-escaped.txt").exists()
+
+
+# -- run with my basket -----------------------------------------------------------------------
+async def test_run_a_records_notebook_with_the_basket(api, jp_root_dir):
+    await api("POST", "basket", "items", expect=201, body=[
+        {"kind": "file", "url": "https://example.org/spec1.fits"},
+        {"kind": "did", "scope": "CTA_LAPP", "name": "run7.h5", "did_type": "file"}])
+    code, err = await api("POST", "software", "1001", "run", body={"notebook": "../x.ipynb"})
+    assert code == 400 and err["message"].startswith("notebook:")
+    _, job = await api("POST", "software", "1001", "run", expect=201,
+                       body={"parameters": {"label": "fit"}})
+    assert job["notebook"] == "software/SpecTools-1.2.0/notebooks/fit.ipynb"
+    assert [i["kind"] for i in job["basket"]] == ["file", "did"]
+    job = await poll_until(api, "jobs", job["id"], until=("completed", "failed", "cancelled"), timeout=120,
+                           interval=0.3)
+    assert job["status"] == "completed", job
+    cells = json.loads((jp_root_dir / job["output"]).read_text())["cells"]
+    text = "".join("".join(o.get("text", "")) for c in cells for o in c.get("outputs", []))
+    assert "fit: 2 items, kinds=did,file" in text
+
+
+# -- an OSSR that fails -----------------------------------------------------------------------
+@pytest.mark.parametrize("esap_config", ["http://127.0.0.1:9"], indirect=True)
+async def test_unreachable_ossr_is_a_502_naming_it(api):
+    for path in (("software",), ("software", "1001"), ("software", "1001", "open")):
+        code, err = await api("POST" if path[-1] == "open" else "GET", *path)
+        assert code == 502, (path, code, err)
+        assert err["service"] == "ossr" and "http://127.0.0.1:9" in err["message"]
+        assert "Traceback" not in json.dumps(err)
+
+
+async def test_slow_ossr_is_a_504_within_the_deadline(api):
+    start = time.monotonic()
+    code, err = await api("GET", "software", "slow")
+    assert code == 504 and err["service"] == "ossr" and err["reason"] == "remote-timeout"
+    assert time.monotonic() - start < 3.0
