@@ -22,14 +22,21 @@ ERROR_SCHEMA = {
         "service": {"type": "string", "description": "the remote service that failed (502/504)"},
     },
 }
-ERROR_TEXT = {400: "Invalid request", 401: "A remote service refused the credentials", 403: "Forbidden",
-              404: "Not found", 409: "Conflict", 424: "A dependency failed", 502: "A remote service failed",
-              504: "A remote service timed out"}
+ERROR_TEXT = {400: "Invalid request (the message names the field)", 401: "A remote service refused the credentials",
+              403: "Forbidden", 404: "Not found", 409: "Conflict",
+              413: "The request body is larger than the server accepts (c.EsapLab.max_body_size)",
+              424: "A dependency failed", 502: "A remote service failed (the service is named)",
+              504: "A remote service timed out (the service is named)"}
+_GROUP = re.compile(r"\(\?P<(\w+)>([^)]*)\)")
 
 
-def _path(pattern: str) -> tuple[str, list[str]]:
-    names = re.findall(r"\(\?P<(\w+)>[^)]*\)", pattern)
-    return re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", pattern), names
+def _path(pattern: str) -> tuple[str, list[tuple[str, str]]]:
+    """The OpenAPI path of a route and its parameters with their patterns."""
+    return _GROUP.sub(r"{\1}", pattern), _GROUP.findall(pattern)
+
+
+def _operation_id(handler: type, method: str) -> str:
+    return f"{handler.__name__}_{method}"
 
 
 def _models_of(spec: dict) -> list[type[pydantic.BaseModel]]:
@@ -61,15 +68,18 @@ def openapi_document() -> dict[str, Any]:
     def ref(model, mode):
         return refs[(model, mode)]
 
+    # which operations take which path parameters (the targets of links)
+    takes = {_operation_id(h, m): {n for n, _ in _path(p)[1]} for p, m, h, _ in operations}
+
     paths: dict[str, dict] = {}
     for pattern, method, handler, spec in operations:
-        path, names = _path(pattern)
+        path, params = _path(pattern)
         op: dict[str, Any] = {
             "summary": spec["summary"],
-            "operationId": f"{handler.__name__}_{method}",
+            "operationId": _operation_id(handler, method),
             "tags": [handler.__module__.rsplit(".", 1)[-1]],
-            "parameters": [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
-                           for n in names],
+            "parameters": [{"name": n, "in": "path", "required": True,
+                            "schema": {"type": "string", "pattern": f"^{regex}$"}} for n, regex in params],
         }
         q = spec.get("query")
         if q is not None:
@@ -80,14 +90,28 @@ def openapi_document() -> dict[str, Any]:
         if spec.get("body") is not None:
             op["requestBody"] = {"required": True,
                                  "content": {"application/json": {"schema": ref(spec["body"], "validation")}}}
-        status = str(spec["status"])
-        resp: dict[str, Any] = {"description": "OK" if status != "204" else "No content"}
-        if spec.get("response") is not None:
-            resp["content"] = {"application/json": {"schema": ref(spec["response"], "serialization")}}
-        elif status != "204":
-            resp["content"] = {"application/json": {"schema": {"type": "object"}}}
-        responses = {status: resp, "403": _err(403)}
-        for code in spec.get("errors", ()):
+        responses: dict[str, Any] = {}
+        links = spec.get("links") or {}
+        for code in (spec["status"], *spec.get("also", ())):
+            resp: dict[str, Any] = {"description": "No content" if code == 204 else "OK"}
+            if code != 204:
+                schema = ref(spec["response"], "serialization") if spec.get("response") is not None \
+                    else {"type": "object"}
+                resp["content"] = {"application/json": {"schema": schema}}
+                if links:
+                    resp["links"] = {
+                        f"{target}": {"operationId": target,
+                                      "parameters": {n: f"$response.body#{links[n]}" for n in wanted}}
+                        for target, wanted in takes.items() if wanted and wanted <= links.keys()}
+            responses[str(code)] = resp
+        errors = set(spec.get("errors", ())) | {403}
+        if q is not None or spec.get("body") is not None:
+            errors.add(400)
+        if method in ("post", "put", "patch"):
+            errors.add(413)  # any body larger than c.EsapLab.max_body_size
+        if params:
+            errors.add(404)
+        for code in sorted(errors):
             responses[str(code)] = _err(code)
         op["responses"] = responses
         paths.setdefault(path, {})[method] = op

@@ -47,5 +47,9 @@ ROUTES: list[tuple[str, type]] = [
 ]
 
 
+# Last: whatever else is under the prefix gets a JSON 404 (not in ROUTES: it is no operation).
+FALLBACK = (r"/.*", meta.NotFoundHandler)
+
+
 def handlers() -> list[tuple[str, type]]:
-    return [(API_PREFIX + pattern, handler) for pattern, handler in ROUTES]
+    return [(API_PREFIX + pattern, handler) for pattern, handler in [*ROUTES, FALLBACK]]

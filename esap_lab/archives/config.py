@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Literal
 
+import pydantic
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
-from ..errors import BadRequest
+log = logging.getLogger("esap_lab.archives")
 
 
 class ArchiveAuth(BaseModel):
@@ -72,16 +74,23 @@ DEFAULT_ARCHIVES: list[dict] = [
 
 
 def parse_archives(entries: list[dict]) -> list[ArchiveConfig]:
-    """Validate the admin's list; a wrong entry stops the server with a message naming it."""
+    """Validate the admin's list. A wrong entry is left out, with a warning in the server log
+    naming it and what is wrong; the other archives (and the rest of esap-lab) work on."""
     out: list[ArchiveConfig] = []
     seen: set[str] = set()
     for i, entry in enumerate(entries):
+        name = entry.get("id") if isinstance(entry, dict) else None
+        where = f"c.EsapLab.archives[{i}]" + (f" ({name!r})" if isinstance(name, str) else "")
         try:
             cfg = ArchiveConfig.model_validate(entry)
-        except Exception as e:
-            raise BadRequest(f"c.EsapLab.archives[{i}] is invalid: {e}") from e
+        except pydantic.ValidationError as e:
+            problems = "; ".join(f"{'.'.join(str(p) for p in err['loc']) or 'entry'}: {err['msg']}"
+                                 for err in e.errors(include_url=False))
+            log.warning("esap-lab: %s is invalid and left out: %s", where, problems)
+            continue
         if cfg.id in seen:
-            raise BadRequest(f"c.EsapLab.archives: the id {cfg.id!r} is used twice")
+            log.warning("esap-lab: %s is left out: the id %r is used by an archive before it", where, cfg.id)
+            continue
         seen.add(cfg.id)
         out.append(cfg)
     return out

@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
 
+from ..fields import OFFSET_MAX
+
 QueryStatus = Literal["queued", "running", "completed", "error", "cancelled"]
 
 
@@ -114,7 +116,7 @@ class QueryList(BaseModel):
 
 
 class RowsParams(BaseModel):
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=OFFSET_MAX)
     limit: int = Field(100, ge=1, le=5000)
     sort: str | None = None
     order: Literal["asc", "desc"] = "asc"

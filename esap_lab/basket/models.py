@@ -25,6 +25,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, RootModel, field_validator, model_validator
 
 from ..archives.models import Column as ColumnMeta  # what is known of a record's columns
+from ..fields import OFFSET_MAX
 
 ItemKind = Literal["record", "query", "did", "file", "software"]
 KINDS: tuple[str, ...] = ("record", "query", "did", "file", "software")
@@ -34,6 +35,16 @@ EXPORT_VERSION = 1
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://\S+$")
 _SAFE = ConfigDict(extra="forbid", ser_json_inf_nan="null")
+# One item is at most this much JSON: the basket is listed and polled whole, so a big result
+# belongs in a query item (its rows stay in the query's stored result), not in a record.
+MAX_ITEM_BYTES = 2 * 1024 * 1024
+
+
+def _check_size(model: BaseModel, what: str) -> None:
+    size = len(model.model_dump_json())
+    if size > MAX_ITEM_BYTES:
+        raise ValueError(f"{what} is {size:,} bytes of JSON, more than the {MAX_ITEM_BYTES:,} an item may hold "
+                         f"(keep fewer rows or less metadata; a whole result fits in a query item)")
 
 
 class Common(BaseModel):
@@ -46,6 +57,12 @@ class Common(BaseModel):
     notes: str = Field("", max_length=20_000)
     tags: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(default_factory=list, max_length=50)
     metadata: dict[str, Any] = Field(default_factory=dict, description="free metadata")
+
+    @model_validator(mode="after")
+    def _not_too_big(self):
+        if not isinstance(self, Stored):  # what is stored was checked when it came in
+            _check_size(self, "the item")
+        return self
 
     def content_key(self) -> list:  # pragma: no cover - every kind overrides
         raise NotImplementedError
@@ -362,7 +379,7 @@ class AddResult(BaseModel):
 
 class ListParams(BaseModel):
     kind: ItemKind | None = None
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=OFFSET_MAX)
     limit: int = Field(1000, ge=1, le=10_000)
     order: Literal["asc", "desc"] = Field("asc", description="by the time items were added")
 
@@ -388,6 +405,11 @@ class PatchBody(BaseModel):
     notes: str | None = Field(None, max_length=20_000)
     tags: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(None, max_length=50)
     metadata: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _not_too_big(self):
+        _check_size(self, "the edit")
+        return self
 
 
 class KindParams(BaseModel):

@@ -19,7 +19,7 @@ class ArchivesHandler(ApiHandler):
 
 class ArchiveQueriesHandler(ApiHandler):
     @api("Start a query on an archive", body=QueryBody, query=StartParams, response=QueryInfo, status=201,
-         errors=(400, 404, 502, 504))
+         errors=(400, 404, 502, 504), links={"qid": "/id"})
     @web.authenticated
     @authorized
     async def post(self, archive: str):

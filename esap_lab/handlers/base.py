@@ -20,6 +20,13 @@ M = TypeVar("M", bound=pydantic.BaseModel)
 
 AUTH_RESOURCE = "esap_lab"
 
+# Request bodies: at most this many bytes (c.EsapLab.max_body_size) and this nesting depth.
+MAX_BODY_SIZE = 8 * 1024 * 1024
+MAX_JSON_DEPTH = 64
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+# [ and { step one level in (+1), ] and } one out (-1 as int8)
+_STEPS = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")
+
 
 def api(
     summary: str,
@@ -28,14 +35,22 @@ def api(
     query: type[pydantic.BaseModel] | None = None,
     response: Any = None,
     status: int = 200,
+    also: tuple[int, ...] = (),
     errors: tuple[int, ...] = (),
+    links: dict[str, str] | None = None,
 ) -> Callable:
-    """Describe a handler method for the OpenAPI document (see esap_lab/openapi.py)."""
+    """Describe a handler method for the OpenAPI document (see esap_lab/openapi.py).
+
+    ``also``: other success statuses (204 has no body; any other carries ``response``).
+    ``errors``: the 4xx/5xx it may answer besides those every operation can (400 for a bad query
+    or body, 413 for a body too large, 404 for an id no resource has: added by openapi.py).
+    ``links``: path parameter -> JSON pointer into the response body, e.g. ``{"qid": "/id"}``:
+    the operations taking that parameter can follow from this one (OpenAPI links).
+    """
 
     def mark(fn):
-        fn.__esap_api__ = dict(
-            summary=summary, body=body, query=query, response=response, status=status, errors=errors
-        )
+        fn.__esap_api__ = dict(summary=summary, body=body, query=query, response=response, status=status,
+                               also=also, errors=errors, links=links or {})
         return fn
 
     return mark
@@ -52,7 +67,35 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
+def too_deep(body: bytes) -> bool:
+    """Whether the arrays and objects of a JSON text nest deeper than MAX_JSON_DEPTH. First
+    over every bracket, strings included (C speed); only when that says too deep, exactly."""
+    import numpy as np
+
+    steps = np.frombuffer(body.translate(_STEPS, _NOT_BRACKETS), dtype=np.int8)
+    if not steps.size or int(np.cumsum(steps, dtype=np.int64).max()) <= MAX_JSON_DEPTH:
+        return False
+    try:
+        data = json.loads(body)
+    except RecursionError:
+        return True
+    except ValueError:
+        return False  # not JSON: parse_body says so
+    level = [(data, 0)]
+    while level:
+        value, depth = level.pop()
+        if depth >= MAX_JSON_DEPTH:
+            return True
+        children = value.values() if isinstance(value, dict) else value
+        level.extend((v, depth + 1) for v in children if isinstance(v, dict | list))
+    return False
+
+
+@web.stream_request_body
 class ApiHandler(APIHandler):
+    """The base of every esap-lab handler. The body is read here, chunk by chunk, and kept
+    only up to the configured size: a larger one is refused (413) without being held or parsed."""
+
     auth_resource = AUTH_RESOURCE
 
     @property
@@ -60,10 +103,45 @@ class ApiHandler(APIHandler):
         """The esap-lab services (esap_lab.app.Services)."""
         return self.settings["esap_lab"]
 
+    @property
+    def max_body_size(self) -> int:
+        return self.settings.get("esap_lab_max_body_size") or MAX_BODY_SIZE
+
+    async def prepare(self):
+        self._chunks: list[bytes] = []
+        self._received = 0
+        await super().prepare()
+        declared = self.request.headers.get("Content-Length")
+        if declared and declared.isdigit() and int(declared) > self.max_body_size:
+            self._too_large()
+
+    def data_received(self, chunk: bytes) -> None:
+        self._received += len(chunk)
+        if self._received <= self.max_body_size:
+            self._chunks.append(chunk)
+        else:
+            self._chunks = []  # drained, not kept: parse_body refuses it
+
+    def _too_large(self):
+        limit = self.max_body_size
+        raise EsapError(f"The request body is larger than the server accepts ({limit:,} bytes; "
+                        f"c.EsapLab.max_body_size).", status=413, reason="body-too-large")
+
+    @property
+    def body(self) -> bytes:
+        """The request body (the handlers' only way to it: self.request.body stays empty)."""
+        if self._received > self.max_body_size:
+            self._too_large()
+        return b"".join(self._chunks)
+
     def parse_body(self, model: type[M]) -> M:
+        body = self.body or b"{}"
+        if too_deep(body):
+            raise EsapError(f"The request body nests arrays or objects deeper than {MAX_JSON_DEPTH} levels.",
+                            status=400, reason="too-deep")
         try:
-            data = json.loads(self.request.body or b"{}")
-        except ValueError as e:
+            data = json.loads(body)
+        except (ValueError, RecursionError) as e:
             raise EsapError(f"The request body is not valid JSON: {e}", status=400, reason="bad-json") from e
         return validate(model, data)
 

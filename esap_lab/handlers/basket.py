@@ -28,8 +28,8 @@ class BasketItemsHandler(ApiHandler):
         self.set_header("Content-Type", "application/json")
         self.finish(page)
 
-    @api("Add one item or a list of items; an item already there is kept once (201 when any is new)",
-         body=AddBody, response=AddResult, status=201, errors=(400,))
+    @api("Add one item or a list of items; an item already there is kept once (201 when any is new, else 200)",
+         body=AddBody, response=AddResult, status=201, also=(200,), errors=(400,), links={"iid": "/items/0/id"})
     @web.authenticated
     @authorized
     async def post(self):

@@ -27,7 +27,7 @@ class BackendsHandler(JobsApiHandler):
 
 class JobsHandler(JobsApiHandler):
     @api("Submit a notebook as a batch job", body=SubmitBody, response=JobInfo, status=201,
-         errors=(400, 404, 502, 504))
+         errors=(400, 404, 502, 504), links={"jid": "/id"})
     @web.authenticated
     @authorized
     async def post(self):
@@ -52,7 +52,7 @@ class JobHandler(JobsApiHandler):
         self.send(await self.jobs.get(jid))
 
     @api("Cancel an active job (200, the job as cancelled); remove an ended one from the list (204, its "
-         "folder is kept)", response=JobInfo, errors=(404, 502, 504))
+         "folder is kept)", response=JobInfo, also=(204,), errors=(404, 502, 504))
     @web.authenticated
     @authorized
     async def delete(self, jid: str):
@@ -66,7 +66,7 @@ class JobHandler(JobsApiHandler):
 
 class JobResubmitHandler(JobsApiHandler):
     @api("Submit the job again: same notebook, parameters, resources, basket snapshot and backend",
-         response=JobInfo, status=201, errors=(400, 404, 502, 504))
+         response=JobInfo, status=201, errors=(400, 404, 502, 504), links={"jid": "/id"})
     @web.authenticated
     @authorized
     async def post(self, jid: str):

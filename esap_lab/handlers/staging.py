@@ -21,8 +21,8 @@ class _Staging(ApiHandler):
 
 class TransfersHandler(_Staging):
     @api("Stage DIDs, basket items or URLs (download or replica mode); the same request again returns "
-         "the existing transfer (200)", body=StageBody, response=TransferInfo, status=201,
-         errors=(400, 401, 403, 404, 409, 424, 502, 504))
+         "the existing transfer (200)", body=StageBody, response=TransferInfo, status=201, also=(200,),
+         errors=(400, 401, 403, 404, 409, 424, 502, 504), links={"tid": "/id"})
     @web.authenticated
     @authorized
     async def post(self):
@@ -48,7 +48,7 @@ class TransferHandler(_Staging):
 
     @api("Cancel a running transfer (stops downloads, removes partial files, deletes its rule) -> 200 "
          "with its final state; a finished transfer is removed from the list -> 204 (files stay)",
-         response=TransferInfo, errors=(404,))
+         response=TransferInfo, also=(204,), errors=(404,))
     @web.authenticated
     @authorized
     async def delete(self, tid: str):

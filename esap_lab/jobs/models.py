@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ..fields import ServerPath
+
 JobStatus = Literal["queued", "waiting-for-data", "running", "completed", "failed", "cancelled"]
 FINAL_STATUSES = ("completed", "failed", "cancelled")
 ACTIVE_STATUSES = ("queued", "waiting-for-data", "running")
@@ -49,7 +51,7 @@ class SubmitBody(BaseModel):
     """POST /jobs."""
 
     model_config = ConfigDict(extra="forbid")
-    notebook: str = Field(min_length=1, max_length=4096, description="path of a notebook under the server root")
+    notebook: ServerPath = Field(min_length=1, description="path of a notebook under the server root")
     backend: str = Field("local", min_length=1, max_length=64, description="a configured backend's name")
     parameters: dict[str, Any] = Field(default_factory=dict,
                                        description="papermill parameters (names of the notebook's parameters cell)")

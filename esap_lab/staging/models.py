@@ -8,19 +8,21 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ..fields import INT64_MAX, OFFSET_MAX, FileName, ServerPath, WebUrl
+
 TransferStatus = Literal["queued", "running", "completed", "error", "cancelled"]
 FINAL = ("completed", "error", "cancelled")
 ACTIVE = ("queued", "running")
-DID_PATTERN = r"^[A-Za-z0-9_.\-]+:[^\s*?%]+$"
+DID_PATTERN = r"^[A-Za-z0-9_.\-]+:[^\s*?%\x00-\x1f\x7f]+$"
 
 
 class UrlSpec(BaseModel):
     """A plain file to fetch by URL (e.g. an archive record's access URL)."""
 
     model_config = ConfigDict(extra="forbid")
-    url: str = Field(min_length=1, max_length=4096, pattern=r"^https?://\S+$")
-    name: str | None = Field(None, max_length=255, description="local file name; default from the URL")
-    bytes: int | None = Field(None, ge=0, description="expected size, checked when given")
+    url: WebUrl
+    name: FileName | None = Field(None, description="local file name; default from the URL")
+    bytes: int | None = Field(None, ge=0, le=INT64_MAX, description="expected size, checked when given")
     checksum: str | None = Field(None, max_length=200, pattern=r"^(md5|adler32|sha1|sha256):[A-Fa-f0-9]+$",
                                  description="algorithm:hex value, checked when given")
 
@@ -35,10 +37,10 @@ class StageBody(BaseModel):
     urls: list[UrlSpec] = Field(default_factory=list, max_length=10_000,
                                 description="plain http(s) URLs: strings or {url, name, bytes, checksum}")
     mode: Literal["download", "replica"] = "download"
-    instance: str | None = Field(None, description="Rucio instance name; may be left out when only one is configured")
-    destination: str | None = Field(None, max_length=1024,
-                                    description="download folder under the server root (default: the "
-                                                "instance's download_folder, or 'downloads' for URLs)")
+    instance: str | None = Field(None, max_length=64,
+                                 description="Rucio instance name; may be left out when only one is configured")
+    destination: ServerPath | None = Field(None, description="download folder under the server root (default: the "
+                                                           "instance's download_folder, or 'downloads' for URLs)")
     lifetime: int | None = Field(None, ge=60, le=10 * 365 * 86400,
                                  description="replica mode: seconds the rule lives (default: the instance's)")
 
@@ -142,7 +144,7 @@ class DidContents(BaseModel):
 
 
 class ContentsParams(BaseModel):
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=OFFSET_MAX)
     limit: int = Field(1000, ge=1, le=10_000)
 
 
