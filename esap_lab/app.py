@@ -17,6 +17,7 @@ from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Dict, Float, Int, List, Unicode, default
 
+from . import vault
 from .archives import DEFAULT_ARCHIVES, ArchiveRegistry, QueryManager, ResultStore, parse_archives
 from .basket.service import BasketService
 from .client import ROOT_DIR_ENV, SERVER_URL_ENV, TOKEN_ENV
@@ -72,9 +73,14 @@ class EsapLab(ExtensionApp):
                                  "URLs per capability (tap, scs, sia2, sia, ssa); optional auth. "
                                  "Default: a list of public IVOA services.").tag(config=True)
     extra_archives = List(Dict(), help="Archives added to `archives` (keeps the defaults).").tag(config=True)
-    db_url = Unicode("", help="SQLAlchemy URL of the state database. Default: a SQLite file in the Jupyter "
-                              "data dir. A hub serves many users from PostgreSQL: "
-                              "postgresql+psycopg://user:password@host/db").tag(config=True)
+    db_url = Unicode("", help="SQLAlchemy URL of the state database. Default: ESAP_LAB_DB_URL from the "
+                              "environment (how esap_lab.hub hands each user's server its own database role), "
+                              "else a SQLite file (mode 0600) in the Jupyter data dir. A hub serves many users "
+                              "from PostgreSQL: postgresql+psycopg://user:password@host/db").tag(config=True)
+    secret_env = List(Unicode(), help="More environment variables holding credentials: like the ones the "
+                                      "configuration names (password_env, token_env, ESAP_LAB_DB_URL), the "
+                                      "server reads them at start-up and removes them from its environment, so "
+                                      "no kernel, terminal or job inherits them.").tag(config=True)
     db_schema = Unicode("esap_{username}", help="On PostgreSQL, the schema that holds each user's tables; "
                                                 "{username} is the JupyterHub (else Unix) user name, so the users "
                                                 "of one hub database never see each other's state. Empty: the "
@@ -120,10 +126,13 @@ class EsapLab(ExtensionApp):
     def initialize_settings(self) -> None:
         data_dir = Path(self.data_dir or Path(jupyter_data_dir()) / "esap_lab")
         data_dir.mkdir(parents=True, exist_ok=True)
-        url = self.db_url or default_db_url(data_dir.parent)
+        url = self.db_url or vault.secret(vault.DB_URL_ENV) or default_db_url(data_dir.parent)
         schema = user_schema(self.db_schema) if self.db_schema and not url.startswith("sqlite") else ""
         db = Database(url, schema=schema or None)
         db.migrate()
+        archives = list(self.archives) + list(self.extra_archives)
+        # Credentials stay in this process: what kernels, terminals and jobs inherit has none.
+        vault.withdraw(vault.secret_env_names(archives, self.rucio_instances, self.secret_env))
         self.export_server_to_kernels()
         root_dir = Path(self.serverapp.root_dir).resolve()
         staging = build_staging(db, data_dir, root_dir, list(self.rucio_instances))

@@ -1,92 +1,182 @@
-"""The DIRAC backend's sandboxes for real against DiracX: the input sandbox it uploads holds the
-notebook, parameters and run script; the output sandbox a worker node would upload (the test
-plays the worker: it fetches the input sandbox, runs it with papermill, uploads the outputs and
-assigns them to the job, as a DIRAC job wrapper does) is downloaded into the job folder when the
-job ends. DiracX's dummy executor only moves the job's state; it runs nothing itself."""
+"""DIRAC for real: notebooks submitted through esap-lab's REST API to the ``dirac`` backend go
+through DiracX to a real DIRAC WMS (scripts/services/dirac.sh: Optimizers, Matcher, a JobAgent
+with the InProcess computing element and DIRAC's own JobWrapper), which runs them with papermill;
+their output sandboxes come back through DiracX into the job folders. Nothing here plays the
+worker node. The esap-lab server is a real process, so that it can be killed and started again
+while a job runs."""
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
-import io
 import json
 import os
-import re
-import shutil
+import signal
+import socket
 import subprocess
 import sys
-import tarfile
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
-import requests
-
-from esap_lab.db import Database
-from esap_lab.jobs import JobManager, SubmitBody, build_backends
 
 NOTEBOOK = Path(__file__).parent / "notebooks" / "params.ipynb"
 URL = os.environ.get("ESAP_TEST_DIRACX_URL")
 CREDENTIALS = os.environ.get("ESAP_TEST_DIRACX_CREDENTIALS")
+TOKEN = "esap-dirac-test"
+FINAL = ("completed", "failed", "cancelled")
 
-pytestmark = pytest.mark.skipif(not URL, reason="DiracX not started (scripts/services/diracx.sh)")
-
-
-def call(method: str, path: str, **kw) -> requests.Response:
-    token = json.loads(Path(CREDENTIALS).read_text())["access_token"]
-    r = requests.request(method, URL + path, headers={"Authorization": f"Bearer {token}"}, timeout=30, **kw)
-    r.raise_for_status()
-    return r
+pytestmark = pytest.mark.skipif(not URL, reason="DIRAC not started (scripts/services/dirac.sh)")
 
 
-def play_worker_node(jdl: str, native_id: str, scratch: Path) -> None:
-    """What DIRAC does on a worker node: unpack the input sandbox, run the executable, upload
-    the output sandbox and assign it to the job."""
-    pfn = re.search(r'InputSandbox = \{"([^"]+)"\}', jdl).group(1)
-    url = call("GET", "/api/jobs/sandbox", params={"pfn": pfn}).json()["url"]
-    with tarfile.open(fileobj=io.BytesIO(requests.get(url, timeout=30).content), mode="r:*") as tar:
-        tar.extractall(scratch, filter="data")
-    assert sorted(p.name for p in scratch.iterdir()) == ["input.ipynb", "parameters.json", "run.sh"]
-    # the job's own python is "python3" on a worker node; here: this test's interpreter
-    script = (scratch / "run.sh").read_text().replace("python3 ", f"{sys.executable} ")
-    (scratch / "run.sh").write_text(script)
-    with open(scratch / "std.out", "wb") as out, open(scratch / "std.err", "wb") as err:
-        subprocess.run(["/bin/sh", "run.sh"], cwd=scratch, stdout=out, stderr=err, check=True, timeout=300)
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:bz2") as tar:
-        for name in ("params-output.ipynb", "std.out", "std.err", "exit_code", "environment.json"):
-            tar.add(scratch / name, arcname=name)
-    blob = buf.getvalue()
-    up = call("POST", "/api/jobs/sandbox", json={"checksum_algorithm": "sha256", "format": "tar.bz2",
-                                                  "checksum": hashlib.sha256(blob).hexdigest(), "size": len(blob)})
-    up = up.json()
-    if up.get("url"):
-        requests.post(up["url"], data=up["fields"], files={"file": ("out.tar.bz2", blob)}, timeout=30).raise_for_status()
-    call("PATCH", f"/api/jobs/{native_id}/sandbox/output", json=up["pfn"])
+class Server:
+    """esap-lab in a Jupyter server process with the dirac backend; the worker's Python is this
+    one (it has papermill and ipykernel)."""
+
+    def __init__(self, tmp: Path):
+        self.tmp = tmp
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        (tmp / "root").mkdir()
+        (tmp / "config.json").write_text(json.dumps({
+            "ServerApp": {"jpserver_extensions": {"esap_lab": True}, "open_browser": False, "ip": "127.0.0.1",
+                          "port": self.port, "root_dir": str(tmp / "root"), "allow_root": True},
+            "IdentityProvider": {"token": TOKEN},
+            "EsapLab": {"db_url": f"sqlite:///{tmp / 'esap.sqlite'}", "data_dir": str(tmp / "data"),
+                        "job_poll_interval": 0.3,
+                        "job_backends": [{"name": "dirac", "type": "dirac", "url": URL,
+                                          "credentials_file": CREDENTIALS, "python": sys.executable}]},
+        }))
+        self.proc = None
+
+    def start(self):
+        env = dict(os.environ, JUPYTER_CONFIG_DIR=str(self.tmp / "cfg"), JUPYTER_DATA_DIR=str(self.tmp / "jd"))
+        self.proc = subprocess.Popen([sys.executable, "-m", "jupyter_server", f"--config={self.tmp / 'config.json'}"],
+                                     stdout=open(self.tmp / "server.log", "ab"), stderr=subprocess.STDOUT, env=env)
+        for _ in range(300):
+            try:
+                return self.call("GET", "version")
+            except OSError:
+                time.sleep(0.1)
+        raise AssertionError((self.tmp / "server.log").read_text()[-3000:])
+
+    def stop(self, sig=signal.SIGTERM):
+        self.proc.send_signal(sig)
+        self.proc.wait(30)
+
+    def call(self, method, path, body=None, expect=None):
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}/esap-lab/api/{path}", method=method,
+            data=json.dumps(body).encode() if body is not None else None,
+            headers={"Authorization": f"token {TOKEN}", "Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=60) as r:
+                code, data = r.status, json.loads(r.read() or b"null")
+        except urllib.error.HTTPError as e:
+            code, data = e.code, json.loads(e.read() or b"null")
+        if expect is not None:
+            assert code == expect, (code, data)
+        return data
+
+    def wait(self, jid, until=FINAL, timeout=240, native=None):
+        job = None
+        for _ in range(int(timeout / 0.25)):
+            job = self.call("GET", f"jobs/{jid}", expect=200)
+            if job["status"] in until and (native is None or (job["native_state"] or "").startswith(native)):
+                return job
+            time.sleep(0.25)
+        raise AssertionError(f"job {jid} never reached {until} {native or ''}: {job}")
 
 
-async def test_dirac_input_and_output_sandboxes(tmp_path):
-    root = tmp_path / "root"
-    root.mkdir()
-    shutil.copyfile(NOTEBOOK, root / "params.ipynb")
-    db = Database(f"sqlite:///{tmp_path / 'jobs.sqlite'}")
-    db.migrate()
-    m = JobManager(db, root, build_backends([{"name": "dirac", "type": "dirac", "url": URL,
-                                               "credentials_file": CREDENTIALS}]), poll_interval=0.3)
-    try:
-        job = await m.submit(SubmitBody(notebook="params.ipynb", backend="dirac", parameters={"n": 12}))
-        workdir = root / job.workdir
-        scratch = tmp_path / "worker"
-        scratch.mkdir()
-        await asyncio.to_thread(play_worker_node, (workdir / "job.jdl").read_text(), job.native_id, scratch)
-        await m.start()  # the poller sees the job end and brings the output sandbox back
-        job = await m.wait(job.id, 90)
-        assert job.status == "completed", job
-        assert job.output == f"{job.workdir}/params-output.ipynb"
-        assert "result=144" in (root / job.output).read_text()
-        prov = json.loads((workdir / "provenance.json").read_text())
-        assert prov["executed_in"]["executable"] == sys.executable  # reported by the worker node
-        logs = await m.logs(job.id, 100_000)
-        assert "result=144" in logs.stderr + logs.stdout
-    finally:
-        await m.stop()
-        db.close()
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    s = Server(tmp_path_factory.mktemp("dirac"))
+    root = s.tmp / "root"
+    nb = json.loads(NOTEBOOK.read_text())
+    (root / "params.ipynb").write_text(json.dumps(nb))
+    # a variant that also writes a file next to itself: outputs come back with the notebook
+    nb["cells"].append({"cell_type": "code", "execution_count": None, "id": "writes-a-file", "metadata": {},
+                        "outputs": [], "source": ["from pathlib import Path\n",
+                                                  "Path('out/answer.txt').parent.mkdir()\n",
+                                                  "Path('out/answer.txt').write_text(str(result))"]})
+    (root / "writes.ipynb").write_text(json.dumps(nb))
+    s.start()
+    yield s
+    if s.proc.poll() is None:
+        s.stop()
+
+
+def output_text(server, job) -> str:
+    cells = json.loads((server.tmp / "root" / job["output"]).read_text())["cells"]
+    return "".join("".join(o.get("text", "")) for c in cells for o in c.get("outputs", []))
+
+
+def submit(server, notebook, **body):
+    job = server.call("POST", "jobs", {"notebook": notebook, "backend": "dirac", **body}, expect=201)
+    assert job["native_id"].isdigit() and job["status"] == "queued", job
+    return job
+
+
+def test_notebook_is_run_by_the_dirac_job_agent_and_comes_back(server):
+    item = server.call("POST", "basket/items", [{"kind": "file", "url": "https://example.org/run7.fits"}],
+                       expect=201)["items"][0]
+    job = submit(server, "writes.ipynb", parameters={"n": 7}, basket=[item["id"]],
+                 resources={"cpus": 1, "walltime": "30"})
+    failing = submit(server, "params.ipynb", parameters={"n": "seven"})  # str * str: a TypeError
+    job = server.wait(job["id"])
+    assert job["status"] == "completed" and job["native_state"] == "Done: Execution Complete", job
+    out = output_text(server, job)
+    assert "result=49" in out and f"basket=['{item['id']}']" in out
+    workdir = server.tmp / "root" / job["workdir"]
+    assert (workdir / "out" / "answer.txt").read_text() == "49"  # written by the notebook on the worker
+    jdl = (workdir / "job.jdl").read_text()
+    assert "InputSandbox" not in jdl and "CPUTime = 1800;" in jdl  # the job's script fetches its input
+    # DIRAC's states, each seen by the poller, with the minor status in the job's log
+    log = server.call("GET", f"jobs/{job['id']}/log", expect=200)
+    natives = [e.get("native_state") or "" for e in log["events"]]
+    for state in ("Received", "Matched", "Running: Application", "Done: Execution Complete"):
+        assert any(n.startswith(state) for n in natives), natives
+    assert "result=49" in log["stderr"] + log["stdout"]
+    # executed by DIRAC's JobWrapper, in the agent's working directory, with this Python
+    prov = json.loads((workdir / "provenance.json").read_text())
+    assert prov["executed_in"]["executable"] == sys.executable
+    assert "papermill" in prov["executed_in"]["packages"]
+
+    failing = server.wait(failing["id"])
+    assert failing["status"] == "failed" and failing["native_state"].startswith("Failed"), failing
+    assert "Application Finished With Errors" in failing["message"]
+    log = server.call("GET", f"jobs/{failing['id']}/log", expect=200)
+    assert "TypeError" in log["stderr"]
+    assert "TypeError" in (server.tmp / "root" / failing["output"]).read_text()  # the notebook as far as it ran
+
+    # resubmit: the same inputs, a new DIRAC job that runs again
+    again = server.call("POST", f"jobs/{job['id']}/resubmit", expect=201)
+    assert again["resubmitted_from"] == job["id"] and again["native_id"] != job["native_id"]
+    again = server.wait(again["id"])
+    assert again["status"] == "completed" and "result=49" in output_text(server, again)
+
+
+def test_kill_stops_the_running_payload(server):
+    job = submit(server, "params.ipynb", parameters={"delay": 300})
+    server.wait(job["id"], until=("running",), native="Running: Application")
+    job = server.call("DELETE", f"jobs/{job['id']}", expect=200)
+    assert job["status"] == "cancelled" and job["native_state"].startswith("Killed"), job
+    # the JobWrapper's watchdog gets the kill order with its heartbeat and stops papermill: the
+    # one JobAgent is free again and runs the next job long before the 300 s would be over
+    t0 = time.time()
+    quick = submit(server, "params.ipynb", parameters={"n": 3})
+    quick = server.wait(quick["id"], timeout=150)
+    assert quick["status"] == "completed" and time.time() - t0 < 150, quick
+    log = server.call("GET", f"jobs/{job['id']}/log", expect=200)
+    assert [e["status"] for e in log["events"]][-1] == "cancelled"
+
+
+def test_server_restart_while_the_job_runs(server):
+    job = submit(server, "params.ipynb", parameters={"n": 11, "delay": 6})
+    server.wait(job["id"], until=("running",))
+    server.stop(signal.SIGKILL)  # nothing is cleaned up
+    server.start()
+    job = server.wait(job["id"])
+    assert job["status"] == "completed", job
+    assert "result=121" in output_text(server, job)

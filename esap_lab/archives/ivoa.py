@@ -6,7 +6,6 @@ pyvo's errors are translated into esap-lab's typed errors so the user sees what 
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -44,8 +43,10 @@ class _Session(requests.Session):
 
 
 def _secret(cfg: ArchiveConfig, env: str | None, file: str | None) -> str:
-    if env and os.environ.get(env):
-        return os.environ[env]
+    from ..vault import secret  # read at start-up, kept in the server's memory
+
+    if env and secret(env):
+        return secret(env)
     if file and Path(file).exists():
         return Path(file).read_text().strip()
     raise RemoteError(cfg.title, f"The credentials of archive {cfg.title!r} are not available on the server; "

@@ -52,8 +52,10 @@ rucio_log = quiet_logger("esap_lab.staging.rucio")
 
 
 def _read_secret(cfg: RucioInstanceConfig, env: str | None, file: str | None, what: str) -> str:
-    if env and os.environ.get(env):
-        return os.environ[env]
+    from ..vault import secret  # read at start-up, kept in the server's memory
+
+    if env and secret(env):
+        return secret(env)
     if file:
         try:
             return Path(file).expanduser().read_text().strip()

@@ -225,13 +225,12 @@ start() {
   spawn kicker python "$HERE/helper.py" kicker
   if ! alive "$STATE/JobAgent.pid"; then
     # the agent rewrites its configuration file, so it gets its own copy; a loop restarts it when
-    # it gives up (DIRAC agents also end after MaxCycles)
+    # it gives up (DIRAC agents also end after MaxCycles cycles)
     cp "$ETC/dirac.cfg" "$BASE/agent/etc/dirac.cfg"
     (
       cd "$BASE/agent/work"
       export DIRACSYSCONFIG=$BASE/agent/etc/dirac.cfg DIRAC_ROOT_PATH=$BASE/agent X509_USER_PROXY=$ETC/user/proxy.pem
-      spawn JobAgent sh -c 'while :; do dirac-agent WorkloadManagement/JobAgent \
-        -o /DIRAC/Security/UseServerCertificate=no; sleep 1; done'
+      spawn JobAgent sh -c "while :; do python '$HERE/helper.py' agent -o /DIRAC/Security/UseServerCertificate=no; sleep 1; done"
     )
   fi
   log "ready at $URL after $((SECONDS - t0)) s: DIRAC services, Optimizers, a JobAgent (InProcess CE)"

@@ -1,31 +1,44 @@
 """``dirac``: DIRAC jobs through the DiracX REST API (plain HTTP, no DIRAC client in our env).
 
-Submit uploads an input sandbox (a tar.bz2 with the notebook copy, ``parameters.json`` and the
-``run.sh`` that calls papermill on the worker node) and sends a JDL naming it; status comes from
-``/api/jobs/search``; cancel sets the status Killed; when the job ends its output sandbox (the
-executed notebook, std.out, std.err) is downloaded into the job folder. Options:
+Submit uploads an input sandbox to DiracX (a tar.bz2 with the notebook copy, ``parameters.json``
+with the basket snapshot, ``basket.json`` and the ``run.sh`` that calls papermill) and sends a JDL
+whose command is a small stdlib-only Python script carried in the JDL itself (``WORKER_SCRIPT``):
+on the worker node it reads the job's DiracX token from the job's proxy (DIRAC 9 puts a DIRACX
+block in every proxy it hands to a payload) or from ``$DIRACX_CREDENTIALS_PATH``, fetches the input
+sandbox from DiracX's sandbox API, runs ``run.sh``, and packs the files the notebook wrote into
+``outputs.tar``. DIRAC's JobWrapper then uploads the output sandbox (the executed notebook, std.out,
+std.err, exit code, environment, outputs.tar) through DiracX, and when the job ends it is unpacked
+into the job folder. The input does not go through the JDL's ``InputSandbox``: DIRAC 9.1's job
+wrapper fetches those through a DIRAC storage element, which cannot read DiracX's S3 store.
+
+Status comes from ``/api/jobs/search`` (one search for all jobs); the native state is DIRAC's
+``Status: MinorStatus (ApplicationStatus)``; cancel sets the status Killed, which DiracX turns into
+a kill order the job wrapper's watchdog picks up with its next heartbeat. Options:
 
     {"name": "dirac", "type": "dirac", "url": "https://diracx.example.org",
      "credentials_file": "~/.cache/diracx/credentials.json",   # what `dirac login` writes
-     "python": "python3", "kernel": null, "site": null, "timeout": 30, "verify": true,
-     "client_id": "myDIRACClientID"}
+     "python": "python3",  # the worker nodes' Python with papermill and ipykernel
+     "kernel": null, "site": null, "timeout": 30, "verify": true, "client_id": "myDIRACClientID"}
 
 The access token is read from the credentials file at each call (so a new `dirac login` is
 picked up); an expired one is refreshed with its refresh token when there is one. Tokens are
-never logged nor returned by any endpoint.
+never logged nor returned by any endpoint, and never written into a job.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import io
 import json
+import re
 import tarfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import requests
 
@@ -38,6 +51,50 @@ QUEUED = {"Submitting", "Received", "Checking", "Staging", "Waiting", "Matched",
 RUNNING = {"Running", "Completing", "Stalled"}
 STDOUT_NAME = "std.out"
 STDERR_NAME = "std.err"
+OUTPUTS_TAR = "outputs.tar"
+BASKET = "basket.json"
+INPUT_NAME = "input.tar.bz2"
+
+# Run on the worker node by the job's Python (stdlib only). Arguments, percent-encoded: the DiracX
+# URL, the input sandbox's PFN, then the names the output sandbox takes as they are.
+WORKER_SCRIPT = r"""
+import base64, json, os, re, subprocess, sys, tarfile, urllib.parse, urllib.request
+url, pfn = (urllib.parse.unquote(a) for a in sys.argv[1:3])
+def token():
+    path = os.environ.get("DIRACX_CREDENTIALS_PATH")
+    if path and os.path.exists(path):
+        with open(path) as f:
+            return json.load(f)["access_token"]
+    proxy = os.environ.get("X509_USER_PROXY") or "/tmp/x509up_u%d" % os.getuid()
+    with open(proxy) as f:
+        m = re.search(r"-----BEGIN DIRACX-----\n(.*?)\n-----END DIRACX-----", f.read(), re.S)
+    if not m:
+        sys.exit("esap-lab: the job's proxy carries no DiracX token (DIRAC >= 9 adds one)")
+    return json.loads(base64.b64decode(m.group(1)))["access_token"]
+try:
+    req = urllib.request.Request(url + "/api/jobs/sandbox?" + urllib.parse.urlencode({"pfn": pfn}),
+                                 headers={"Authorization": "Bearer " + token()})
+    with urllib.request.urlopen(req, timeout=120) as r:
+        link = json.load(r)["url"]
+    with urllib.request.urlopen(link, timeout=600) as r, open("input.tar.bz2", "wb") as f:
+        f.write(r.read())
+except Exception as e:
+    sys.exit("esap-lab: the input sandbox could not be fetched from DiracX: %s" % e)
+with tarfile.open("input.tar.bz2") as t:
+    t.extractall(".", **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
+os.unlink("input.tar.bz2")
+before = {os.path.join(d, n) for d, _, ns in os.walk(".") for n in ns}
+sys.stdout.flush()
+rc = subprocess.call(["/bin/sh", "run.sh"])
+keep = set(sys.argv[3:])
+with tarfile.open("outputs.tar", "w") as t:
+    for d, _, ns in os.walk("."):
+        for n in ns:
+            p = os.path.join(d, n)
+            if p not in before and p[2:] not in keep and p != "./outputs.tar":
+                t.add(p)
+sys.exit(rc)
+"""
 
 
 def normalise(state: str) -> str:
@@ -60,6 +117,17 @@ def jdl_list(values: list[str]) -> str:
     return "{" + ", ".join(jdl_string(v) for v in values) + "}"
 
 
+def native_state(row: dict) -> str:
+    """DIRAC's ``Status: MinorStatus (ApplicationStatus)``, the parts it has."""
+    text = row.get("Status") or "Unknown"
+    if row.get("MinorStatus"):
+        text += f": {row['MinorStatus']}"
+    app = row.get("ApplicationStatus")
+    if app and app not in ("Unknown", "idem"):
+        text += f" ({app})"
+    return text[:200]
+
+
 class DiracBackend(JobBackend):
     type = "dirac"
     title = "DIRAC (DiracX)"
@@ -72,6 +140,8 @@ class DiracBackend(JobBackend):
         self.url = str(options["url"]).rstrip("/")
         self.credentials_file = Path(options.get("credentials_file") or "~/.cache/diracx/credentials.json").expanduser()
         self.python = options.get("python") or "python3"
+        if not re.fullmatch(r"[A-Za-z0-9_./+-]+", self.python):
+            raise ValueError(f"job backend {name!r} (dirac): 'python' is a command or path without spaces or quotes")
         self.kernel = options.get("kernel")
         self.site = options.get("site")
         self.timeout = float(options.get("timeout") or 30)
@@ -147,19 +217,30 @@ class DiracBackend(JobBackend):
     def _sandbox(self, spec: JobSpec) -> bytes:
         buf = io.BytesIO()
         with tarfile.open(fileobj=buf, mode="w:bz2") as tar:
-            for name in (INPUT, PARAMETERS, SCRIPT):
-                tar.add(spec.workdir / name, arcname=name)
+            for name in (INPUT, PARAMETERS, BASKET, SCRIPT):
+                if (spec.workdir / name).exists():
+                    tar.add(spec.workdir / name, arcname=name)
         return buf.getvalue()
+
+    def _outputs(self, spec: JobSpec) -> list[str]:
+        return [spec.output, STDOUT_NAME, STDERR_NAME, EXIT_CODE, ENVIRONMENT, OUTPUTS_TAR]
+
+    def _command(self, spec: JobSpec, pfn: str) -> str:
+        """The JDL's Arguments for /bin/sh: the worker script travels base64-encoded (DIRAC's
+        optimiser refuses arguments with ';' or parentheses), then runs with the job's Python."""
+        code = base64.b64encode(WORKER_SCRIPT.encode()).decode()
+        args = " ".join(quote(a, safe="") for a in [self.url, pfn, INPUT, PARAMETERS, BASKET, SCRIPT,
+                                                     *self._outputs(spec)])
+        return f"-c 'echo {code} | base64 -d > esap-job.py && exec {self.python} esap-job.py {args}'"
 
     def _jdl(self, spec: JobSpec, pfn: str) -> str:
         attrs = {
             "JobName": jdl_string(f"esap-{spec.short_id}"),
             "Executable": jdl_string("/bin/sh"),
-            "Arguments": jdl_string(SCRIPT),
+            "Arguments": jdl_string(self._command(spec, pfn)),
             "StdOutput": jdl_string(STDOUT_NAME),
             "StdError": jdl_string(STDERR_NAME),
-            "InputSandbox": jdl_list([pfn]),
-            "OutputSandbox": jdl_list([spec.output, STDOUT_NAME, STDERR_NAME, EXIT_CODE, ENVIRONMENT]),
+            "OutputSandbox": jdl_list(self._outputs(spec)),
         }
         r = spec.resources
         if r.get("walltime"):
@@ -171,7 +252,7 @@ class DiracBackend(JobBackend):
         return "[\n" + "\n".join(f"  {k} = {v};" for k, v in attrs.items()) + "\n]"
 
     def _submit(self, spec: JobSpec) -> str:
-        # The worker node starts in the sandbox's folder: no cd into the server's job folder.
+        # The worker node runs in the sandbox's folder: no cd into the server's job folder.
         script = shell_script(spec, papermill_argv(self.python, spec, self.kernel), cd=False, python=self.python)
         (spec.workdir / SCRIPT).write_text(script)
         blob = self._sandbox(spec)
@@ -211,10 +292,8 @@ class DiracBackend(JobBackend):
             rows += (await self._acall("POST", "/api/jobs/search", json=body, params={"per_page": len(chunk)})).json()
         out = {}
         for row in rows:
-            state = row.get("Status") or "Unknown"
-            minor = row.get("MinorStatus")
-            native = f"{state}: {minor}" if minor else state
-            status = normalise(state)
+            native = native_state(row)
+            status = normalise(row.get("Status") or "Unknown")
             out[str(row["JobID"])] = NativeStatus(status, native, f"DIRAC: {native}" if status == "failed" else None)
         for native, _ in jobs:
             out.setdefault(native, NativeStatus("failed", "Unknown", f"DIRAC no longer knows job {native}."))
@@ -242,6 +321,11 @@ class DiracBackend(JobBackend):
                                              f"{type(e).__name__}.") from e
             with tarfile.open(fileobj=io.BytesIO(r.content), mode="r:*") as tar:
                 tar.extractall(spec.workdir, filter="data")
+        packed = spec.workdir / OUTPUTS_TAR
+        if packed.exists():  # the files the notebook wrote, next to it as with the other backends
+            with tarfile.open(packed) as tar:
+                tar.extractall(spec.workdir, filter="data")
+            packed.unlink()
         for theirs, ours in ((STDOUT_NAME, "stdout.log"), (STDERR_NAME, "stderr.log")):
             src = spec.workdir / theirs
             if src.exists():

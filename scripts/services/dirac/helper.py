@@ -7,6 +7,7 @@
                                      `dirac login` writes (what the esap-lab backend reads)
     helper.py kicker                 a daemon: tells OptimizationMind about jobs in Received
     helper.py kick JOBID...          the same, once
+    helper.py agent [OPTIONS]        DIRAC's JobAgent at a steady pace (see agent())
 
 Why the kicker: DIRAC's JobManager notifies OptimizationMind of the jobs it accepts, DiracX does
 not, and OptimizationMind then finds them by polling its database at most once a minute.
@@ -159,6 +160,34 @@ class Kicker:
             time.sleep(0.5)
 
 
+def agent(options: list[str]) -> None:
+    """dirac-agent WorkloadManagement/JobAgent at a test bed's pace rather than a pilot's: DIRAC's
+    JobAgent sleeps 2 x PollingTime x (empty matches so far) after each empty match, without bound
+    (a pilot on an idle site winds down), and agents cycle at most every 10 s; left so, this one
+    agent would fall minutes behind the first job after a quiet spell."""
+    from DIRAC.Core.scripts.dirac_agent import main
+    from DIRAC.Core.Utilities import ThreadScheduler
+    from DIRAC.WorkloadManagementSystem.Agent.JobAgent import JobAgent
+
+    scheduler_init = ThreadScheduler.ThreadScheduler.__init__
+
+    def every_second(self, enableReactorThread=True, minPeriod=60):
+        scheduler_init(self, enableReactorThread, min(minPeriod, 1))
+
+    ThreadScheduler.ThreadScheduler.__init__ = every_second
+
+    original = JobAgent._checkMatchingIssues
+
+    def steady(self, request):
+        result = original(self, request)
+        self.matchFailedCount = 0
+        return result
+
+    JobAgent._checkMatchingIssues = steady
+    sys.argv = ["dirac-agent", "WorkloadManagement/JobAgent", *options]
+    sys.exit(main())
+
+
 if __name__ == "__main__":
     what, args = sys.argv[1], sys.argv[2:]
     if what == "tables":
@@ -169,6 +198,8 @@ if __name__ == "__main__":
         credentials(*args)
     elif what == "kicker":
         Kicker().loop()
+    elif what == "agent":
+        agent(args)
     elif what == "kick":
         Kicker().kick([int(a) for a in args])
     else:
