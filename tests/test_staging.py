@@ -237,7 +237,7 @@ async def test_download_verifies_checksums_and_is_idempotent(api, jp_root_dir):
     _, listing = await api("GET", "rucio", "lake", "dids", "lake", "demo.run7", "files", expect=200)
     rucio_sums = {f["name"]: f["adler32"] for f in listing["files"]}
     for f in t["files"]:
-        assert f["state"] == "done" and f["path"] == f"rucio/lake/{f['name']}"
+        assert f["state"] == "done" and f["path"] == f"rucio/lake/demo.run7/{f['name']}"
         assert adler32(Path(jp_root_dir) / f["path"]) == rucio_sums[f["name"]] == f["checksum"].split(":")[1]
     assert not list(Path(jp_root_dir).rglob("*.part"))
     # the same request again: the same transfer
@@ -265,7 +265,7 @@ async def test_download_destination_must_be_under_the_root(api, tmp_path, jp_roo
                                                  "destination": "data/run8"})
     assert code == 201 and t["destination"] == "data/run8"
     t = await wait_transfer(api, t["id"])
-    assert t["status"] == "completed" and (Path(jp_root_dir) / "data/run8/lake/run8.002.fits").is_file()
+    assert t["status"] == "completed" and (Path(jp_root_dir) / "data/run8/lake/demo.run8/run8.002.fits").is_file()
 
 
 async def test_staging_errors_without_leaking_the_password(seen, caplog):
@@ -543,7 +543,7 @@ async def test_basket_items_are_staged_and_reachable_from_the_kernel(api, web_fi
     assert len(await asyncio.to_thread(staging.paths, t["id"])) == 4  # the whole transfer
     paths = await asyncio.to_thread(staging.paths, "lake:demo.run8")  # only that dataset's files
     assert len(paths) == 3 and all(p.is_absolute() and p.is_file() for p in paths)
-    assert Path(jp_root_dir).resolve() / "rucio" / "lake" / "run8.000.fits" in paths
+    assert Path(jp_root_dir).resolve() / "rucio" / "lake" / "demo.run8" / "run8.000.fits" in paths
     assert [x.id for x in await asyncio.to_thread(staging.transfers)][:1] == [t["id"]]
 
     from esap_lab import basket  # the same through the basket items themselves
@@ -552,3 +552,116 @@ async def test_basket_items_are_staged_and_reachable_from_the_kernel(api, web_fi
     assert (await asyncio.to_thread(did_item.wait, 10)).id == t["id"]
     assert sorted(await asyncio.to_thread(did_item.paths)) == sorted(paths)
     assert [p.name for p in await asyncio.to_thread(file_item.paths)] == ["spectrum.fits"]
+
+
+# -- where files go, progress, the deadline --------------------------------------------------------
+SAME_NAME = """
+import logging, sys
+from rucio.client import Client
+from rucio.client.uploadclient import UploadClient
+quiet = logging.getLogger("upload")
+quiet.setLevel(logging.ERROR)
+dataset, first, second = sys.argv[1:]
+ds_scope, ds_name = dataset.split(":")
+UploadClient(logger=quiet).upload([{"path": first, "rse": "LAKE_A", "did_scope": "lake"},
+                                   {"path": second, "rse": "LAKE_A", "did_scope": ds_scope}])
+c = Client()
+c.add_dataset(ds_scope, ds_name)
+name = first.rsplit("/", 1)[-1]
+c.attach_dids(ds_scope, ds_name, [{"scope": "lake", "name": name}, {"scope": ds_scope, "name": name}])
+"""
+
+
+def dataset_with_two_files_of_one_name() -> tuple[str, str]:
+    """A new dataset holding lake:<f> and user.<account>:<f> (same file name, two scopes)."""
+    import tempfile
+
+    uid = uuid.uuid4().hex[:10]
+    name = f"same.{uid}.dat"
+    paths = []
+    for i in range(2):
+        folder = Path(tempfile.mkdtemp())
+        (folder / name).write_bytes(os.urandom(10_000 + i))
+        paths.append(str(folder / name))
+    dataset = f"user.{ACCOUNT}:twins.{uid}"
+    env = {**os.environ, "RUCIO_CONFIG": os.environ["ESAP_TEST_RUCIO_SERVER_CONFIG"]}
+    r = subprocess.run([os.environ["ESAP_TEST_RUCIO_PYTHON"], "-I", "-c", SAME_NAME, dataset, *paths], env=env,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-3000:]
+    return dataset, name
+
+
+async def test_files_go_to_a_folder_per_dataset_and_never_overwrite(api, web_files, jp_root_dir):
+    root = Path(jp_root_dir)
+    # two datasets and a file by itself, into the instance's download_folder ("rucio")
+    _, t = await api("POST", "staging", body={"dids": ["lake:demo.run7", "lake:demo.run8", "lake:run7.000.fits"],
+                                              "instance": "lake", "destination": None}, expect=201)
+    t = await wait_transfer(api, t["id"])
+    assert t["status"] == "completed", t["message"]
+    assert t["destination"] == "rucio"
+    paths = {f["did"]: f["path"] for f in t["files"]}
+    assert paths["lake:run8.001.fits"] == "rucio/lake/demo.run8/run8.001.fits"
+    # a file of a dataset asked for goes with its dataset, once
+    assert paths["lake:run7.000.fits"] == "rucio/lake/demo.run7/run7.000.fits" and len(paths) == 8
+    _, alone = await api("POST", "staging", body={"dids": ["lake:run8.000.fits"], "instance": "lake"}, expect=201)
+    alone = await wait_transfer(api, alone["id"])
+    assert [f["path"] for f in alone["files"]] == ["rucio/lake/run8.000.fits"]
+    assert all((root / p).is_file() for p in [*paths.values(), alone["files"][0]["path"]])
+
+    # one dataset with two files of the same name (two scopes): both are kept
+    dataset, name = await asyncio.to_thread(dataset_with_two_files_of_one_name)
+    scope, ds = dataset.split(":")
+    _, t = await api("POST", "staging", body={"dids": [dataset], "instance": "lake"}, expect=201)
+    t = await wait_transfer(api, t["id"])
+    assert t["status"] == "completed", t["message"]
+    got = sorted(f["path"] for f in t["files"])
+    assert len(set(got)) == 2 and all(p.startswith(f"rucio/{scope}/{ds}/") for p in got)
+    sums = {f["path"]: f["checksum"].split(":")[1] for f in t["files"]}
+    assert all(adler32(root / p) == s for p, s in sums.items())
+
+    # plain URLs of one name, and a file already on disk: suffixes, nothing overwritten
+    folder, base = web_files
+    for sub in ("a", "b"):
+        (folder / sub).mkdir()
+        (folder / sub / "x.fits").write_bytes(sub.encode() * 100)
+    (root / "urls").mkdir()
+    (root / "urls" / "x.fits").write_bytes(b"mine")
+    _, t = await api("POST", "staging", body={"urls": [f"{base}/a/x.fits", f"{base}/b/x.fits"],
+                                              "destination": "urls"}, expect=201)
+    t = await wait_transfer(api, t["id"])
+    assert t["status"] == "completed", t["message"]
+    assert [f["path"] for f in t["files"]] == ["urls/x-2.fits", "urls/x-3.fits"]
+    assert (root / "urls" / "x.fits").read_bytes() == b"mine"
+    assert (root / "urls" / "x-2.fits").read_bytes() == b"a" * 100
+
+
+async def test_progress_while_downloading_and_the_total_deadline(tmp_path):
+    from esap_lab.staging.models import StageBody
+
+    root = tmp_path / "root"
+    root.mkdir()
+    m = manager(f"sqlite:///{tmp_path / 'state.sqlite'}", root, tmp_path / "data")
+    try:
+        t, _ = await m.submit(StageBody(dids=["lake:bench.large"], destination="big"))
+        seen = []
+        while (info := await m.get(t.id)).status in ("queued", "running"):
+            seen.append((info.progress.fraction, info.progress.files_done))
+            await asyncio.sleep(0.05)
+        assert info.status == "completed", info.message
+        # progress while the files come, not 0 then 100 % (here 200 MB take about a second)
+        assert [s for s in seen if 0 < s[0] < 1], seen
+        assert info.started is not None and info.created <= info.started <= info.finished
+
+        m.runner.deadline = 0.5  # an admin's total deadline, passed long before 200 MB are copied
+        t, _ = await m.submit(StageBody(dids=["lake:bench.large"], destination="late"))
+        info = await m.wait(t.id, 30)
+        assert (info.status, info.reason) == ("error", "deadline") and "0.5 s" in info.message
+        assert (info.finished - info.created).total_seconds() < 10
+        assert all(f.state in ("done", "cancelled") for f in info.files)
+        await asyncio.sleep(1)  # the worker is gone: nothing is written any more
+        assert not list((root / "late").rglob("*.part"))
+        err = (await m.db.run(m.store.load, t.id)).error()  # the stored error, as a notebook gets it
+        assert err.status == 504 and err.reason == "deadline"
+    finally:
+        await m.stop()
+        m.db.close()

@@ -10,9 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from ..fields import INT64_MAX, OFFSET_MAX, FileName, ServerPath, WebUrl
 
-TransferStatus = Literal["queued", "running", "completed", "error", "cancelled"]
-FINAL = ("completed", "error", "cancelled")
-ACTIVE = ("queued", "running")
+from ..operations import ACTIVE, FINAL, OperationFields  # noqa: F401 - the lifecycle every area shares
+from ..operations import Status as TransferStatus
+
 DID_PATTERN = r"^[A-Za-z0-9_.\-]+:[^\s*?%\x00-\x1f\x7f]+$"
 
 
@@ -91,7 +91,7 @@ class RuleState(BaseModel):
     expires_at: datetime | None = None
 
 
-class TransferInfo(BaseModel):
+class TransferInfo(OperationFields):
     id: str
     status: TransferStatus
     mode: Literal["download", "replica", "url"]
@@ -105,11 +105,6 @@ class TransferInfo(BaseModel):
     progress: Progress
     files: list[TransferFile] = []
     rule: RuleState | None = None
-    message: str | None = None
-    reason: str | None = None
-    created: datetime
-    updated: datetime
-    finished: datetime | None = None
 
 
 class TransferList(BaseModel):

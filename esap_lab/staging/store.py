@@ -1,24 +1,22 @@
-"""The transfers table (plain SQLAlchemy: the server and the notebook API read it)."""
+"""The transfers table and the only code that reads and writes it (plain SQLAlchemy: the server
+and the notebook API read it)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, DateTime, Integer, String, Text, delete, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db import Base
-from ..errors import EsapError
-from .models import Progress, RuleState, TransferFile, TransferInfo
+from ..db import Base, Database
+from ..errors import EsapError, NotFound
+from ..operations import aware as _aware
+from ..operations import error_of, transition, utcnow
+from .models import ACTIVE, Progress, RuleState, TransferFile, TransferInfo
 
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _aware(d: datetime | None) -> datetime | None:
-    return d if d is None or d.tzinfo else d.replace(tzinfo=timezone.utc)
+__all__ = ["TransferRecord", "TransferStore", "show_path", "utcnow"]
 
 
 class TransferRecord(Base):
@@ -40,7 +38,9 @@ class TransferRecord(Base):
     message: Mapped[str | None] = mapped_column(Text)
     reason: Mapped[str | None] = mapped_column(String(64))
     error_status: Mapped[int | None] = mapped_column(Integer)
+    service: Mapped[str | None] = mapped_column(String(256))
     created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    started: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     finished: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -63,12 +63,64 @@ class TransferRecord(Base):
             progress=Progress(bytes_done=self.bytes_done, bytes_total=total, files_done=self.files_done,
                               files_total=self.files_total, fraction=round(fraction, 4)),
             files=files, rule=RuleState(**self.rule) if self.rule else None,
-            message=self.message, reason=self.reason, created=_aware(self.created),
-            updated=_aware(self.updated), finished=_aware(self.finished))
+            message=self.message, reason=self.reason, service=self.service, created=_aware(self.created),
+            started=_aware(self.started), updated=_aware(self.updated), finished=_aware(self.finished))
 
     def error(self) -> EsapError:
-        return EsapError(self.message or "The transfer failed.", status=self.error_status or 500,
-                         reason=self.reason)
+        return error_of(self, "The transfer failed.")
+
+
+class TransferStore:
+    """Reads and writes of the transfers table; blocking (callers go through ``Database.run``)."""
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    def insert(self, rec: TransferRecord) -> None:
+        with self.db.session() as s:
+            s.add(rec)
+
+    def recent(self, key: str, n: int = 5) -> list[TransferRecord]:
+        """The newest transfers made for the same request (``key``)."""
+        with self.db.read() as s:
+            return list(s.scalars(select(TransferRecord).where(TransferRecord.key == key)
+                                  .order_by(TransferRecord.created.desc()).limit(n)))
+
+    def load(self, tid: str) -> TransferRecord:
+        with self.db.read() as s:
+            rec = s.get(TransferRecord, tid)
+        if rec is None:
+            raise NotFound(f"No transfer {tid!r}: it never existed or was removed.", reason="unknown-transfer")
+        return rec
+
+    def update(self, tid: str, values: dict[str, Any]) -> TransferRecord | None:
+        """Apply ``values`` (operations.transition: a cancelled transfer stays cancelled)."""
+        with self.db.session() as s:
+            rec = s.get(TransferRecord, tid)
+            if rec is None:
+                return None
+            transition(rec, values)
+            return rec
+
+    def forget(self, tid: str) -> None:
+        with self.db.session() as s:
+            s.execute(delete(TransferRecord).where(TransferRecord.id == tid))
+
+    def active(self) -> list[str]:
+        with self.db.read() as s:
+            return list(s.scalars(select(TransferRecord.id).where(TransferRecord.status.in_(ACTIVE))))
+
+    def list(self, status: str | None, limit: int, root: Path | None, files: bool) -> list[TransferInfo]:
+        q = select(TransferRecord).order_by(TransferRecord.created.desc()).limit(limit)
+        if status:
+            q = q.where(TransferRecord.status == status)
+        with self.db.read() as s:
+            return [r.info(root, with_files=files) for r in s.scalars(q)]
+
+    def states(self, ids: list[str]) -> dict[str, str]:
+        with self.db.read() as s:
+            return dict(s.execute(select(TransferRecord.id, TransferRecord.status)
+                                  .where(TransferRecord.id.in_(ids))).all())
 
 
 def show_path(path: str | None, root: Path | None) -> str | None:
