@@ -28,6 +28,7 @@ from .routes import handlers
 from .software.service import DEFAULT_COMMUNITY, DEFAULT_URL, SoftwareService
 from .staging.manager import StagingManager
 from .staging.service import archive_factories, build_staging, rucio_archive_entries
+from .tables.service import TableService
 
 
 @dataclass
@@ -44,6 +45,7 @@ class Services:
     basket: BasketService | None = None
     jobs: JobManager | None = None
     staging: StagingManager | None = None
+    tables: TableService | None = None
     software: SoftwareService | None = None
 
     async def start(self) -> None:
@@ -60,6 +62,8 @@ class Services:
             await self.staging.stop()
         if self.jobs is not None:
             await self.jobs.stop()
+        if self.tables is not None:
+            self.tables.close()
         if self.software is not None:
             self.software.close()
         self.db.close()
@@ -116,6 +120,13 @@ class EsapLab(ExtensionApp):
                              ).tag(config=True)
     software_dir = Unicode("software", help="Folder under the server root where opened records go, one "
                                             "sub-folder <name>-<version> each.").tag(config=True)
+    tables_max_rows = Int(5_000_000, help="Rows a table may have (imported or saved); an SQL or crossmatch "
+                                           "result is cut there and says so.").tag(config=True)
+    tables_max_bytes = Int(1 << 30, help="Bytes a file, URL or upload imported as a table may have."
+                           ).tag(config=True)
+    tables_sql_timeout = Float(60.0, help="Seconds one SQL statement over my tables may run.").tag(config=True)
+    tables_max_results = Int(20, help="SQL and crossmatch results kept (the newest); save one as a table to "
+                                      "keep it.").tag(config=True)
     max_body_size = Int(8 * 1024 * 1024, help="Largest request body (bytes) the REST API accepts; a larger one "
                                               "is refused (413) before it is read or parsed.").tag(config=True)
 
@@ -152,6 +163,10 @@ class EsapLab(ExtensionApp):
                                    basket=basket_lookup(services.basket),
                                    transfers=transfer_lookup(lambda: getattr(services, "staging", None)))
         services.staging = staging
+        services.tables = TableService(db, data_dir / "tables", services.root_dir, queries=services.queries,
+                                       basket=services.basket, max_rows=self.tables_max_rows,
+                                       max_bytes=self.tables_max_bytes, sql_timeout=self.tables_sql_timeout,
+                                       max_results=self.tables_max_results, fetch_timeout=self.query_timeout)
         if self.software_url:
             services.software = SoftwareService(
                 services.root_dir, base_url=self.software_url, community=self.software_community,

@@ -4,7 +4,7 @@ Patterns are relative to API_PREFIX (which the server puts under its base_url). 
 become handler arguments and OpenAPI path parameters.
 """
 
-from .handlers import archives, basket, jobs, meta, software, staging
+from .handlers import archives, basket, jobs, meta, software, staging, tables
 
 API_PREFIX = "/esap-lab/api"
 
@@ -44,6 +44,14 @@ ROUTES: list[tuple[str, type]] = [
     (rf"/software/(?P<rid>{ID})/open", software.SoftwareOpenHandler),
     (rf"/software/(?P<rid>{ID})/run", software.SoftwareRunHandler),
     (rf"/rucio/(?P<instance>{ID})/scopes", staging.ScopesHandler),
+    # my tables (the fixed names before the table pattern, which would match them)
+    (r"/tables", tables.TablesHandler),
+    (r"/tables/upload", tables.TableUploadHandler),
+    (r"/tables/sql", tables.TableSqlHandler),
+    (r"/tables/crossmatch", tables.TableCrossmatchHandler),
+    (rf"/tables/(?P<t>{ID})", tables.TableHandler),
+    (rf"/tables/(?P<t>{ID})/rows", tables.TableRowsHandler),
+    (rf"/tables/(?P<t>{ID})/export", tables.TableExportHandler),
 ]
 
 

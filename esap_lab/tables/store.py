@@ -1,0 +1,260 @@
+"""The only code touching the state of "my tables".
+
+- one record per table or result in the state database (``esap_tables``): name, project,
+  description, column metadata, provenance;
+- its rows in a Parquet file of its own under ``<data dir>/tables/files`` (written once, to a
+  temporary name then renamed: a crash never leaves half a table under a real name);
+- the user's DuckDB database ``<data dir>/tables/tables.duckdb``, holding one view per table
+  over its Parquet file. DuckDB reads those files and nothing else: external access is off
+  except for that one directory, extensions can be neither installed nor loaded, and the
+  configuration is locked, so SQL cannot switch any of it back on.
+
+Every method blocks; the service calls them in its own executor.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import threading
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pyarrow as pa
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, String, Text, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..db import Base, Database
+from ..errors import Conflict, NotFound
+from .formats import write_parquet
+from .models import Column, Provenance, TableInfo
+
+log = logging.getLogger("esap_lab.tables")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _aware(d: datetime) -> datetime:
+    return d if d.tzinfo else d.replace(tzinfo=timezone.utc)
+
+
+def quote(name: str) -> str:
+    """An SQL identifier, quoted."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+class TableRecord(Base):
+    __tablename__ = "esap_tables"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    lname: Mapped[str] = mapped_column(String(64), unique=True)
+    project: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(16), index=True)
+    description: Mapped[str] = mapped_column(Text)
+    row_count: Mapped[int] = mapped_column(BigInteger)
+    bytes: Mapped[int] = mapped_column(BigInteger)
+    overflow: Mapped[bool] = mapped_column(Boolean)
+    columns: Mapped[list] = mapped_column(JSON)
+    provenance: Mapped[dict] = mapped_column(JSON)
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    def info(self) -> TableInfo:
+        return TableInfo(id=self.id, name=self.name, project=self.project, kind=self.kind,
+                         description=self.description, row_count=self.row_count, bytes=self.bytes,
+                         overflow=bool(self.overflow), columns=[Column(**c) for c in self.columns or []],
+                         provenance=Provenance(**self.provenance), created=_aware(self.created),
+                         updated=_aware(self.updated))
+
+
+class TableStore:
+    def __init__(self, db: Database, directory: str | os.PathLike):
+        self.db = db
+        self.directory = Path(directory)
+        self.files = self.directory / "files"
+        self.files.mkdir(parents=True, exist_ok=True)
+        self.duckdb_path = self.directory / "tables.duckdb"
+        self._duck = None
+        self._lock = threading.RLock()
+
+    # -- files ----------------------------------------------------------------------------
+    def path(self, tid: str) -> Path:
+        return self.files / f"{tid}.parquet"
+
+    def new_id(self, kind: str) -> str:
+        return ("result_" if kind == "result" else "t") + uuid.uuid4().hex[:12]
+
+    def write_rows(self, tid: str, table: pa.Table, columns: list[Column]) -> int:
+        """Write the rows of a new table; -> bytes on disk."""
+        final = self.path(tid)
+        part = final.with_name(final.name + ".part")
+        try:
+            write_parquet(table, columns, str(part))
+            os.replace(part, final)
+        finally:
+            part.unlink(missing_ok=True)
+        return final.stat().st_size
+
+    def copy_rows(self, src: str, tid: str) -> int:
+        """The rows of ``src`` for a new table ``tid``: a hard link (files never change once written)."""
+        final, part = self.path(tid), self.path(tid).with_suffix(".parquet.part")
+        try:
+            try:
+                os.link(self.path(src), part)
+            except OSError:
+                shutil.copyfile(self.path(src), part)
+            os.replace(part, final)
+        finally:
+            part.unlink(missing_ok=True)
+        return final.stat().st_size
+
+    def read_rows(self, tid: str, columns: list[str] | None = None) -> pa.Table:
+        import pyarrow.parquet as pq
+
+        return pq.read_table(str(self.path(tid)), columns=columns)
+
+    # -- records --------------------------------------------------------------------------
+    def _find(self, s, key: str) -> TableRecord | None:
+        rec = s.get(TableRecord, key)
+        if rec is None:
+            rec = s.scalars(select(TableRecord).where(TableRecord.lname == key.lower())).first()
+        return rec
+
+    def get(self, key: str) -> TableInfo:
+        with self.db.read() as s:
+            rec = self._find(s, key)
+            if rec is None:
+                raise NotFound(f"No table {key!r}: it never existed, was deleted, or (a result) was "
+                               f"replaced by newer results.", reason="unknown-table")
+            return rec.info()
+
+    def list(self, project: str | None = None, kind: str | None = None) -> list[TableInfo]:
+        with self.db.read() as s:
+            q = select(TableRecord).order_by(TableRecord.created)
+            if project is not None:
+                q = q.where(TableRecord.project == project)
+            if kind is not None:
+                q = q.where(TableRecord.kind == kind)
+            return [r.info() for r in s.scalars(q)]
+
+    def add(self, info: TableInfo, replace: bool = False) -> TableInfo:
+        """Record a table whose rows are written; a name in use is a 409 unless ``replace``."""
+        replaced: str | None = None
+        with self._lock:
+            with self.db.session() as s:
+                old = s.scalars(select(TableRecord).where(TableRecord.lname == info.name.lower())).first()
+                if old is not None:
+                    if not replace:
+                        raise Conflict(f"A table named {old.name!r} exists already; choose another name, or "
+                                       f"replace it.", reason="name-taken")
+                    replaced = old.id
+                    s.delete(old)
+                    s.flush()
+                s.add(TableRecord(id=info.id, name=info.name, lname=info.name.lower(), project=info.project,
+                                  kind=info.kind, description=info.description, row_count=info.row_count,
+                                  bytes=info.bytes, overflow=info.overflow,
+                                  columns=[c.model_dump(exclude_none=True) for c in info.columns],
+                                  provenance=info.provenance.model_dump(exclude_none=True),
+                                  created=info.created, updated=info.updated))
+            self._view(info.name, info.id)
+        if replaced:
+            self.path(replaced).unlink(missing_ok=True)
+        return info
+
+    def update(self, key: str, changes: dict) -> TableInfo:
+        with self._lock:
+            with self.db.session() as s:
+                rec = self._find(s, key)
+                if rec is None:
+                    raise NotFound(f"No table {key!r}.", reason="unknown-table")
+                old_name = rec.name
+                if "name" in changes and changes["name"].lower() != rec.lname:
+                    other = s.scalars(select(TableRecord).where(TableRecord.lname == changes["name"].lower())).first()
+                    if other is not None:
+                        raise Conflict(f"A table named {other.name!r} exists already.", reason="name-taken")
+                for k, v in changes.items():
+                    setattr(rec, k, v)
+                if "name" in changes:
+                    rec.lname = changes["name"].lower()
+                rec.updated = utcnow()
+                info = rec.info()
+            if info.name != old_name:
+                self._drop_view(old_name)
+                self._view(info.name, info.id)
+            return info
+
+    def delete(self, key: str) -> TableInfo:
+        with self._lock:
+            with self.db.session() as s:
+                rec = self._find(s, key)
+                if rec is None:
+                    raise NotFound(f"No table {key!r}.", reason="unknown-table")
+                info = rec.info()
+                s.delete(rec)
+            self._drop_view(info.name)
+        self.path(info.id).unlink(missing_ok=True)
+        return info
+
+    def prune_results(self, keep: int) -> None:
+        """Forget all but the newest ``keep`` results."""
+        with self.db.read() as s:
+            ids = list(s.scalars(select(TableRecord.id).where(TableRecord.kind == "result")
+                                 .order_by(TableRecord.created.desc()).offset(keep)))
+        for tid in ids:
+            try:
+                self.delete(tid)
+            except NotFound:
+                pass
+
+    # -- DuckDB ---------------------------------------------------------------------------
+    def connection(self):
+        """The user's DuckDB database, opened on first use with its safety settings locked."""
+        with self._lock:
+            if self._duck is None:
+                import duckdb
+
+                config = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+                try:
+                    con = duckdb.connect(str(self.duckdb_path), config=config)
+                except duckdb.IOException as e:  # another server holds the file: views only, so rebuild
+                    log.warning("DuckDB file %s is in use (%s); using an in-memory database", self.duckdb_path, e)
+                    con = duckdb.connect(":memory:", config=config)
+                con.execute("SET allowed_directories = ?", [[str(self.files.resolve()) + os.sep]])
+                con.execute("SET enable_external_access = false")
+                con.execute("SET lock_configuration = true")
+                self._duck = con
+                self._sync_views()
+            return self._duck
+
+    def cursor(self):
+        """A connection of its own to the user's database (one per thread / call)."""
+        return self.connection().cursor()
+
+    def _sync_views(self) -> None:
+        con = self._duck
+        views = [r[0] for r in con.execute(
+            "SELECT view_name FROM duckdb_views() WHERE NOT internal AND schema_name = 'main'").fetchall()]
+        for v in views:
+            con.execute(f"DROP VIEW IF EXISTS {quote(v)}")
+        for info in self.list():
+            self._view(info.name, info.id)
+
+    def _view(self, name: str, tid: str) -> None:
+        if self._duck is None:
+            return  # made when the database is first opened
+        path = str(self.path(tid).resolve()).replace("'", "''")
+        self._duck.execute(f"CREATE OR REPLACE VIEW {quote(name)} AS SELECT * FROM read_parquet('{path}')")
+
+    def _drop_view(self, name: str) -> None:
+        if self._duck is not None:
+            self._duck.execute(f"DROP VIEW IF EXISTS {quote(name)}")
+
+    def close(self) -> None:
+        with self._lock:
+            if self._duck is not None:
+                self._duck.close()
+                self._duck = None
