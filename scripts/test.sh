@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Install whatever is missing, start the services the tests need, and run every test:
-# pytest (against real DaCHS, PostgreSQL, Rucio, Slurm, DiracX), jest, and the Galata UI tests
+# pytest (against real DaCHS, PostgreSQL, Rucio, Slurm, DIRAC behind DiracX), jest, and the Galata UI tests
 # in Debian's Chromium. Exits non-zero when any part fails. Usage: scripts/test.sh [pytest args]
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
 # The services, each with scripts/services/NAME.sh start|stop|status|env (idempotent, pid files).
-SERVICES=(postgres vo-archive rucio slurm diracx)
+SERVICES=(postgres vo-archive rucio slurm dirac)
 
 set -e
 apt_install curl git chromium

@@ -1,7 +1,7 @@
-"""Notebooks as batch jobs, for real: papermill locally and under the local Slurm, DiracX with its
-dummy executor (jobs go Received -> Done without running), cancel on both, errors, and a
-restart of the job service mid-job. Slurm and DiracX are started by scripts/test.sh
-(scripts/services/slurm.sh, diracx.sh), whose `env` gives the ESAP_TEST_* variables used here."""
+"""Notebooks as batch jobs, for real: papermill locally and under the local Slurm, cancel, errors,
+and the backends' availability (DIRAC's jobs run in tests/test_jobs_dirac.py). Slurm and DIRAC are
+started by scripts/test.sh (scripts/services/slurm.sh, dirac.sh), whose `env` gives the ESAP_TEST_*
+variables used here."""
 
 from __future__ import annotations
 
@@ -21,7 +21,6 @@ DIRACX_URL = os.environ.get("ESAP_TEST_DIRACX_URL")
 DIRACX_CREDENTIALS = os.environ.get("ESAP_TEST_DIRACX_CREDENTIALS")
 
 needs_slurm = pytest.mark.skipif(not SLURM, reason="Slurm not started (scripts/services/slurm.sh)")
-needs_dirac = pytest.mark.skipif(not DIRACX_URL, reason="DiracX not started (scripts/services/diracx.sh)")
 
 
 def dead_slurm_conf(tmp: Path) -> str:
@@ -160,31 +159,6 @@ async def test_slurm_cancel_is_cancelled_in_slurm_and_here(api, notebook):
     assert "JobState=CANCELLED" in state
     code, err = await api("DELETE", "jobs", job["id"])  # ended: removed from the list
     assert code == 204
-
-
-@needs_dirac
-async def test_dirac_job_goes_from_received_to_done(api, jp_root_dir, notebook):
-    _, job = await api("POST", "jobs", expect=201, body={
-        "notebook": notebook, "backend": "dirac", "parameters": {"n": 3},
-        "resources": {"cpus": 1, "walltime": "30"}})
-    assert job["native_id"].isdigit() and job["status"] == "queued"
-    job = await wait_job(api, job["id"], timeout=90)
-    assert job["status"] == "completed" and job["native_state"].startswith("Done"), job
-    states = [e.get("native_state") or "" for e in (await api("GET", "jobs", job["id"], "log"))[1]["events"]]
-    assert any(s.startswith("Received") for s in states), states
-    jdl = (jp_root_dir / job["workdir"] / "job.jdl").read_text()
-    assert 'InputSandbox = {"SB:' in jdl and "CPUTime = 1800;" in jdl
-    # the dummy executor runs nothing, so there is no executed notebook to fetch: said plainly
-    assert "no output sandbox" in job["message"]
-    code, err = await api("GET", "jobs", job["id"], "output")
-    assert code == 404 and err["reason"] == "no-output"
-
-
-@needs_dirac
-async def test_dirac_kill(api, notebook):
-    _, job = await api("POST", "jobs", expect=201, body={"notebook": notebook, "backend": "dirac"})
-    _, job = await api("DELETE", "jobs", job["id"], expect=200)
-    assert job["status"] == "cancelled" and job["native_state"].startswith("Killed"), job
 
 
 async def test_errors(api, jp_root_dir, notebook):

@@ -52,8 +52,10 @@ class Server:
 
     def start(self):
         env = dict(os.environ, JUPYTER_CONFIG_DIR=str(self.tmp / "cfg"), JUPYTER_DATA_DIR=str(self.tmp / "jd"))
-        self.proc = subprocess.Popen([sys.executable, "-m", "jupyter_server", f"--config={self.tmp / 'config.json'}"],
-                                     stdout=open(self.tmp / "server.log", "ab"), stderr=subprocess.STDOUT, env=env)
+        with open(self.tmp / "server.log", "ab") as log:
+            self.proc = subprocess.Popen([sys.executable, "-m", "jupyter_server",
+                                          f"--config={self.tmp / 'config.json'}"],
+                                         stdout=log, stderr=subprocess.STDOUT, env=env)
         for _ in range(300):
             try:
                 return self.call("GET", "version")

@@ -105,9 +105,9 @@ class Kicker:
         init(host=True)
         from DIRAC import gConfig
 
-        self.db = dict(host="127.0.0.1", port=int(gConfig.getValue("/Systems/Databases/Port")),
-                       user=gConfig.getValue("/Systems/Databases/User"),
-                       password=gConfig.getValue("/Systems/Databases/Password"), database="JobDB")
+        self.db = {"host": "127.0.0.1", "port": int(gConfig.getValue("/Systems/Databases/Port")),
+                   "user": gConfig.getValue("/Systems/Databases/User"),
+                   "password": gConfig.getValue("/Systems/Databases/Password"), "database": "JobDB"}
         self.client = None
         self.sent: dict[int, float] = {}
 
@@ -132,7 +132,7 @@ class Kicker:
             if not res["OK"]:
                 raise RuntimeError(res["Message"])
             return True
-        except Exception as e:  # OptimizationMind restarting: reconnect next round
+        except Exception as e:  # noqa: BLE001 - OptimizationMind away, whatever DISET says: reconnect next round
             print(f"kicker: {e}", flush=True)
             self.client = None
             return False
