@@ -94,13 +94,16 @@ def _words_of(name: str) -> set[str]:
 
 class Terms:
     def __init__(self):
-        self.by_key: dict[tuple[str, str], Term] = {}
+        self.by_key: dict[str, Term] = {}
 
     def add(self, kind: str, label: str, words: Iterable[str], n: int = 1) -> None:
         words = {w for w in words if w}
         if not words:
             return
-        t = self.by_key.setdefault((kind, label.lower()), Term(label, kind))
+        # one term per label, whatever gave it ("cta" the archive and "CTA" the scope add up)
+        t = self.by_key.setdefault(label.lower(), Term(label, kind))
+        if t.label.islower() and not label.islower():
+            t.label = label  # the spelling with capitals ("CTA")
         t.words |= words
         t.count += n
 
@@ -215,6 +218,6 @@ def query_for(terms: list[Term], limit: int = 12) -> str:
     words: list[str] = []
     for t in terms[:limit]:
         for w in sorted(t.words, key=len)[:3]:
-            words.append(f'"{w}"' if " " in w else w)
-    words = [w for w in dict.fromkeys(words) if re.fullmatch(r'"?[a-z0-9+\- ]+"?', w)]
-    return " OR ".join(words)
+            if re.fullmatch(r"[a-z0-9+\- ]+", w):  # anything else could be query syntax
+                words.append(w if w.isalnum() else f'"{w}"')  # "gamma-ray": a phrase, not gamma NOT ray
+    return " OR ".join(dict.fromkeys(words))

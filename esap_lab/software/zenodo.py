@@ -26,7 +26,7 @@ from urllib.parse import quote, urlsplit
 
 import requests
 
-from ..errors import NotFound, RemoteError, RemoteTimeout
+from ..errors import BadRequest, NotFound, RemoteError, RemoteTimeout
 
 SERVICE = "ossr"
 MAX_JSON = 20 << 20  # bytes of one API answer
@@ -94,6 +94,9 @@ class Ossr:
                                     stream=True) as r:
                 if r.status_code == 404:
                     raise NotFound(f"The OSSR at {self.base_url} has no {what}.", reason="unknown-software")
+                if r.status_code == 400 and what == "search":
+                    raise BadRequest(f"q: the OSSR at {self.base_url} did not accept this query "
+                                     f"({_message(r)}).", reason="invalid-query")
                 if r.status_code >= 400:
                     raise RemoteError(SERVICE, f"The OSSR at {self.base_url} answered HTTP {r.status_code} "
                                                f"for {what}.")
@@ -197,6 +200,14 @@ def _hasher(checksum: str | None):
         return hashlib.new(checksum.split(":", 1)[0].lower())
     except ValueError:
         return None
+
+
+def _message(r: requests.Response) -> str:
+    try:
+        text = str(r.json().get("message") or "")
+    except (ValueError, AttributeError):
+        text = ""
+    return " ".join(text.split())[:300] or f"HTTP {r.status_code}"
 
 
 def _too_big(name: str) -> RemoteError:
