@@ -375,6 +375,8 @@ async def test_run_a_records_notebook_with_the_basket(api, jp_root_dir):
                        body={"parameters": {"label": "fit"}})
     assert job["notebook"] == "software/SpecTools-1.2.0/notebooks/fit.ipynb"
     assert [i["kind"] for i in job["basket"]] == ["file", "did"]
+    assert job["parameters"] == {"esap_software_dir": str(jp_root_dir.resolve() / "software/SpecTools-1.2.0"),
+                                 "label": "fit"}
     job = await poll_until(api, "jobs", job["id"], until=("completed", "failed", "cancelled"), timeout=120,
                            interval=0.3)
     assert job["status"] == "completed", job

@@ -233,7 +233,9 @@ class SoftwareService:
         ids = body.basket if body.basket is not None else [it["id"] for it in await self.basket_items()]
         from ..jobs.models import SubmitBody
 
-        submit = SubmitBody(notebook=notebook, backend=body.backend, parameters=body.parameters,
+        # The job runs in a folder of its own (esap-jobs/...): the notebook learns where its software is.
+        parameters = {"esap_software_dir": str(self.folders.root_dir / opened.path), **body.parameters}
+        submit = SubmitBody(notebook=notebook, backend=body.backend, parameters=parameters,
                             resources=body.resources, basket=ids,
                             name=f"{opened.path.rsplit('/', 1)[-1]}: {PurePosixPath(notebook).name}")
         return await self.jobs.submit(submit)

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from ..errors import BadRequest, Conflict, RemoteError
+from ..errors import Conflict, RemoteError
 
 MARKER = ".esap-software.json"
 PART = ".part-"
@@ -68,13 +68,6 @@ class SoftwareFolders:
 
     def target(self, name: str, version: str | None, rid: str) -> Path:
         return self.base / (slug(name) + "-" + slug(version or f"r{rid}", 40))
-
-    def find(self, path: str) -> Path:
-        """A folder given relative to the server root, which must be a software folder."""
-        p = (self.root_dir / path).resolve()
-        if not p.is_relative_to(self.base.resolve()) or not (p / MARKER).is_file():
-            raise BadRequest(f"{path} is not a software folder opened from the OSSR.", reason="not-software")
-        return p
 
     def marker(self, target: Path) -> dict[str, Any] | None:
         try:
