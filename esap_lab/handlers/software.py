@@ -5,8 +5,16 @@ from tornado import web
 
 from ..errors import EsapError
 from ..jobs.models import JobInfo
-from ..software.models import (OpenBody, OpenResult, RunBody, SearchPage, SearchParams, SoftwareRecord,
-                               SuggestionList, SuggestParams)
+from ..software.models import (
+    OpenBody,
+    OpenResult,
+    RunBody,
+    SearchPage,
+    SearchParams,
+    SoftwareRecord,
+    SuggestionList,
+    SuggestParams,
+)
 from .base import ApiHandler, api
 
 

@@ -43,7 +43,7 @@ def suggest(limit: int = 10) -> list[dict[str, Any]]:
     return _client().get("software", "suggestions", params={"limit": limit})["suggestions"]
 
 
-def open(record_id: str | int, files: list[str] | None = None, timeout: float = 900.0) -> dict[str, Any]:  # noqa: A001
+def open(record_id: str | int, files: list[str] | None = None, timeout: float = 900.0) -> dict[str, Any]:
     """Download the record's files into the workspace (verified, archives unpacked); -> {"path":
     its folder, "open": its README or notebook, "notebooks": [...]} (paths under the server root)."""
     body = {} if files is None else {"files": files}

@@ -60,8 +60,10 @@ ALIASES = {
     "lsst": ("rubin", "vera rubin"),
 }
 
-STOP = frozenset("""a an and archive archives at by center centre data dataset datasets db de der des du for from in
-    is it of on or service services tap the to user users test tests tmp demo local scratch public obs vo""".split())
+STOP = frozenset({"a", "an", "and", "archive", "archives", "at", "by", "center", "centre", "data", "dataset",
+    "datasets", "db", "de", "der", "des", "du", "for", "from", "in", "is", "it", "of", "on", "or", "service",
+    "services", "tap", "the", "to", "user", "users", "test", "tests", "tmp", "demo", "local", "scratch",
+    "public", "obs", "vo"})
 
 KEYWORDS, NAME, DESCRIPTION = 3.0, 2.0, 1.0
 

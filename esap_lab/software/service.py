@@ -23,8 +23,7 @@ from typing import Any, TypeVar
 from ..errors import BadRequest, EsapError
 from . import codemeta
 from .matching import RecordText, basket_terms, query_for, score
-from .models import (BasketTerm, OpenBody, OpenResult, RunBody, SearchPage, SoftwareRecord, Suggestion,
-                     SuggestionList)
+from .models import BasketTerm, OpenBody, OpenResult, RunBody, SearchPage, SoftwareRecord, Suggestion, SuggestionList
 from .store import SoftwareFolders, file_name, is_archive
 from .zenodo import Deadline, Ossr, _hasher, codemeta_file, zenodo_fields
 

@@ -27,7 +27,7 @@ from ..errors import Conflict, RemoteError
 MARKER = ".esap-software.json"
 PART = ".part-"
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
-README = re.compile(r"^readme(\.(md|rst|txt|markdown))?$", re.I)
+README = re.compile(r"^readme(\.(md|rst|txt|markdown))?$", re.IGNORECASE)
 
 
 class UnsafeArchive(RemoteError):
@@ -213,7 +213,7 @@ class SoftwareFolders:
     def _untar(self, archive: Path, work: Path, max_bytes: int) -> list[str]:
         skipped: list[str] = []
         try:
-            tf = tarfile.open(archive)
+            tf = tarfile.open(archive)  # noqa: SIM115 - closed by the with below; a bad file is told apart here
         except (tarfile.TarError, OSError) as e:
             raise RemoteError("ossr", f"{archive.name} is not a readable tar archive.", reason="bad-archive") from e
         with tf:

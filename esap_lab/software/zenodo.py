@@ -229,7 +229,7 @@ def _read_capped(r: requests.Response, limit: int, deadline: Deadline) -> bytes:
 
 # -- Zenodo's metadata --------------------------------------------------------------------------
 _TAG = re.compile(r"<[^>]+>")
-_BLOCK = re.compile(r"</?(?:p|br|div|li|ul|ol|h\d)\b[^>]*>", re.I)
+_BLOCK = re.compile(r"</?(?:p|br|div|li|ul|ol|h\d)\b[^>]*>", re.IGNORECASE)
 
 
 def plain_text(text: Any) -> str:
