@@ -112,7 +112,7 @@ def crossmatch(a: str, b: str, radius: float = 1.0, *, find: str = "best", join:
                ra_b: str | None = None, dec_b: str | None = None):
     """Positional crossmatch of two of my tables within ``radius`` arcsec; -> an astropy Table with
     the columns of both (clashing names get _1 / _2) and ``separation`` (arcsec). ``find``: best
-    (each row at most once, the closest pairs first, as STILTS), best1, best2 or all."""
+    (pairs closest for both their rows: each row at most once, as STILTS), best1, best2 or all."""
     body = {"a": a, "b": b, "radius": radius, "find": find, "join": join, "name": name,
             "ra_a": ra_a, "dec_a": dec_a, "ra_b": ra_b, "dec_b": dec_b}
     res = _info(_client().post("tables", "crossmatch", json={k: v for k, v in body.items() if v is not None}))

@@ -158,8 +158,9 @@ class CrossmatchBody(BaseModel):
     b: str = Field(min_length=1, max_length=64, description="second table (name or id)")
     radius: float = Field(gt=0, le=3600, description="arcsec")
     find: Literal["best", "best1", "best2", "all"] = Field(
-        "best", description="best: each row of either table in at most one pair (the closest first), as STILTS "
-                            "find=best; best1/best2: the closest match of each row of a / b; all: every pair")
+        "best", description="best: the pairs closest for both their rows, so each row of either table is in at "
+                            "most one pair (STILTS find=best); best1/best2: the closest match of each row of a / b; "
+                            "all: every pair")
     join: Literal["1and2", "all1"] = Field("1and2", description="1and2: matched rows only; all1: every row of a")
     ra_a: str | None = Field(None, description="right ascension column of a (degrees); default: guessed")
     dec_a: str | None = None

@@ -44,8 +44,7 @@ log = logging.getLogger("esap_lab.tables")
 class TableService:
     def __init__(self, db, directory: str | os.PathLike, root_dir: str | os.PathLike, *, queries: Any = None,
                  basket: Any = None, max_rows: int = 5_000_000, max_bytes: int = 1 << 30,
-                 sql_timeout: float = 60.0, max_results: int = 20, fetch_timeout: float = 60.0,
-                 outbound: Any = None):
+                 sql_timeout: float = 60.0, max_results: int = 20, fetch_timeout: float = 60.0):
         self.store = TableStore(db, directory)
         self.root_dir = Path(root_dir).resolve()
         self.queries = queries
@@ -55,7 +54,6 @@ class TableService:
         self.sql_timeout = sql_timeout
         self.max_results = max_results
         self.fetch_timeout = fetch_timeout
-        self.outbound = outbound  # callable(url) raising when policy forbids it, or None
         self.tmp = Path(directory) / "tmp"
         self.tmp.mkdir(parents=True, exist_ok=True)
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="esap-lab-duckdb")
@@ -218,8 +216,6 @@ class TableService:
         from ..staging.urls import FetchError, fetch
 
         host = urlparse(url).hostname or url
-        if self.outbound is not None:
-            self.outbound(url)
         fd, tmp = tempfile.mkstemp(dir=self.tmp, suffix=SUFFIX[fmt])
         os.close(fd)
 
@@ -243,9 +239,13 @@ class TableService:
         info = await self.queries.get(qid)
         if info.status != "completed":
             raise Conflict(f"Query {qid} has no rows to save: it is {info.status}.", reason="query-not-completed")
-        page = await self.queries.rows(qid, 0, max(info.row_count or 0, 1), None, "asc")
-        names = [c.name for c in info.columns] or (list(page.rows[0]) if page.rows else [])
-        table = await self._run(_from_rows, page.rows, names)
+        arrow = getattr(self.queries, "arrow", None)
+        if arrow is not None:  # the stored result as Arrow, when the archives' service offers it
+            table = await arrow(qid)
+        else:  # else its rows, all in one page
+            page = await self.queries.rows(qid, 0, max(info.row_count or 0, 1), None, "asc")
+            names = [c.name for c in info.columns] or (list(page.rows[0]) if page.rows else [])
+            table = await self._run(_from_rows, page.rows, names)
         prov = Provenance(kind="query", archive=info.archive, query_id=qid, request=info.request)
         return table, [Column(**c.model_dump()) for c in info.columns], prov
 
@@ -289,14 +289,26 @@ class TableService:
 
     # -- SQL ------------------------------------------------------------------------------
     async def sql(self, body: SqlBody) -> TableInfo:
-        return await self._run(self._sql, body)
+        running: dict[str, Any] = {}
 
-    def _sql(self, body: SqlBody) -> TableInfo:
+        def interrupt():
+            running["late"] = True
+            if "cursor" in running:
+                running["cursor"].interrupt()
+
+        timer = asyncio.get_running_loop().call_later(self.sql_timeout, interrupt)
+        try:
+            return await self._run(self._sql, body, running)
+        finally:
+            timer.cancel()
+
+    def _sql(self, body: SqlBody, running: dict | None = None) -> TableInfo:
         import duckdb
 
         cap = min(body.max_rows or self.max_rows, self.max_rows)
         cur = self.store.cursor()
-        timer = threading.Timer(self.sql_timeout, cur.interrupt)
+        running = {} if running is None else running
+        running["cursor"] = cur
         try:
             try:
                 statements = cur.extract_statements(body.sql)
@@ -309,7 +321,8 @@ class TableService:
                 raise BadRequest(f"Only a SELECT runs over your tables; {kind.name} is not allowed (tables are "
                                  f"read-only to SQL, files, databases and extensions are off).",
                                  reason="sql-forbidden")
-            timer.start()
+            if running.get("late"):
+                raise duckdb.InterruptException("waited too long for a thread")
             try:
                 try:
                     rel = cur.sql(body.sql)
@@ -331,7 +344,7 @@ class TableService:
             except duckdb.Error as e:
                 raise _sql_error(e) from None
         finally:
-            timer.cancel()
+            running.pop("cursor", None)
             cur.close()
         inputs = self._mentioned(body.sql)
         columns = self._inherit(table.column_names, inputs)
@@ -341,8 +354,7 @@ class TableService:
         return self._save(table, columns, prov, name=None, overflow=overflow, kind="result")
 
     def _mentioned(self, sql: str) -> list[TableInfo]:
-        words = {w.lower() for w in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", sql)}
-        return [t for t in self.store.list(kind=None) if t.name.lower() in words]
+        return self.store.named({w.lower() for w in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", sql)})
 
     @staticmethod
     def _inherit(names: list[str], inputs: list[TableInfo]) -> list[Column]:

@@ -4,7 +4,8 @@ Catalogue 2 is sorted by (zone, ra) once; each row of catalogue 1 looks up, in i
 the two next to it, the ra interval that can hold a match (widened by 1/cos(dec), wrapped at
 0/360 h), and every candidate is tested with the haversine separation. Cost: two sorts and
 a few times as many separations as there are true pairs. Pair selection follows STILTS tmatch2
-(find=all, best, best1, best2).
+(find=all, best, best1, best2); best keeps a pair when no other pair sharing one of
+its rows is closer, as STILTS does.
 """
 
 from __future__ import annotations
@@ -87,25 +88,20 @@ def select(i: np.ndarray, j: np.ndarray, sep: np.ndarray, find: str) -> tuple[np
     if find == "all" or not len(i):
         order = np.lexsort((sep, j, i))
         return i[order], j[order], sep[order]
-    if find in ("best1", "best2"):
-        own = i if find == "best1" else j
-        order = np.lexsort((sep, own))
-        own_sorted = own[order]
-        first = np.ones(len(order), bool)
-        first[1:] = own_sorted[1:] != own_sorted[:-1]
-        keep = order[first]
-    else:  # best: closest pairs first, each row of either catalogue used once
-        order = np.argsort(sep, kind="stable")
-        used_i: set[int] = set()
-        used_j: set[int] = set()
-        kept = []
-        for k, a, b in zip(order.tolist(), i[order].tolist(), j[order].tolist(), strict=True):
-            if a in used_i or b in used_j:
-                continue
-            used_i.add(a)
-            used_j.add(b)
-            kept.append(k)
-        keep = np.asarray(kept, dtype=np.int64)
+    if find == "best1":
+        keep = _closest(i, sep)
+    elif find == "best2":
+        keep = _closest(j, sep)
+    else:  # best: the pairs that are the closest for both of their rows (STILTS' symmetric best)
+        keep = np.intersect1d(_closest(i, sep), _closest(j, sep))
     i, j, sep = i[keep], j[keep], sep[keep]
     order = np.lexsort((sep, i))
     return i[order], j[order], sep[order]
+
+
+def _closest(own: np.ndarray, sep: np.ndarray) -> np.ndarray:
+    """Indexes of the closest pair of each distinct value of ``own``."""
+    order = np.lexsort((sep, own))
+    first = np.ones(len(order), bool)
+    first[1:] = own[order][1:] != own[order][:-1]
+    return order[first]

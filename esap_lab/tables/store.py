@@ -4,9 +4,12 @@
   description, column metadata, provenance;
 - its rows in a Parquet file of its own under ``<data dir>/tables/files`` (written once, to a
   temporary name then renamed: a crash never leaves half a table under a real name);
-- the user's DuckDB database ``<data dir>/tables/tables.duckdb``, holding one view per table
-  over its Parquet file. DuckDB reads those files and nothing else: external access is off
-  except for that one directory, extensions can be neither installed nor loaded, and the
+- the user's DuckDB database: one per server (one server = one user), holding one view per
+  table over its Parquet file. The Parquet files are the data; the database holds nothing but
+  those views, made again from the records whenever it opens, so it lives in memory (no file
+  lock between two servers of one user, no disk write per result) and spills to
+  ``<data dir>/tables/duckdb-tmp``. DuckDB reads those files and nothing else: external access
+  is off except for that one directory, extensions can be neither installed nor loaded, and the
   configuration is locked, so SQL cannot switch any of it back on.
 
 Every method blocks; the service calls them in its own executor.
@@ -77,7 +80,7 @@ class TableStore:
         self.directory = Path(directory)
         self.files = self.directory / "files"
         self.files.mkdir(parents=True, exist_ok=True)
-        self.duckdb_path = self.directory / "tables.duckdb"
+        self.spill = self.directory / "duckdb-tmp"
         self._duck = None
         self._lock = threading.RLock()
 
@@ -140,6 +143,14 @@ class TableStore:
             if kind is not None:
                 q = q.where(TableRecord.kind == kind)
             return [r.info() for r in s.scalars(q)]
+
+    def named(self, names: set[str]) -> list[TableInfo]:
+        """The tables and results among ``names`` (case-insensitive)."""
+        if not names:
+            return []
+        with self.db.read() as s:
+            q = select(TableRecord).where(TableRecord.lname.in_(sorted(n.lower() for n in names)))
+            return [r.info() for r in s.scalars(q.order_by(TableRecord.created))]
 
     def add(self, info: TableInfo, replace: bool = False) -> TableInfo:
         """Record a table whose rows are written; a name in use is a 409 unless ``replace``."""
@@ -217,12 +228,11 @@ class TableStore:
             if self._duck is None:
                 import duckdb
 
-                config = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
-                try:
-                    con = duckdb.connect(str(self.duckdb_path), config=config)
-                except duckdb.IOException as e:  # another server holds the file: views only, so rebuild
-                    log.warning("DuckDB file %s is in use (%s); using an in-memory database", self.duckdb_path, e)
-                    con = duckdb.connect(":memory:", config=config)
+                shutil.rmtree(self.spill, ignore_errors=True)
+                self.spill.mkdir(parents=True, exist_ok=True)
+                con = duckdb.connect(":memory:", config={"autoinstall_known_extensions": False,
+                                                         "autoload_known_extensions": False,
+                                                         "temp_directory": str(self.spill)})
                 con.execute("SET allowed_directories = ?", [[str(self.files.resolve()) + os.sep]])
                 con.execute("SET enable_external_access = false")
                 con.execute("SET lock_configuration = true")
@@ -235,11 +245,6 @@ class TableStore:
         return self.connection().cursor()
 
     def _sync_views(self) -> None:
-        con = self._duck
-        views = [r[0] for r in con.execute(
-            "SELECT view_name FROM duckdb_views() WHERE NOT internal AND schema_name = 'main'").fetchall()]
-        for v in views:
-            con.execute(f"DROP VIEW IF EXISTS {quote(v)}")
         for info in self.list():
             self._view(info.name, info.id)
 
