@@ -32,7 +32,7 @@ class BenchServer:
                           "log_level": "WARN", **(server_config or {})},
             "IdentityProvider": {"token": self.token},
             "EsapLab": {"db_url": f"sqlite:///{self.tmp / 'esap.sqlite'}", "data_dir": str(self.tmp / "data"),
-                        **esap_config},
+                        "outbound_allow_private": ["127.0.0.1"], **esap_config},
         }
         (self.tmp / "config.json").write_text(json.dumps(cfg))
         env = dict(os.environ, JUPYTER_CONFIG_DIR=str(self.tmp / "cfg"), JUPYTER_DATA_DIR=str(self.tmp / "jd"))

@@ -120,6 +120,12 @@ class EsapLab(ExtensionApp):
                              ).tag(config=True)
     software_dir = Unicode("software", help="Folder under the server root where opened records go, one "
                                             "sub-folder <name>-<version> each.").tag(config=True)
+    outbound_allow_private = List(Unicode(), help="Hosts (data.example.org, *.example.org) or networks "
+                                                  "(127.0.0.1, 10.0.0.0/8) the server may connect to although "
+                                                  "their addresses are not public; '*' allows every one."
+                                  ).tag(config=True)
+    outbound_redirect_hosts = List(Unicode(), help="Hosts a redirect may lead to from another host ('*': any)."
+                                   ).tag(config=True)
     tables_max_rows = Int(5_000_000, help="Rows a table may have (imported or saved); an SQL or crossmatch "
                                            "result is cut there and says so.").tag(config=True)
     tables_max_bytes = Int(1 << 30, help="Bytes a file, URL or upload imported as a table may have."
@@ -135,6 +141,9 @@ class EsapLab(ExtensionApp):
         return list(DEFAULT_ARCHIVES)
 
     def initialize_settings(self) -> None:
+        from . import outbound
+
+        outbound.configure(self.outbound_allow_private, self.outbound_redirect_hosts)
         data_dir = Path(self.data_dir or Path(jupyter_data_dir()) / "esap_lab")
         data_dir.mkdir(parents=True, exist_ok=True)
         url = self.db_url or vault.secret(vault.DB_URL_ENV) or default_db_url(data_dir.parent)

@@ -36,6 +36,7 @@ c.EsapLab.archives = [
      "sia2": f"{vo}/__system__/siap2/sitewide/siap2.xml", "sia": f"{vo}/esapdemo/q/siap/siap.xml"},
     *DEFAULT_ARCHIVES,
 ]
+c.EsapLab.outbound_allow_private = ["127.0.0.1"]  # the local demo archive
 c.EsapLab.db_url = "sqlite:///$STATE/esap.sqlite"
 c.EsapLab.data_dir = "$STATE/data"
 PY

@@ -80,6 +80,7 @@ def jp_server_config(esap_db_url, esap_archives, esap_config, tmp_path):
             "db_url": esap_db_url,
             "data_dir": str(tmp_path / "esap-data"),
             "query_timeout": 20.0,
+            "outbound_allow_private": ["127.0.0.1"],  # the local services (DaCHS, Rucio, test servers)
             **esap_config,
         },
     }

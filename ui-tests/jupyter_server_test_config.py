@@ -22,6 +22,7 @@ c.EsapLab.archives = [  # noqa: F821
         "sia2": f"{vo}/__system__/siap2/sitewide/siap2.xml",
     }
 ]
+c.EsapLab.outbound_allow_private = ["127.0.0.1"]  # noqa: F821 - the local DaCHS and test servers
 c.EsapLab.db_url = f"sqlite:///{state / 'esap.sqlite'}"  # noqa: F821
 c.EsapLab.data_dir = str(state / "data")  # noqa: F821
 

@@ -1,11 +1,15 @@
 """IVOA archives through pyvo: TAP (sync and UWS async), cone search, SIA v2/v1, SSA.
 
-Every call here blocks (pyvo uses requests); the query manager runs them in threads.
-pyvo's errors are translated into esap-lab's typed errors so the user sees what to fix.
+Every call here blocks (pyvo uses requests); the query manager runs them in the archive's own
+threads (esap_lab.executors). Every request goes through an esap_lab.outbound.Session: the
+outbound policy, a total deadline per request (the archive's timeout), and a cancel that closes
+the connection being read. pyvo's errors are translated into esap-lab's typed errors so the user
+sees what to fix, or which archive failed and how (unreachable, timed out, unreadable).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -16,7 +20,9 @@ import pyarrow.csv as pacsv
 import pyvo
 import requests
 from pyvo.dal.exceptions import DALFormatError, DALQueryError, DALServiceError
+from pyvo.io import vosi as vosi_io
 
+from .. import outbound
 from ..errors import BadRequest, EsapError, RemoteError, RemoteTimeout
 from .config import ArchiveConfig
 from .models import Column, ConeQuery, SiaQuery, SsaQuery, TapQuery
@@ -27,19 +33,7 @@ from .results import ResultTable, astropy_to_arrow
 STREAM_ABOVE_ROWS = 20000
 ACCESS_URL_UCDS = ("VOX:Image_AccessReference", "meta.ref.url;meta.dataset", "meta.ref.url")
 ACCESS_URL_NAMES = ("access_url", "accref", "accessURL", "acref")
-
-
-class _Session(requests.Session):
-    """A requests session with a default timeout (pyvo passes none) and optional auth."""
-
-    def __init__(self, timeout: float):
-        super().__init__()
-        self._timeout = timeout
-        self.headers["User-Agent"] = "esap-lab (pyvo)"
-
-    def request(self, *args, **kwargs):
-        kwargs.setdefault("timeout", self._timeout)
-        return super().request(*args, **kwargs)
+log = logging.getLogger("esap_lab.archives")
 
 
 def _secret(cfg: ArchiveConfig, env: str | None, file: str | None) -> str:
@@ -88,22 +82,28 @@ class IvoaArchive:
         """Whether the archive answers; for TAP, its VOSI capabilities refine what is known
         (row limits, whether it streams CSV), cached for the queries."""
         s = self.services
-        if "tap" in s:
-            try:
-                service = pyvo.dal.TAPService(s["tap"], session=self.session(timeout=5))
-                self._tap_info = None
-                self._tap_capabilities(service)
-                return True
-            except Exception:  # noqa: BLE001 - unreachable or not a TAP service: reported as such
-                return False
-        url = next(iter(s.values()), None)
-        if url is None:
-            return False
         try:
-            r = self.session(timeout=3).get(url, timeout=3)
-            return r.status_code < 500
-        except requests.RequestException:
+            session = self.session(timeout=min(5.0, self.timeout))
+        except EsapError:
             return False
+        with session:
+            if "tap" in s:
+                try:
+                    service = pyvo.dal.TAPService(s["tap"], session=session)
+                    self._tap_info = None
+                    self._tap_capabilities(service)
+                    return True
+                except Exception:  # noqa: BLE001 - unreachable or not a TAP service: reported as such
+                    return False
+            url = next(iter(s.values()), None)
+            if url is None:
+                return False
+            try:
+                r = session.get(url, timeout=3)
+                r.close()
+                return r.status_code < 500
+            except Exception:  # noqa: BLE001 - unreachable, too slow, or refused by the policy
+                return False
 
     @property
     def details(self) -> dict:
@@ -114,8 +114,9 @@ class IvoaArchive:
         return {k: v for k, v in {"default_maxrec": default, "hard_maxrec": hard, "streams_csv": csv}.items()
                 if v is not None}
 
-    def session(self, timeout: float | None = None) -> requests.Session:
-        s = _Session(timeout or self.timeout)
+    def session(self, timeout: float | None = None) -> outbound.Session:
+        """A session for one call: ``timeout`` (default the archive's) bounds each request whole."""
+        s = outbound.Session(self.cfg.title, timeout=timeout or self.timeout, user_agent="esap-lab (pyvo)")
         auth = self.cfg.auth
         if auth is not None:
             if auth.type == "basic":
@@ -128,43 +129,53 @@ class IvoaArchive:
     def run(self, request, *, remote: str | None, on_remote: Callable[[str | None], None],
             cancelled: threading.Event) -> ResultTable:
         """Run ``request`` to completion and return its rows. ``remote`` is the URL of a UWS job
-        already submitted (a query resumed after a server restart); ``on_remote`` records it."""
+        already submitted (a query resumed after a server restart); ``on_remote`` records it.
+        Setting ``cancelled`` (an esap_lab.executors.CancelToken) closes the connection in use."""
+        session = self.session()
+        if hasattr(cancelled, "on_cancel"):
+            cancelled.on_cancel(session.abort)
+        streaming = False
         try:
             if isinstance(request, TapQuery):
-                return self._tap(request, remote, on_remote, cancelled)
-            if isinstance(request, ConeQuery):
-                return self._cone(request)
-            if isinstance(request, SiaQuery):
-                return self._sia(request)
-            if isinstance(request, SsaQuery):
-                return self._ssa(request)
-            raise BadRequest(f"Archive {self.cfg.title!r} cannot answer {request.kind!r} queries.")
-        except (EsapError, Cancelled):
+                result = self._tap(request, remote, on_remote, cancelled, session)
+            elif isinstance(request, ConeQuery):
+                result = self._cone(request, session)
+            elif isinstance(request, SiaQuery):
+                result = self._sia(request, session)
+            elif isinstance(request, SsaQuery):
+                result = self._ssa(request, session)
+            else:
+                raise BadRequest(f"Archive {self.cfg.title!r} cannot answer {request.kind!r} queries.")
+            streaming = result.batches is not None  # the stream closes the session when read
+            return result
+        except Cancelled:
             raise
-        except DALQueryError as e:
-            raise BadRequest(f"{self.cfg.title} rejected the query: {e.reason or e}", reason="query-rejected") from e
-        except DALServiceError as e:
-            raise self._service_error(e) from e
-        except DALFormatError as e:
-            raise RemoteError(self.cfg.title, f"{self.cfg.title} sent a response that cannot be read: {e}") from e
-        except requests.Timeout as e:
-            raise self._timeout_error() from e
-        except requests.RequestException as e:
-            raise RemoteError(self.cfg.title, f"{self.cfg.title} could not be reached: {e}") from e
+        except Exception as e:
+            if session.aborted or cancelled.is_set():
+                raise Cancelled() from e
+            raise self.error(e, session) from e
+        finally:
+            if not streaming:
+                session.close()
 
-    def _timeout_error(self) -> RemoteTimeout:
-        return RemoteTimeout(self.cfg.title, f"{self.cfg.title} did not answer within {self.timeout:g} s.")
-
-    def _service_error(self, e: DALServiceError) -> EsapError:
-        cause = getattr(e, "cause", None)
-        if isinstance(cause, requests.Timeout):
-            return self._timeout_error()
-        if isinstance(cause, requests.ConnectionError):
-            return RemoteError(self.cfg.title, f"{self.cfg.title} could not be reached ({e.url}).")
-        code = getattr(e, "code", None)
-        if code in (400, 422) and e.reason:
-            return BadRequest(f"{self.cfg.title} rejected the query: {e.reason}", reason="query-rejected")
-        return RemoteError(self.cfg.title, f"{self.cfg.title} failed: {e.reason or e}")
+    def error(self, e: BaseException, session: outbound.Session | None = None) -> EsapError:
+        """What a failed call raised, as the error the user sees."""
+        title = self.cfg.title
+        if isinstance(e, EsapError) and not isinstance(e, outbound.OutboundRefused):
+            return e
+        if isinstance(e, outbound.OutboundRefused) or (session is not None and session.timed_out()):
+            return outbound.remote_error(title, e, timeout=self.timeout, session=session)
+        if isinstance(e, DALQueryError):
+            return BadRequest(f"{title} rejected the query: {e.reason or e}", reason="query-rejected")
+        code = getattr(e, "code", None) if isinstance(e, DALServiceError) else None
+        if code is not None:
+            if code in (400, 422) and e.reason:
+                return BadRequest(f"{title} rejected the query: {e.reason}", reason="query-rejected")
+            return RemoteError(title, f"{title} failed: HTTP {code} {e.reason or ''}".rstrip() + ".")
+        if not isinstance(e, DALServiceError | DALFormatError | requests.RequestException | OSError
+                          | outbound.DeadlineExceeded):
+            log.warning("unexpected answer from %s", title, exc_info=e)
+        return outbound.remote_error(title, e, timeout=self.timeout, session=session)
 
     def _need(self, key: str, what: str) -> str:
         url = self.services.get(key)
@@ -178,7 +189,9 @@ class IvoaArchive:
         default and hard MAXREC; read once from its VOSI capabilities."""
         if self._tap_info is None:
             csv, default, hard = False, None, None
-            caps = service.capabilities  # raises when the service cannot be reached
+            # not service.capabilities: pyvo makes it an astropy lazyproperty, whose lock is one for
+            # every service object, so one slow archive would hold up the capabilities of all others
+            caps = vosi_io.parse_capabilities(service._capabilities().read)  # raises when unreachable
             for cap in caps:
                 for fmt in getattr(cap, "outputformats", None) or []:
                     csv = csv or "text/csv" in (fmt.mime or "")
@@ -191,9 +204,8 @@ class IvoaArchive:
             self._tap_info = (csv, default, hard)
         return self._tap_info
 
-    def _tap(self, q: TapQuery, remote, on_remote, cancelled) -> ResultTable:
+    def _tap(self, q: TapQuery, remote, on_remote, cancelled, session) -> ResultTable:
         url = self._need("tap", "TAP service")
-        session = self.session()
         service = pyvo.dal.TAPService(url, session=session)
         run_async = q.run_async
         if run_async is None:
@@ -216,15 +228,16 @@ class IvoaArchive:
             response = session.post(url.rstrip("/") + "/sync", stream=True, data={
                 "REQUEST": "doQuery", "LANG": "ADQL", "QUERY": q.query, "RESPONSEFORMAT": _CSV,
                 **({"MAXREC": stream.limit + 1} if stream.limit else {})})
-            return stream.result(response, self.cfg.title)
+            return stream.result(response, self, session)
         if remote is not None:
             job = pyvo.dal.AsyncTAPJob(remote, session=session)
         else:
             extra = {"RESPONSEFORMAT": _CSV} if stream else {}
             maxrec = (stream.limit + 1) if stream and stream.limit else q.maxrec
-            job = service.submit_job(q.query, maxrec=maxrec, **extra)
-            on_remote(job.url)
-            job.run()
+            with session.shielded():  # a cancel meanwhile aborts the job once it is known and started
+                job = service.submit_job(q.query, maxrec=maxrec, **extra)
+                on_remote(job.url)
+                job.run()
         try:
             phase = _wait_for_job(session, job, cancelled)
             if phase == "ABORTED":
@@ -236,50 +249,56 @@ class IvoaArchive:
                     response.close()  # a job submitted asking for VOTable (e.g. before an upgrade)
                 stream = None
                 return _result(job.fetch_result())
-            result = stream.result(response, self.cfg.title)
+            result = stream.result(response, self, session)
             # the rows are read after this returns: the job is deleted once they are stored
-            result.extra["cleanup"] = job.delete
+            result.extra["cleanup"] = lambda: self._end_job(job.url, abort=False)
             return result
         finally:
-            try:
-                if cancelled.is_set():
-                    job.abort()
-                if stream is None or cancelled.is_set():
-                    job.delete()
-            except Exception:  # noqa: BLE001 - the job is gone already or the service went away
-                pass
+            if stream is None or cancelled.is_set():
+                self._end_job(job.url, abort=cancelled.is_set())
             on_remote(None)
+
+    def _end_job(self, url: str, abort: bool) -> None:
+        """Abort (when cancelled) and delete a UWS job, through a session of its own (the query's
+        may have been aborted by the cancel)."""
+        try:
+            with self.session(timeout=min(5.0, self.timeout)) as s:
+                if abort:
+                    s.post(url.rstrip("/") + "/phase", data={"PHASE": "ABORT"}).close()
+                s.post(url, data={"ACTION": "DELETE"}).close()
+        except Exception:  # noqa: BLE001 - the job is gone already or the service went away
+            pass
 
     def _position(self, q) -> tuple[float, float]:
         if q.target is None:
             return q.ra, q.dec
         return resolve_name(q.target)
 
-    def _cone(self, q: ConeQuery) -> ResultTable:
+    def _cone(self, q: ConeQuery, session) -> ResultTable:
         url = self._need("scs", "cone search")
         ra, dec = self._position(q)
         extra = {"MAXREC": q.maxrec} if q.maxrec else {}
-        res = pyvo.dal.SCSService(url, session=self.session()).search((ra, dec), q.radius, **extra)
+        res = pyvo.dal.SCSService(url, session=session).search((ra, dec), q.radius, **extra)
         return _result(res)
 
-    def _sia(self, q: SiaQuery) -> ResultTable:
+    def _sia(self, q: SiaQuery, session) -> ResultTable:
         ra, dec = self._position(q)
         s = self.services
         use2 = q.version == "2" or (q.version == "auto" and "sia2" in s)
         if use2:
             url = self._need("sia2", "SIA v2 image search")
-            res = pyvo.dal.SIA2Service(url, session=self.session(), check_baseurl=False).search(
+            res = pyvo.dal.SIA2Service(url, session=session, check_baseurl=False).search(
                 pos=(ra, dec, q.size / 2), band=q.band, time=q.time, maxrec=q.maxrec)
         else:
             url = self._need("sia", "SIA v1 image search")
-            res = pyvo.dal.SIAService(url, session=self.session()).search(pos=(ra, dec), size=q.size,
+            res = pyvo.dal.SIAService(url, session=session).search(pos=(ra, dec), size=q.size,
                                                                            maxrec=q.maxrec)
         return _result(res)
 
-    def _ssa(self, q: SsaQuery) -> ResultTable:
+    def _ssa(self, q: SsaQuery, session) -> ResultTable:
         url = self._need("ssa", "spectrum search (SSA)")
         ra, dec = self._position(q)
-        res = pyvo.dal.SSAService(url, session=self.session()).search(pos=(ra, dec), diameter=q.size,
+        res = pyvo.dal.SSAService(url, session=session).search(pos=(ra, dec), diameter=q.size,
                                                                        maxrec=q.maxrec)
         return _result(res)
 
@@ -353,8 +372,11 @@ class _CsvStream:
         self.columns = columns
         self.limit = limit
 
-    def result(self, response: requests.Response, title: str) -> ResultTable:
+    def result(self, response: requests.Response, archive: IvoaArchive, session: outbound.Session) -> ResultTable:
+        """The rows as a stream; reading it ends the response and closes ``session``."""
+        title = archive.cfg.title
         if response.status_code >= 400 or "csv" not in response.headers.get("Content-Type", ""):
+            response.close()
             raise RemoteError(title, f"{title} failed to send the rows (HTTP {response.status_code}).")
         response.raw.decode_content = True
         types = {}
@@ -381,7 +403,14 @@ class _CsvStream:
                         break
                 if out.row_count == 0:
                     yield pa.RecordBatch.from_pylist([], schema=reader.schema)
+            except GeneratorExit:
+                raise
+            except Exception as e:
+                if session.aborted:
+                    raise Cancelled() from e
+                raise archive.error(e, session) from e
             finally:
+                session.ended(response)
                 response.close()
                 cleanup = out.extra.pop("cleanup", None)
                 if cleanup is not None:
@@ -389,6 +418,7 @@ class _CsvStream:
                         cleanup()
                     except Exception:  # noqa: BLE001 - a job left behind expires on the service
                         pass
+                session.close()
 
         out.batches = batches()
         return out

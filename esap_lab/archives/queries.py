@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 import uuid
 from datetime import datetime, timezone
 from typing import Any
@@ -18,6 +17,7 @@ from pydantic import TypeAdapter
 from sqlalchemy import JSON, Boolean, DateTime, Integer, String, Text, delete, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from .. import executors
 from ..db import Base, Database
 from ..errors import BadRequest, Conflict, EsapError, NotFound, RemoteError
 from .ivoa import Cancelled
@@ -73,10 +73,19 @@ class QueryRecord(Base):
                          reason=self.reason)
 
 
+RESULTS = "results"  # the executor of the local result files (paging never waits on an archive)
+
+
+def archive_service(archive_id: str) -> str:
+    """The executor of one archive: its queries and checks run in threads of their own."""
+    return f"archive:{archive_id}"
+
+
 class _Running:
     def __init__(self):
-        self.cancelled = threading.Event()
+        self.cancelled = executors.CancelToken()
         self.task: asyncio.Task | None = None
+        self.future = None  # the call in the archive's executor
 
 
 class QueryManager:
@@ -126,16 +135,28 @@ class QueryManager:
                     self._update(qid, {"remote_url": url})
 
             def work():
-                result = archive.run(request, remote=remote, on_remote=on_remote, cancelled=run.cancelled)
                 if run.cancelled.is_set():
-                    raise Cancelled()
+                    raise Cancelled()  # cancelled while waiting for a thread of the archive
+                result = archive.run(request, remote=remote, on_remote=on_remote, cancelled=run.cancelled)
                 try:
+                    if run.cancelled.is_set():
+                        raise Cancelled()
                     self.results.write(qid, result, run.cancelled)
                 except InterruptedError:
                     raise Cancelled() from None
+                finally:
+                    close = getattr(result.batches, "close", None)
+                    if close is not None:
+                        close()  # a stream left half read ends its response now
                 return result
 
-            result = await asyncio.to_thread(work)
+            run.future = executors.submit(archive_service(archive.cfg.id), work)
+            try:
+                result = await asyncio.wrap_future(run.future)
+            except asyncio.CancelledError:
+                if run.cancelled.is_set() and run.future.cancelled():
+                    return  # cancelled before it started
+                raise
             await self.db.run(self._update, qid, {
                 "status": "completed", "row_count": result.row_count, "overflow": result.overflow,
                 "columns": [c.model_dump() for c in result.columns],
@@ -149,7 +170,7 @@ class QueryManager:
             await self.db.run(self._update, qid, {
                 "status": "error", "message": e.message, "reason": e.reason, "error_status": e.status,
                 "error_service": getattr(e, "service", None)})
-        except Exception:  # noqa: BLE001 - a fault of ours: logged, reported without a traceback
+        except Exception:
             log.exception("query %s failed", qid)
             await self.db.run(self._update, qid, {
                 "status": "error", "message": "The query failed inside esap-lab; the server log has details.",
@@ -225,7 +246,7 @@ class QueryManager:
         if not self.results.exists(qid):
             raise NotFound(f"The rows of query {qid} are gone from the server; run it again.",
                            reason="rows-missing")
-        total, rows = await asyncio.to_thread(self.results.page, qid, offset, limit, sort, order)
+        total, rows = await executors.run(RESULTS, self.results.page, qid, offset, limit, sort, order)
         return RowsPage(offset=offset, limit=limit, total=total, sort=sort, order=order, rows=rows)
 
     # -- ending -----------------------------------------------------------------------------
@@ -234,7 +255,9 @@ class QueryManager:
         await self._record(qid)
         run = self._running.get(qid)
         if run is not None:
-            run.cancelled.set()
+            run.cancelled.set()  # closes the connection the query is reading from
+            if run.future is not None:
+                run.future.cancel()  # not started yet: it never will
             if run.task is not None:
                 # let the worker abort the remote UWS job before we answer
                 await asyncio.wait({run.task}, timeout=5)
@@ -246,4 +269,4 @@ class QueryManager:
                 s.execute(delete(QueryRecord).where(QueryRecord.id == qid))
 
         await self.db.run(forget)
-        await asyncio.to_thread(self.results.delete, qid)
+        await executors.run(RESULTS, self.results.delete, qid)

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from .. import executors
 from ..errors import NotFound
 from .config import ArchiveConfig
 from .ivoa import IvoaArchive
@@ -35,6 +36,7 @@ AdapterFactory = Callable[[ArchiveConfig, float], Archive]
 
 class ArchiveRegistry:
     CHECK_TTL = 300.0  # seconds a reachability check is trusted
+    CHECK_DEADLINE = 12.0  # seconds GET /archives waits for one archive's check (a thread may be busy)
 
     def __init__(self, configs: list[ArchiveConfig], timeout: float,
                  factories: dict[str, AdapterFactory] | None = None):
@@ -74,7 +76,10 @@ class ArchiveRegistry:
             hit = self._checked.get(a.cfg.id)
             if hit and now - hit[0] < self.CHECK_TTL:
                 return hit[1]
-            ok = await asyncio.to_thread(a.check)
+            try:  # in the archive's own threads: a slow archive delays only its own answer
+                ok = await executors.run(f"archive:{a.cfg.id}", a.check, timeout=self.CHECK_DEADLINE)
+            except TimeoutError:
+                ok = False
             self._checked[a.cfg.id] = (time.monotonic(), ok)
             return ok
 

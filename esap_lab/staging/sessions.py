@@ -1,15 +1,16 @@
 """Rucio sessions: one authenticated rucio-clients ``Client`` per configured instance.
 
 Every rucio-clients call blocks (requests): code on the event loop goes through
-``RucioSessions.call`` which runs it in a thread and turns Rucio's exceptions into esap-lab's
-typed errors. Tokens are cached per instance in a private folder of the server (never the
+``RucioSessions.call`` which runs it in the instance's own threads (esap_lab.executors: a slow
+instance never delays anything else) and turns Rucio's exceptions into esap-lab's typed errors.
+The client's HTTP session is an esap_lab.outbound.Session: each request has a total deadline
+(the instance's ``timeout``), not only one per read. Tokens are cached per instance in a private folder of the server (never the
 shared /tmp default, where two instances with the same account would pick up each other's
 token and a wrong password could pass unnoticed).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import sys
@@ -18,7 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ..errors import AuthenticationFailed, BadRequest, Conflict, EsapError, NotFound, RemoteError, RemoteTimeout
+from .. import executors, outbound
+from ..errors import AuthenticationFailed, BadRequest, Conflict, EsapError, NotFound, RemoteError
 from .config import RucioInstanceConfig
 
 T = TypeVar("T")
@@ -95,8 +97,9 @@ def connection_args(cfg: RucioInstanceConfig, token_dir: Path) -> dict[str, Any]
             "token_dir": str(token_dir / cfg.name), "tracing": cfg.send_traces}
 
 
-def make_client(conn: dict[str, Any], logger: logging.Logger | None = None):
-    """A rucio-clients Client built only from explicit arguments (blocking: authenticates)."""
+def make_client(conn: dict[str, Any], logger: logging.Logger | None = None, service: str | None = None):
+    """A rucio-clients Client built only from explicit arguments (blocking: authenticates). With
+    ``service``, its HTTP session bounds each request whole by the connection's timeout."""
     from rucio.client import Client
 
     folder = Path(conn["token_dir"])
@@ -109,6 +112,19 @@ def make_client(conn: dict[str, Any], logger: logging.Logger | None = None):
     class _Client(Client):
         def _get_auth_tokens(self):
             return None, str(folder / "token_expiry"), str(token_file), str(folder)
+
+        # rucio-clients makes (and after a 401 remakes) a plain requests.Session: ours instead
+        @property
+        def session(self):
+            return self.__dict__["_esap_session"]
+
+        @session.setter
+        def session(self, value):
+            if service is not None and not isinstance(value, outbound.Session):
+                value.close()
+                value = outbound.Session(service, timeout=conn["timeout"], police=False, sticky=False,
+                                         user_agent="esap-lab")
+            self.__dict__["_esap_session"] = value
 
     argv = list(sys.argv)  # rucio-clients rewrites sys.argv[0]; the server's own must stay
     try:
@@ -145,15 +161,18 @@ def translate(cfg: RucioInstanceConfig, exc: BaseException) -> EsapError:
         return Conflict(f"Rucio instance {name} cannot place the replicas: {detail}", reason="rucio-no-space")
     if isinstance(exc, rx.InvalidObject | rx.InputValidationError | rx.UnsupportedOperation):
         return BadRequest(f"Rucio instance {name} rejected the request: {detail}", reason="rucio-invalid")
-    if isinstance(exc, requests.Timeout):
-        return RemoteTimeout(service, f"Rucio instance {name} did not answer within {cfg.timeout:g} s.")
-    if isinstance(exc, rx.ServerConnectionException | requests.ConnectionError | ConnectionError):
-        return RemoteError(service, f"Rucio instance {name} could not be reached at {cfg.rucio_host}.",
-                           reason="rucio-unreachable")
+    if isinstance(exc, requests.RequestException | outbound.DeadlineExceeded | OSError | rx.ServerConnectionException):
+        err = outbound.remote_error(service, exc, timeout=cfg.timeout)
+        if err.reason == "remote-unreadable" and isinstance(exc, rx.ServerConnectionException):
+            # rucio-clients gives up after its retries without saying why
+            err = RemoteError(service, f"{service} is unreachable at {cfg.rucio_host}.")
+        if err.reason in ("remote-unreachable", "remote-error"):
+            err.reason = "rucio-unreachable"
+        return err
     if isinstance(exc, rx.RucioException):
         return RemoteError(service, f"Rucio instance {name} failed: {detail}")
-    log.exception("unexpected error talking to Rucio instance %s", name, exc_info=exc)
-    return RemoteError(service, f"Talking to Rucio instance {name} failed: {type(exc).__name__}")
+    log.warning("unexpected answer from Rucio instance %s", name, exc_info=exc)
+    return outbound.remote_error(service, exc, timeout=cfg.timeout)
 
 
 def _detail(exc: BaseException) -> str:
@@ -199,7 +218,7 @@ class RucioSessions:
         with self._lock:
             c = None if fresh else self._clients.get(cfg.name)
         if c is None:
-            c = make_client(connection_args(cfg, self.token_dir))
+            c = make_client(connection_args(cfg, self.token_dir), service=f"Rucio ({cfg.label})")
             with self._lock:
                 self._clients[cfg.name] = c
         return c
@@ -222,7 +241,16 @@ class RucioSessions:
             raise translate(cfg, e) from None
 
     async def call(self, name: str, fn: Callable[..., T], *args) -> T:
-        return await asyncio.to_thread(self.run, name, fn, *args)
+        """``run`` in the threads of this instance."""
+        return await executors.run(self.service(name), self.run, name, fn, *args)
+
+    async def offload(self, name: str, fn: Callable[..., T], *args) -> T:
+        """``fn(*args)`` (blocking work that calls ``run`` itself) in the threads of this instance."""
+        return await executors.run(self.service(name), fn, *args)
+
+    def service(self, name: str) -> str:
+        """The executor of an instance (esap_lab.executors)."""
+        return f"rucio:{self.config(name).name}"
 
     def connection(self, name: str) -> dict[str, Any]:
         """Arguments for a download worker process to build its own client (holds secrets)."""

@@ -1,6 +1,10 @@
 """Plain files by URL (archive records' access URLs, basket file items): streamed to a
 ``.part`` file with progress, checked against the size and checksum when they are known, then
-renamed into place. Blocking; the staging manager runs it in threads."""
+renamed into place. Blocking; the staging manager runs it in threads.
+
+Requests go through an esap_lab.outbound.Session: the outbound policy (no loopback, link-local or
+private addresses unless the admin allows them; redirects only to the same host), a total
+deadline per file, and a cancel that closes the connection at once."""
 
 from __future__ import annotations
 
@@ -13,7 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-import requests
+from .. import outbound
+from ..errors import EsapError
 
 CHUNK = 1 << 20
 
@@ -55,17 +60,30 @@ def part_path(path: str | os.PathLike) -> Path:
     return Path(str(path) + ".part")
 
 
+def check_url(url: str) -> None:
+    """Refuse (outbound.OutboundRefused, a 400) a URL the outbound policy forbids (blocking: DNS)."""
+    outbound.check_url(url)
+
+
 def fetch(url: str, path: str | os.PathLike, *, size: int | None, checksum: str | None,
           cancelled: threading.Event, progress: Callable[[int], None], timeout: float = 60.0,
-          session: requests.Session | None = None) -> int:
-    """Download ``url`` to ``path``; -> the number of bytes. Raises Cancelled or FetchError."""
+          deadline: float | None = None, session: outbound.Session | None = None) -> int:
+    """Download ``url`` to ``path``; -> the number of bytes. Raises Cancelled or FetchError.
+    ``timeout`` bounds connecting and each read, ``deadline`` (default 10 x timeout) the whole
+    file. Setting ``cancelled`` closes the connection within a fraction of a second."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     part = part_path(path)
     digest = checksummer(checksum)
     done = 0
-    http = session or requests
+    host = urlparse(url).hostname or url
+    deadline = deadline or 10 * timeout
+    own = session is None
+    http = session or outbound.Session(host, timeout=timeout, deadline=deadline)
+    stop = _on_cancel(cancelled, http.abort)
     try:
+        if cancelled.is_set():
+            raise Cancelled()
         with http.get(url, stream=True, timeout=timeout, headers={"User-Agent": "esap-lab"}) as r:
             if r.status_code >= 400:
                 raise FetchError(f"{url} answered HTTP {r.status_code}")
@@ -90,9 +108,34 @@ def fetch(url: str, path: str | os.PathLike, *, size: int | None, checksum: str 
                 raise FetchError(f"{url}: checksum mismatch ({checksum.split(':')[0]} {got}, expected {want})")
         os.replace(part, path)
         return done
-    except requests.Timeout as e:
-        raise FetchError(f"{url} did not answer within {timeout:g} s") from e
-    except requests.RequestException as e:
-        raise FetchError(f"{url} could not be fetched: {type(e).__name__}") from e
+    except (Cancelled, FetchError):
+        raise
+    except Exception as e:
+        if cancelled.is_set() or http.aborted:
+            raise Cancelled() from e
+        if isinstance(e, EsapError) and not isinstance(e, outbound.OutboundRefused):
+            raise FetchError(f"{url}: {e.message}") from e
+        err = outbound.remote_error(host, e, timeout=deadline, session=http)
+        raise FetchError(f"{url}: {err.message}") from e
     finally:
+        stop()
+        if own:
+            http.close()
         part.unlink(missing_ok=True)
+
+
+def _on_cancel(cancelled: threading.Event, abort: Callable[[], None]) -> Callable[[], None]:
+    """Run ``abort`` as soon as ``cancelled`` is set (until the returned function is called)."""
+    if hasattr(cancelled, "on_cancel"):  # an esap_lab.executors.CancelToken: no thread needed
+        cancelled.on_cancel(abort)
+        return lambda: None
+    finished = threading.Event()
+
+    def watch():
+        while not finished.is_set():
+            if cancelled.wait(0.25):
+                abort()
+                return
+
+    threading.Thread(target=watch, name="esap-url-cancel", daemon=True).start()
+    return finished.set
