@@ -309,6 +309,20 @@ async def test_kernel_api(api, jp_serverapp):
     e = await asyncio.to_thread(failing)
     assert e.status == 400 and e.reason == "sql-forbidden"
 
+    # a table in the basket (kind table, by id: it survives a rename), and back as rows
+    item = {"kind": "table", "table_id": info.id, "name": "mine"}
+    _, added = await api("POST", "basket", "items", body=item, expect=201)
+    assert added["items"][0]["title"] == "mine" and added["items"][0]["source"] == "tables:default"
+    await api("PATCH", "tables", "mine", body={"name": "mine2"}, expect=200)
+
+    def from_basket():
+        from esap_lab import basket
+
+        return basket.items("table")[0].to_table()
+
+    rows = await asyncio.to_thread(from_basket)
+    assert list(rows["name"]) == list(t["name"])
+
 
 async def test_tables_survive_a_restart_of_the_service(api, jp_serverapp):
     """Views are rebuilt from the records: a new service over the same state sees the same tables."""

@@ -6,7 +6,8 @@ Four kinds, discriminated on ``kind``:
 - ``query``: an archive and a query definition, to run again;
 - ``did``: a Rucio data identifier ``scope:name`` and its type;
 - ``file``: a URL with optional size and checksum;
-- ``software``: a record of the OSSR (a Zenodo community), by its site and record id.
+- ``software``: a record of the OSSR (a Zenodo community), by its site and record id;
+- ``table``: one of my tables (esap_lab.tables), by its id.
 
 The id is a hash of the item's *content key* (what it points at, not its title or notes), so
 adding the same thing twice keeps one item, and an exported basket imports with the same ids.
@@ -27,8 +28,8 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel, field_validator, m
 from ..archives.models import Column as ColumnMeta  # what is known of a record's columns
 from ..fields import OFFSET_MAX
 
-ItemKind = Literal["record", "query", "did", "file", "software"]
-KINDS: tuple[str, ...] = ("record", "query", "did", "file", "software")
+ItemKind = Literal["record", "query", "did", "file", "software", "table"]
+KINDS: tuple[str, ...] = ("record", "query", "did", "file", "software", "table")
 
 EXPORT_FORMAT = "esap-lab-basket"
 EXPORT_VERSION = 1
@@ -245,6 +246,24 @@ class SoftwareFields(Common):
         return self.ossr.split("://", 1)[-1].split("/", 1)[0] or self.ossr
 
 
+class TableFields(Common):
+    kind: Literal["table"]
+    table_id: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_]+$",
+                          description="the table's id (GET /tables/{id}); stays when it is renamed")
+    name: str = Field(min_length=1, max_length=64, description="its name when added")
+    project: str = Field("default", max_length=64)
+    row_count: int | None = Field(None, ge=0)
+
+    def content_key(self) -> list:
+        return ["table", self.table_id]
+
+    def default_title(self) -> str:
+        return self.name
+
+    def default_source(self) -> str:
+        return f"tables:{self.project}"
+
+
 @functools.cache
 def _query_request_adapter():
     # The archives' own model says what a valid query is (imported when first needed: the
@@ -256,7 +275,7 @@ def _query_request_adapter():
     return TypeAdapter(QueryRequest)
 
 
-ItemInput = Annotated[RecordFields | QueryFields | DidFields | FileFields | SoftwareFields,
+ItemInput = Annotated[RecordFields | QueryFields | DidFields | FileFields | SoftwareFields | TableFields,
                       Field(discriminator="kind")]
 
 
@@ -331,7 +350,19 @@ class SoftwareItem(Stored, SoftwareFields):
     source: str
 
 
-Item = Annotated[RecordItem | QueryItem | DidItem | FileItem | SoftwareItem, Field(discriminator="kind")]
+class TableItem(Stored, TableFields):
+    title: str
+    source: str
+
+    def to_table(self):
+        """The table's rows as an astropy Table (from the server, by id)."""
+        from ..tables import get
+
+        return get(self.table_id)
+
+
+Item = Annotated[RecordItem | QueryItem | DidItem | FileItem | SoftwareItem | TableItem,
+                 Field(discriminator="kind")]
 
 
 
@@ -340,7 +371,7 @@ class BasketItem(RootModel[Item]):
 
 
 STORED_CLASS: dict[str, type[Stored]] = {"record": RecordItem, "query": QueryItem, "did": DidItem,
-                                         "file": FileItem, "software": SoftwareItem}
+                                         "file": FileItem, "software": SoftwareItem, "table": TableItem}
 
 
 # -- REST bodies ------------------------------------------------------------------------------
