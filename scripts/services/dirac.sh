@@ -141,6 +141,9 @@ configure() {  # dirac.cfg and DiracX's settings with this installation's paths 
     echo "export DIRACX_SERVICE_AUTH_TOKEN_ISSUER=$URL"
     echo "export DIRACX_SERVICE_AUTH_ALLOWED_REDIRECTS='[\"$URL/api/docs/oauth2-redirect\"]'"
     # DiracX keeps the SHA-256 of the key's decoded bytes
+    # a day-long access token for the test user (DiracX's default: 20 minutes, then a refresh)
+    echo "export DIRACX_SERVICE_AUTH_ACCESS_TOKEN_EXPIRE_MINUTES=1440"
+    echo "export DIRACX_SERVICE_AUTH_REFRESH_TOKEN_EXPIRE_MINUTES=43200"
     echo "export DIRACX_LEGACY_EXCHANGE_HASHED_API_KEY=$(printf %s "${key#diracx:legacy:}" | basenc -d --base64url |
                                                          sha256sum | cut -d' ' -f1)"
     echo "export DIRACX_SANDBOX_STORE_BUCKET_NAME=sandboxes DIRACX_SANDBOX_STORE_AUTO_CREATE_BUCKET=true"
@@ -220,8 +223,7 @@ start() {
   # the JobAgent's proxy (with its DiracX token) and esap-lab's credentials file, renewed when old
   younger "$ETC/user/proxy.pem" $((5 * 86400)) ||
     python "$HERE/helper.py" proxy "$ETC/user/usercert.pem" "$ETC/user/userkey.pem" "$ETC/user/proxy.pem"
-  younger "$STATE/credentials.json" $((20 * 86400)) ||
-    python "$HERE/helper.py" credentials "$STATE/credentials.json"
+  python "$HERE/helper.py" credentials "$STATE/credentials.json" 6
   spawn kicker python "$HERE/helper.py" kicker
   if ! alive "$STATE/JobAgent.pid"; then
     # the agent rewrites its configuration file, so it gets its own copy; a loop restarts it when

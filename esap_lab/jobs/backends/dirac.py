@@ -32,8 +32,11 @@ import base64
 import hashlib
 import io
 import json
+import logging
+import os
 import re
 import tarfile
+import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -47,6 +50,8 @@ from ..models import walltime_seconds
 from .base import (ENVIRONMENT, EXIT_CODE, INPUT, PARAMETERS, SCRIPT, JobBackend, JobSpec, NativeStatus,
                    papermill_argv, shell_script)
 
+log = logging.getLogger(__name__)
+
 QUEUED = {"Submitting", "Received", "Checking", "Staging", "Waiting", "Matched", "Rescheduled"}
 RUNNING = {"Running", "Completing", "Stalled"}
 STDOUT_NAME = "std.out"
@@ -58,7 +63,7 @@ INPUT_NAME = "input.tar.bz2"
 # Run on the worker node by the job's Python (stdlib only). Arguments, percent-encoded: the DiracX
 # URL, the input sandbox's PFN, then the names the output sandbox takes as they are.
 WORKER_SCRIPT = r"""
-import base64, json, os, re, subprocess, sys, tarfile, urllib.parse, urllib.request
+import base64, datetime, json, os, re, subprocess, sys, tarfile, urllib.parse, urllib.request
 url, pfn = (urllib.parse.unquote(a) for a in sys.argv[1:3])
 def token():
     path = os.environ.get("DIRACX_CREDENTIALS_PATH")
@@ -71,6 +76,15 @@ def token():
     if not m:
         sys.exit("esap-lab: the job's proxy carries no DiracX token (DIRAC >= 9 adds one)")
     return json.loads(base64.b64decode(m.group(1)))["access_token"]
+def application_status(text):  # shown next to DIRAC's own status; best effort
+    try:
+        now = datetime.datetime.now(datetime.timezone.utc).isoformat()
+        body = {os.environ["JOBID"]: {now: {"ApplicationStatus": text, "Source": "esap-lab"}}}
+        urllib.request.urlopen(urllib.request.Request(
+            url + "/api/jobs/status", data=json.dumps(body).encode(), method="PATCH",
+            headers={"Authorization": "Bearer " + token(), "Content-Type": "application/json"}), timeout=30).close()
+    except Exception as e:
+        print("esap-lab: application status not set: %s" % e, file=sys.stderr)
 try:
     req = urllib.request.Request(url + "/api/jobs/sandbox?" + urllib.parse.urlencode({"pfn": pfn}),
                                  headers={"Authorization": "Bearer " + token()})
@@ -84,8 +98,10 @@ with tarfile.open("input.tar.bz2") as t:
     t.extractall(".", **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
 os.unlink("input.tar.bz2")
 before = {os.path.join(d, n) for d, _, ns in os.walk(".") for n in ns}
+application_status("papermill running")
 sys.stdout.flush()
 rc = subprocess.call(["/bin/sh", "run.sh"])
+application_status("papermill exit code %d" % rc)
 keep = set(sys.argv[3:])
 with tarfile.open("outputs.tar", "w") as t:
     for d, _, ns in os.walk("."):
@@ -149,6 +165,7 @@ class DiracBackend(JobBackend):
         self.client_id = options.get("client_id") or "myDIRACClientID"
         self._http = requests.Session()
         self._refreshed: dict[str, Any] | None = None
+        self._lock = threading.Lock()
 
     @classmethod
     def option_names(cls):
@@ -158,6 +175,10 @@ class DiracBackend(JobBackend):
     def _token(self) -> str:
         if self._refreshed and self._refreshed["expires_on"] > time.time() + 30:
             return self._refreshed["access_token"]
+        with self._lock:  # one refresh at a time: DiracX revokes a refresh token used twice
+            return self._file_token()
+
+    def _file_token(self) -> str:
         try:
             creds = json.loads(self.credentials_file.read_text())
         except (OSError, ValueError) as e:
@@ -175,7 +196,17 @@ class DiracBackend(JobBackend):
                               reason="remote-authentication-failed")
         body = r.json()
         self._refreshed = {"access_token": body["access_token"],
-                           "expires_on": time.time() + int(body.get("expires_in", 600))}
+                           "refresh_token": body.get("refresh_token") or creds["refresh_token"],
+                           "expires_on": int(time.time() + int(body.get("expires_in", 600)) - 30)}
+        # DiracX rotates refresh tokens: the new pair goes back into the file, as `dirac` itself does
+        try:
+            tmp = self.credentials_file.with_name(f".{self.credentials_file.name}.{os.getpid()}")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as f:
+                json.dump(self._refreshed, f)
+            tmp.replace(self.credentials_file)
+        except OSError as e:
+            log.warning("DIRAC (%s): the refreshed token could not be saved: %s", self.name, type(e).__name__)
         return body["access_token"]
 
     def _call(self, method: str, path: str, **kw) -> requests.Response:

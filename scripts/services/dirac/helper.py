@@ -3,8 +3,9 @@
     helper.py tables                 create the tables DIRAC makes from Python (idempotent)
     helper.py proxy CERT KEY OUT     a DIRAC proxy for the test user, group "user", carrying a
                                      DiracX token block (what dirac-proxy-init adds in DIRAC 9)
-    helper.py credentials OUT        a DiracX credentials file for the test user, in the format
-                                     `dirac login` writes (what the esap-lab backend reads)
+    helper.py credentials OUT [H]    a DiracX credentials file for the test user, in the format
+                                     `dirac login` writes (what the esap-lab backend reads),
+                                     unless the one there lasts H hours more
     helper.py kicker                 a daemon: tells OptimizationMind about jobs in Received
     helper.py kick JOBID...          the same, once
     helper.py agent [OPTIONS]        DIRAC's JobAgent at a steady pace (see agent())
@@ -16,6 +17,7 @@ not, and OptimizationMind then finds them by polling its database at most once a
 from __future__ import annotations
 
 import base64
+import json
 import os
 import re
 import sys
@@ -95,7 +97,14 @@ def proxy(cert: str, key: str, out: str) -> None:
     os.unlink(tmp)
 
 
-def credentials(out: str) -> None:
+def credentials(out: str, hours: str = "0") -> None:
+    """Write a new credentials file unless the access token in OUT lasts ``hours`` more."""
+    try:
+        left = json.loads(Path(out).read_text())["expires_on"] - time.time()
+        if left > float(hours) * 3600:
+            return
+    except (OSError, ValueError, KeyError):
+        pass
     init()
     _write_private(Path(out), _serialised(_token(30 * 1440)))
 
