@@ -6,7 +6,8 @@ import asyncio
 import io
 
 import numpy as np
-from conftest import VO_URL
+import pytest
+from conftest import VO_URL, db_urls
 
 CONE = {"kind": "cone", "ra": 155.0, "dec": 5.0, "radius": 0.5}
 FORMATS = ("parquet", "votable", "fits", "ecsv", "csv")
@@ -107,8 +108,13 @@ async def test_basket_records_and_a_url_become_tables(api):
                                                                          "format": "votable"}})
     assert code == 201, u
     assert u["row_count"] > 0 and meta(u["columns"])["ra"][0] == "deg" and u["provenance"]["url"] == url
+    # the server's outbound policy holds: no link-local (cloud metadata) address
+    code, err = await api("POST", "tables", body={"name": "meta", "source": {
+        "kind": "url", "url": "http://169.254.169.254/latest/meta-data.csv"}})
+    assert code == 400 and "169.254.169.254" in err["message"], (code, err)
 
 
+@pytest.mark.parametrize("esap_db_url", db_urls(), indirect=True)
 async def test_sql_results_errors_and_what_sql_may_not_do(api):
     await cone_table(api)
     _, r = await api("POST", "tables", "sql", body={"sql": "SELECT ra, dec FROM cone WHERE dec > 5 ORDER BY ra"},
@@ -343,3 +349,18 @@ async def test_tables_survive_a_restart_of_the_service(api, jp_serverapp):
     _, a = await api("GET", "tables", before["id"], "rows", expect=200)
     _, b = await api("GET", "tables", after["id"], "rows", expect=200)
     assert a["rows"] == b["rows"]
+
+
+async def test_limits_from_the_configuration(api, jp_serverapp, jp_root_dir):
+    service = jp_serverapp.web_app.settings["esap_lab"].tables
+    service.sql_timeout = 0.5
+    code, err = await api("POST", "tables", "sql", body={"sql": "SELECT sum(a.range * b.range) AS s FROM "
+                                                                "range(100000000) a, range(100000) b"})
+    assert code == 400 and err["reason"] == "sql-timeout" and "tables_sql_timeout" in err["message"]
+    service.max_rows = 3
+    (jp_root_dir / "five.csv").write_text("x\n1\n2\n3\n4\n5\n")
+    code, err = await api("POST", "tables", body={"name": "five", "source": {"kind": "file", "path": "five.csv"}})
+    assert code == 400 and err["reason"] == "too-many-rows" and "tables_max_rows" in err["message"]
+    service.max_bytes = 10
+    code, err = await api("POST", "tables", body={"name": "five", "source": {"kind": "file", "path": "five.csv"}})
+    assert code == 400 and err["reason"] == "too-large"

@@ -213,9 +213,13 @@ class TableService:
         return read(path, fmt, label)
 
     def _read_url(self, url: str, fmt: str):
+        from ..staging import urls
         from ..staging.urls import FetchError, fetch
 
         host = urlparse(url).hostname or url
+        check = getattr(urls, "check_url", None)
+        if check is not None:
+            check(url)  # the outbound policy: a refused address is a 400 naming it
         fd, tmp = tempfile.mkstemp(dir=self.tmp, suffix=SUFFIX[fmt])
         os.close(fd)
 
