@@ -216,9 +216,10 @@ def zenodo():
 
 @pytest.fixture
 def esap_config(zenodo, request) -> dict:
-    return {"software_url": getattr(request, "param", None) or zenodo.url, "software_community": COMMUNITY,
+    return {"software_url": zenodo.url, "software_community": COMMUNITY,
             "software_timeout": 1.5, "software_download_timeout": 30.0,
-            "job_backends": [{"name": "local", "type": "local"}], "job_poll_interval": 0.3}
+            "job_backends": [{"name": "local", "type": "local"}], "job_poll_interval": 0.3,
+            **getattr(request, "param", {})}
 
 
 def _tree(path: Path) -> list[str]:
@@ -403,13 +404,22 @@ async def test_kernel_api_goes_through_the_client(api):
 
 
 # -- an OSSR that fails -----------------------------------------------------------------------
-@pytest.mark.parametrize("esap_config", ["http://127.0.0.1:9"], indirect=True)
+@pytest.mark.parametrize("esap_config", [{"software_url": "http://127.0.0.1:9"}], indirect=True)
 async def test_unreachable_ossr_is_a_502_naming_it(api):
     for path in (("software",), ("software", "1001"), ("software", "1001", "open")):
         code, err = await api("POST" if path[-1] == "open" else "GET", *path)
         assert code == 502, (path, code, err)
         assert err["service"] == "ossr" and "http://127.0.0.1:9" in err["message"]
         assert "Traceback" not in json.dumps(err)
+
+
+@pytest.mark.parametrize("esap_config", [{"outbound_allow_private": []}], indirect=True)
+async def test_the_outbound_policy_applies_to_the_ossr(api, zenodo):
+    # the stand-in is on 127.0.0.1, which the server may reach only when the admin allows it
+    seen = len(zenodo.requests)
+    code, err = await api("GET", "software")
+    assert code == 502 and err["reason"] == "outbound-refused" and err["service"] == "ossr"
+    assert "outbound_allow_private" in err["message"] and len(zenodo.requests) == seen
 
 
 async def test_slow_ossr_is_a_504_within_the_deadline(api):

@@ -2,7 +2,8 @@
 suggestions from the basket, "open here" (download, verify, unpack into the workspace) and "run
 with my basket" (a notebook of the record as a batch job).
 
-Every remote call runs on this service's own bounded thread pool, under a total deadline
+Every remote call runs in the OSSR's own small thread pool (esap_lab.executors), through an
+esap_lab.outbound session (the server's address and redirect policy), under a total deadline
 (``timeout`` for metadata, ``download_timeout`` for an open): an OSSR that cannot be reached is a
 502 naming it, one that is too slow a 504. No tornado here.
 """
@@ -15,11 +16,11 @@ import logging
 import shutil
 from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 from typing import Any, TypeVar
 
+from .. import executors
 from ..errors import BadRequest, EsapError
 from . import codemeta
 from .matching import RecordText, basket_terms, query_for, score
@@ -38,7 +39,7 @@ DEFAULT_COMMUNITY = "escape2020"
 class SoftwareService:
     def __init__(self, root_dir: Path, *, base_url: str = DEFAULT_URL, community: str = DEFAULT_COMMUNITY,
                  folder: str = "software", timeout: float = 30.0, download_timeout: float = 600.0,
-                 max_bytes: int = 2 << 30, threads: int = 4, candidates: int = 30,
+                 max_bytes: int = 2 << 30, candidates: int = 30,
                  basket: Any = None, jobs: Any = None, archives: Any = None):
         """``basket``: an esap_lab.basket BasketService; ``jobs``: an esap_lab.jobs JobManager;
         ``archives``: an ArchiveRegistry (archive titles for the suggestions). All optional."""
@@ -51,12 +52,12 @@ class SoftwareService:
         self.basket = basket
         self.jobs = jobs
         self.archives = archives
-        self._pool = ThreadPoolExecutor(max(1, threads), thread_name_prefix="esap-software")
+        self._pool = executors.pool(f"ossr:{self.ossr.base_url}")  # its own: a slow OSSR slows only itself
         self._codemeta: OrderedDict[tuple[str, str], tuple[dict, list[str], bool]] = OrderedDict()
         self._locks: dict[str, asyncio.Lock] = {}
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        """Nothing to release: the pool is esap_lab.executors', the sessions are per operation."""
 
     async def _call(self, fn: Callable[..., T], *args: Any, deadline: Deadline) -> T:
         """``fn(*args, deadline)`` on the pool; the deadline bounds the whole wait (the call itself
@@ -70,8 +71,11 @@ class SoftwareService:
     # -- records ------------------------------------------------------------------------------
     async def search(self, q: str = "", page: int = 1, size: int = 10) -> SearchPage:
         deadline = Deadline(self.timeout, f"{self.ossr.label}: search")
-        data = await self._call(self.ossr.search, q, page, size, deadline=deadline)
-        records = await self._records([h for h in data["hits"]["hits"] if isinstance(h, dict)], deadline)
+        try:
+            data = await self._call(self.ossr.search, q, page, size, deadline=deadline)
+            records = await self._records([h for h in data["hits"]["hits"] if isinstance(h, dict)], deadline)
+        finally:
+            deadline.close()
         total = _total(data["hits"].get("total"), len(records))
         has_next = bool((data.get("links") or {}).get("next")) or page * size < total
         return SearchPage(q=q, page=page, size=size, total=total, next_page=page + 1 if has_next and records else None,
@@ -79,8 +83,11 @@ class SoftwareService:
 
     async def get(self, rid: str) -> SoftwareRecord:
         deadline = Deadline(self.timeout, f"{self.ossr.label}: record {rid}")
-        raw = await self._call(self.ossr.record, rid, deadline=deadline)
-        return (await self._records([raw], deadline))[0]
+        try:
+            raw = await self._call(self.ossr.record, rid, deadline=deadline)
+            return (await self._records([raw], deadline))[0]
+        finally:
+            deadline.close()
 
     async def _records(self, raws: list[dict[str, Any]], deadline: Deadline) -> list[SoftwareRecord]:
         fields = [zenodo_fields(r, self.ossr) for r in raws]
@@ -170,7 +177,10 @@ class SoftwareService:
                       "files": [{"key": f.key, "checksum": f.checksum} for f in files],
                       "opened": datetime.now(timezone.utc).isoformat()}
             deadline = Deadline(self.download_timeout, f"{self.ossr.label}: files of record {rid}")
-            got, skipped = await self._call(self._install, target, files, marker, deadline=deadline)
+            try:
+                got, skipped = await self._call(self._install, target, files, marker, deadline=deadline)
+            finally:
+                deadline.close()
             return await asyncio.to_thread(self._result, rid, target, got, False, skipped)
 
     def _install(self, target: Path, files: list, marker: dict, deadline: Deadline) -> tuple[int, list[str]]:

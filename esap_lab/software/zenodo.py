@@ -26,20 +26,30 @@ from urllib.parse import quote, urlsplit
 
 import requests
 
+from .. import outbound
 from ..errors import BadRequest, NotFound, RemoteError, RemoteTimeout
 
 SERVICE = "ossr"
+# what a request through an outbound.Session raises when the network or the policy fails it
+_NETWORK = (requests.RequestException, outbound.DeadlineExceeded, outbound.Aborted, outbound.OutboundRefused)
 MAX_JSON = 20 << 20  # bytes of one API answer
 MAX_CODEMETA = 2 << 20
 
 
 class Deadline:
-    """The total time an operation may take, shared by all the requests it makes."""
+    """The total time an operation may take, shared by all the requests it makes, and the
+    outbound session they go through (made on first use; ``close()`` when the operation ends)."""
 
     def __init__(self, seconds: float, what: str):
         self.seconds = seconds
         self.what = what
         self.end = time.monotonic() + seconds
+        self.session: outbound.Session | None = None
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        if self.session is not None:
+            self.session.close()
 
     def remaining(self) -> float:
         return self.end - time.monotonic()
@@ -62,7 +72,6 @@ class Ossr:
         self.base_url = base_url.rstrip("/")
         self.community = community
         self.request_timeout = request_timeout
-        self._local = threading.local()
         parts = urlsplit(self.base_url)
         self._origin = (parts.scheme, parts.netloc)
 
@@ -70,27 +79,29 @@ class Ossr:
     def label(self) -> str:
         return f"{self.base_url}, community {self.community}" if self.community else self.base_url
 
-    def session(self) -> requests.Session:
-        """A session per thread (connections reused; requests sessions are not thread-safe)."""
-        s = getattr(self._local, "session", None)
-        if s is None:
-            s = requests.Session()
-            s.headers.update({"User-Agent": "esap-lab", "Accept": "application/json"})
-            self._local.session = s
-        return s
+    def session(self, deadline: Deadline) -> outbound.Session:
+        """The operation's session: esap-lab's outbound policy (addresses, redirects), each request
+        bounded as a whole by what is left of the operation's deadline."""
+        with deadline._lock:
+            if deadline.session is None:
+                s = outbound.Session(f"the OSSR at {self.base_url}", timeout=self.request_timeout,
+                                     deadline=max(deadline.remaining(), 0.001))
+                s.headers["Accept"] = "application/json"
+                deadline.session = s
+            return deadline.session
 
     # -- errors -------------------------------------------------------------------------------
-    def _failed(self, exc: Exception, deadline: Deadline) -> RemoteError:
-        if isinstance(exc, requests.Timeout):
-            return RemoteTimeout(SERVICE, f"The OSSR at {self.base_url} did not answer within "
-                                          f"{min(deadline.seconds, self.request_timeout):g} s.")
-        return RemoteError(SERVICE, f"The OSSR at {self.base_url} could not be reached "
-                                    f"({type(exc).__name__}). Check c.EsapLab.software_url, or try again later.",
-                           reason="remote-unreachable")
+    def _failed(self, exc: BaseException, deadline: Deadline) -> RemoteError:
+        err = outbound.remote_error(f"The OSSR at {self.base_url}", exc, timeout=deadline.seconds,
+                                    session=deadline.session)
+        if isinstance(err, RemoteTimeout):
+            return RemoteTimeout(SERVICE, err.message, reason=err.reason)
+        hint = " Check c.EsapLab.software_url, or try again later." if err.reason == "remote-unreachable" else ""
+        return RemoteError(SERVICE, err.message + hint, reason=err.reason)
 
     def _get_json(self, url: str, params: dict[str, Any] | None, deadline: Deadline, what: str) -> Any:
         try:
-            with self.session().get(url, params=params, timeout=deadline.timeout(self.request_timeout),
+            with self.session(deadline).get(url, params=params, timeout=deadline.timeout(self.request_timeout),
                                     stream=True) as r:
                 if r.status_code == 404:
                     raise NotFound(f"The OSSR at {self.base_url} has no {what}.", reason="unknown-software")
@@ -101,7 +112,8 @@ class Ossr:
                     raise RemoteError(SERVICE, f"The OSSR at {self.base_url} answered HTTP {r.status_code} "
                                                f"for {what}.")
                 body = _read_capped(r, MAX_JSON, deadline)
-        except requests.RequestException as e:
+                deadline.session.ended(r)
+        except _NETWORK as e:
             raise self._failed(e, deadline) from e
         try:
             return json.loads(body)
@@ -140,13 +152,15 @@ class Ossr:
     def read_file(self, url: str, deadline: Deadline, limit: int = MAX_CODEMETA) -> bytes:
         """A small file (codemeta.json) in memory."""
         try:
-            with self.session().get(url, timeout=deadline.timeout(self.request_timeout), stream=True,
+            with self.session(deadline).get(url, timeout=deadline.timeout(self.request_timeout), stream=True,
                                     headers={"Accept": "*/*"}) as r:
                 if r.status_code >= 400:
                     raise RemoteError(SERVICE, f"The OSSR at {self.base_url} answered HTTP {r.status_code} for "
                                                f"{url.rsplit('/', 2)[-2] if url.endswith('/content') else url}.")
-                return _read_capped(r, limit, deadline)
-        except requests.RequestException as e:
+                body = _read_capped(r, limit, deadline)
+                deadline.session.ended(r)
+                return body
+        except _NETWORK as e:
             raise self._failed(e, deadline) from e
 
     def download(self, url: str, path: Path, *, size: int | None, checksum: str | None, deadline: Deadline,
@@ -160,7 +174,7 @@ class Ossr:
         part = path.with_name(path.name + ".part")
         done = 0
         try:
-            with self.session().get(url, stream=True, timeout=deadline.timeout(self.request_timeout),
+            with self.session(deadline).get(url, stream=True, timeout=deadline.timeout(self.request_timeout),
                                     headers={"Accept": "*/*"}) as r:
                 if r.status_code >= 400:
                     raise RemoteError(SERVICE, f"The OSSR at {self.base_url} answered HTTP {r.status_code} for "
@@ -175,6 +189,7 @@ class Ossr:
                         out.write(chunk)
                         if digest is not None:
                             digest.update(chunk)
+                deadline.session.ended(r)
             if size is not None and done != size:
                 raise RemoteError(SERVICE, f"{name} from the OSSR at {self.base_url} has {done} bytes, not the "
                                            f"{size} the OSSR publishes; nothing was kept.", reason="download-failed")
@@ -183,7 +198,7 @@ class Ossr:
                                            f"the OSSR publishes ({checksum}); nothing was kept.",
                                   reason="checksum-mismatch")
             os.replace(part, path)
-        except requests.RequestException as e:
+        except _NETWORK as e:
             raise self._failed(e, deadline) from e
         finally:
             part.unlink(missing_ok=True)
