@@ -6,9 +6,10 @@ configured), its requests use a fixed 35 s timeout and reading a codemeta.json u
 with none at all (a server cannot keep a total deadline), it uses module-level requests calls
 with no session to reuse connections, and it pulls in pandas, numpy>=2, remotezip, bs4, markdown,
 jsonschema and setuptools_scm at run time for the three GET requests esap-lab needs
-(search a community, one record, its files). So this module does those requests itself: every
-call blocks, takes a ``Deadline`` (what is left of the caller's total time) and raises the
-house's errors (RemoteError 502 / RemoteTimeout 504 naming the OSSR, NotFound 404).
+(search a community, one record, its files). So this module does those requests itself, through
+an esap_lab.outbound session (the server's address and redirect policy): every call blocks, takes
+a ``Deadline`` (what is left of the caller's total time) and raises the house's errors
+(RemoteError 502 / RemoteTimeout 504 naming the OSSR, NotFound 404).
 """
 
 from __future__ import annotations
