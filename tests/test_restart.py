@@ -35,7 +35,7 @@ class Server:
                           "allow_root": True},
             "IdentityProvider": {"token": TOKEN},
             "EsapLab": {"archives": [LOCAL_ARCHIVE], "db_url": f"sqlite:///{tmp / 'esap.sqlite'}",
-                        "data_dir": str(tmp / "data")},
+                        "data_dir": str(tmp / "data"), "outbound_allow_private": ["127.0.0.1"]},
         }))
         (tmp / "root").mkdir(exist_ok=True)
         self.proc = None
