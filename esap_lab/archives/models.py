@@ -118,7 +118,7 @@ class QueryList(BaseModel):
 class RowsParams(BaseModel):
     offset: int = Field(0, ge=0, le=OFFSET_MAX)
     limit: int = Field(100, ge=1, le=5000)
-    sort: str | None = None
+    sort: str | None = Field(None, max_length=256, description="a column name")
     order: Literal["asc", "desc"] = "asc"
 
 

@@ -128,7 +128,7 @@ class UploadParams(BaseModel):
     name: Name
     format: TableFormat = "parquet"
     project: Project = "default"
-    description: str = Field("", max_length=20_000)
+    description: str = Field("", max_length=2000, description="(in the URL: a longer one belongs in a PATCH)")
     replace: bool = False
 
     _reserved = field_validator("name")(_not_reserved)
