@@ -18,7 +18,7 @@ DEBS=$BASE/root
 VENV=$BASE/venv
 STATE=$BASE/state
 ETC=$BASE/etc
-PY=${ESAP_DIRAC_PYTHON:-python3.11}
+PY=${ESAP_DIRAC_PYTHON:-$(command -v python3.11 || echo python3)}  # DIRAC 9.1 needs Python >= 3.11
 DB_PORT=18100
 PORT=18101
 S3_PORT=18102

@@ -102,7 +102,7 @@ application_status("papermill running")
 sys.stdout.flush()
 rc = subprocess.call(["/bin/sh", "run.sh"])
 application_status("papermill exit code %d" % rc)
-keep = set(sys.argv[3:])
+keep = {urllib.parse.unquote(a) for a in sys.argv[3:]}
 with tarfile.open("outputs.tar", "w") as t:
     for d, _, ns in os.walk("."):
         for n in ns:
