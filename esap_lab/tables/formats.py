@@ -176,8 +176,11 @@ def parquet_schema(table: pa.Table, columns: list[Column] | None) -> pa.Table:
     return table.cast(pa.schema(fields), safe=False) if fields else table
 
 
+ROW_GROUP = 122_880  # DuckDB's own row group size: a scan runs on every core
+
+
 def write_parquet(table: pa.Table, columns: list[Column] | None, where) -> None:
-    pq.write_table(parquet_schema(table, columns), where, compression="zstd")
+    pq.write_table(parquet_schema(table, columns), where, compression="zstd", row_group_size=ROW_GROUP)
 
 
 def write(table: pa.Table, columns: list[Column] | None, fmt: str, where: str | os.PathLike) -> None:

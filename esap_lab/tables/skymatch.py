@@ -26,6 +26,9 @@ def separation(ra1, dec1, ra2, dec2):
 def pairs(ra1, dec1, ra2, dec2, radius_deg: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every (i, j, separation in degrees) with separation <= radius; NaN positions match nothing."""
     ra1, dec1, ra2, dec2 = (np.asarray(x, dtype=np.float64) for x in (ra1, dec1, ra2, dec2))
+    if len(ra1) > len(ra2):  # sort the larger catalogue, look up the smaller one: fewer look-ups
+        j, i, sep = pairs(ra2, dec2, ra1, dec1, radius_deg)
+        return i, j, sep
     ok1 = np.flatnonzero(np.isfinite(ra1) & np.isfinite(dec1))
     ok2 = np.flatnonzero(np.isfinite(ra2) & np.isfinite(dec2))
     empty = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0))
@@ -63,8 +66,10 @@ def pairs(ra1, dec1, ra2, dec2, radius_deg: float) -> tuple[np.ndarray, np.ndarr
             his.append(base[high] + hi[high] - 360.0)
             who.append(idx[high])
     lo = np.concatenate(los)
-    hi = np.concatenate(his)
-    who = np.concatenate(who)
+    by = np.argsort(lo, kind="stable")  # look-ups in key order walk the index once (cache friendly)
+    lo = lo[by]
+    hi = np.concatenate(his)[by]
+    who = np.concatenate(who)[by]
     start = np.searchsorted(key, lo, side="left")
     end = np.searchsorted(key, hi, side="right")
     counts = np.maximum(end - start, 0)
