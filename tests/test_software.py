@@ -246,7 +246,7 @@ def test_codemeta_full_partial_and_invalid():
         assert not valid and got == {} and len(problems) == 1, raw
 
 
-async def test_record_metadata_from_codemeta_or_zenodo(api):
+async def test_record_metadata_from_codemeta_or_zenodo(api, zenodo):
     _, full = await api("GET", "software", "1001", expect=200)
     assert full["codemeta_status"] == "ok" and full["codemeta_problems"] == []
     assert (full["name"], full["version"], full["license"]) == ("SpecTools", "1.2.0", "MIT")
@@ -254,6 +254,7 @@ async def test_record_metadata_from_codemeta_or_zenodo(api):
     assert full["runtime_platform"] == ["Python 3", "Jupyter"]
     assert full["authors"] == ["Ada Lovelace", "The SpecTools team"]
     assert full["title"] == "SpecTools: spectra for CTA" and full["doi"] == "10.5281/zenodo.1001"
+    assert full["ossr"] == zenodo.url
     assert {f["key"] for f in full["files"]} == {"codemeta.json", "spectools-1.2.0.zip"}
     assert all(f["checksum"].startswith("md5:") for f in full["files"])
 

@@ -24,6 +24,7 @@ class SoftwareRecord(BaseModel):
     (``codemeta_fields`` lists the fields that came from codemeta.json)."""
 
     id: str = Field(description="the OSSR (Zenodo) record id")
+    ossr: str = Field(description="the OSSR's site (a software basket item's ``ossr``)")
     title: str
     name: str = Field(description="codemeta name, else the record's title")
     description: str = Field("", description="plain text")

@@ -291,6 +291,7 @@ def zenodo_fields(rec: dict[str, Any], ossr: Ossr) -> dict[str, Any]:
     title = str(md.get("title") or rec.get("title") or f"record {rid}")
     return {
         "id": rid,
+        "ossr": ossr.base_url,
         "title": title,
         "name": title,
         "description": plain_text(md.get("description")),
