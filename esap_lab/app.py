@@ -146,13 +146,13 @@ class EsapLab(ExtensionApp):
         outbound.configure(self.outbound_allow_private, self.outbound_redirect_hosts)
         data_dir = Path(self.data_dir or Path(jupyter_data_dir()) / "esap_lab")
         data_dir.mkdir(parents=True, exist_ok=True)
+        archives = list(self.archives) + list(self.extra_archives)
+        # Credentials stay in this process: what kernels, terminals and jobs inherit has none.
+        vault.withdraw(vault.secret_env_names(archives, self.rucio_instances, self.secret_env))
         url = self.db_url or vault.secret(vault.DB_URL_ENV) or default_db_url(data_dir.parent)
         schema = user_schema(self.db_schema) if self.db_schema and not url.startswith("sqlite") else ""
         db = Database(url, schema=schema or None)
         db.migrate()
-        archives = list(self.archives) + list(self.extra_archives)
-        # Credentials stay in this process: what kernels, terminals and jobs inherit has none.
-        vault.withdraw(vault.secret_env_names(archives, self.rucio_instances, self.secret_env))
         self.export_server_to_kernels()
         root_dir = Path(self.serverapp.root_dir).resolve()
         staging = build_staging(db, data_dir, root_dir, list(self.rucio_instances))

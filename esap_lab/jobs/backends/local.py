@@ -11,6 +11,7 @@ import os
 import signal
 from pathlib import Path
 
+from ... import vault
 from ...errors import BadRequest
 from ..models import walltime_seconds
 from .base import (EXIT_CODE, SCRIPT, STDERR, STDOUT, JobBackend, JobSpec, NativeStatus, default_python,
@@ -69,7 +70,7 @@ class LocalBackend(JobBackend):
         path = spec.workdir / SCRIPT
         path.write_text(script)
         path.chmod(0o755)
-        env = {**os.environ}
+        env = vault.child_env()  # the server's environment without any credential variable
         if spec.resources.get("cpus"):
             n = str(spec.resources["cpus"])
             env.update(OMP_NUM_THREADS=n, OPENBLAS_NUM_THREADS=n, MKL_NUM_THREADS=n)

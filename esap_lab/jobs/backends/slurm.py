@@ -7,7 +7,10 @@ then from ``sacct --completion`` (works without slurmdbd through jobcomp/filetxt
 
     {"name": "slurm", "type": "slurm", "partition": "debug", "python": "/opt/venv/bin/python",
      "kernel": "python3", "sbatch_args": ["--account=astro"], "env": {"SLURM_CONF": "..."},
-     "command_prefix": ["ssh", "login1"], "timeout": 30}
+     "command_prefix": ["ssh", "login1"], "timeout": 30, "export": ["MY_SITE_VAR"]}
+
+The job's environment is an explicit list (``sbatch --export``): JOB_ENV below plus the names in
+``export``, never the server's whole environment (which may hold a credential).
 """
 
 from __future__ import annotations
@@ -27,6 +30,12 @@ CANCELLED = {"CANCELLED", "REVOKED"}
 FAILED = {"FAILED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY", "BOOT_FAIL", "DEADLINE", "PREEMPTED"}
 UNREACHABLE = ("Unable to contact slurm controller", "Connection refused", "connect failure",
                "Socket timed out", "Zero Bytes were transmitted", "Communication connection failure")
+
+
+# What a job needs from the submitting environment to find its Python, kernels and home.
+JOB_ENV = ("PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR",
+           "PYTHONPATH", "VIRTUAL_ENV", "CONDA_PREFIX", "JUPYTER_PATH", "JUPYTER_DATA_DIR", "JUPYTER_CONFIG_DIR",
+           "JUPYTER_RUNTIME_DIR", "PYTHONUSERBASE")
 
 
 def normalise(state: str) -> str:
@@ -60,10 +69,11 @@ class SlurmBackend(JobBackend):
         self.env = {str(k): str(v) for k, v in (options.get("env") or {}).items()}
         self.prefix = list(options.get("command_prefix") or [])
         self.timeout = float(options.get("timeout") or 30)
+        self.export = [str(n) for n in options.get("export") or []]
 
     @classmethod
     def option_names(cls):
-        return ("partition", "python", "kernel", "sbatch_args", "env", "command_prefix", "timeout")
+        return ("partition", "python", "kernel", "sbatch_args", "env", "command_prefix", "timeout", "export")
 
     async def _run(self, *argv: str) -> tuple[int, str, str]:
         return await run_command(self.name, [*self.prefix, *argv], timeout=self.timeout, env=self.env)
@@ -105,13 +115,21 @@ class SlurmBackend(JobBackend):
         path = spec.workdir / SCRIPT
         path.write_text(self.script(spec))
         path.chmod(0o755)
-        rc, out, err = await self._run("sbatch", "--parsable", *self.sbatch_args, str(path))
+        rc, out, err = await self._run("sbatch", "--parsable", self.export_arg(), *self.sbatch_args, str(path))
         if rc != 0:
             self._raise("sbatch", err or out)
         native = out.strip().split(";")[0]
         if not native.isdigit():
             raise RemoteError(self.name, f"Slurm ({self.name}): sbatch answered {out.strip()!r}, not a job id.")
         return native
+
+    def export_arg(self) -> str:
+        """``--export=`` with the names of the job's environment (none of them a credential's)."""
+        from ... import vault
+
+        held = set(vault.held_names()) | {vault.DB_URL_ENV}
+        names = [n for n in dict.fromkeys([*JOB_ENV, *self.export]) if n not in held]
+        return "--export=" + ",".join(names)
 
     async def status(self, native_id: str, spec: JobSpec) -> NativeStatus:
         rc, out, err = await self._run("scontrol", "show", "job", "-o", native_id)
