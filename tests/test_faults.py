@@ -10,6 +10,7 @@ The fault table (mode, answer, time, healthy-call p95) is printed at the end.
 from __future__ import annotations
 
 import asyncio
+import http.server
 import os
 import socket
 import statistics
@@ -18,7 +19,7 @@ import time
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import LOCAL_ARCHIVE, VO_URL
+from conftest import LOCAL_ARCHIVE, VO_URL, poll_until
 
 RUCIO = os.environ.get("ESAP_TEST_RUCIO_HOST", "http://127.0.0.1:18080")
 DEADLINE = 3.0  # the "timeout" of the faulty services: one request may take this long in all
@@ -126,14 +127,43 @@ def proxies():
         p.close()
 
 
+@pytest.fixture(scope="module")
+def redirector():
+    """An HTTP server on 127.0.0.1 that redirects every request to the same path on DaCHS, but
+    under the name "localhost": another host (same address)."""
+    target = urlsplit(VO_URL)
+
+    class Redirect(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(302)
+            self.send_header("Location", f"http://localhost:{target.port}{self.path}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        do_POST = do_GET
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
 def _through(proxy: FaultProxy, aid: str) -> dict:
     return {"id": aid, "title": f"Faulty archive {aid}", "timeout": DEADLINE if "slow" not in aid else 60,
             "tap": f"{proxy.url}/tap", "scs": f"{proxy.url}/esapdemo/q/cone/scs.xml"}
 
 
 @pytest.fixture
-def esap_archives(proxies):
-    return [LOCAL_ARCHIVE] + [_through(p, aid) for aid, p in proxies.items() if aid.startswith("vo-")]
+def esap_archives(proxies, redirector):
+    return [LOCAL_ARCHIVE] + [_through(p, aid) for aid, p in proxies.items() if aid.startswith("vo-")] + [
+        {"id": "redirects", "title": "Redirecting archive", "tap": f"{redirector}/tap"},
+        {"id": "private", "title": "Private archive", "tap": "http://10.255.255.1/tap"},
+        {"id": "loopback6", "title": "Loopback archive", "tap": f"http://[::1]:{urlsplit(VO_URL).port}/tap"},
+    ]
 
 
 def _rucio(name: str, host: str) -> dict:
@@ -256,3 +286,30 @@ def print_table(capsys) -> None:
             ts = f"{t:6.2f}s" if t is not None else ""
             hs = f"{hp95 * 1000:9.0f} ms" if hp95 is not None else ""
             print(f"{what:36} {mode:8} {answer:28} {ts:>7} {hs:>12}")
+
+
+async def test_the_outbound_policy_refuses_other_hosts_and_private_addresses(api):
+    """Redirects to another host, and private, link-local, unspecified or loopback addresses the
+    admin did not allow (the tests allow 127.0.0.1 only), are refused: archives answer a 502
+    naming the archive, staged URLs fail naming the rule."""
+    cases = {"redirects": "redirected to localhost, another host",
+             "private": "10.255.255.1 is a private address",
+             "loopback6": "::1 is a loopback address"}
+    for aid, words in cases.items():
+        t, (code, err) = await timed(api("POST", "archives", aid, "queries", body=TAP, params={"wait": "10"}))
+        assert code == 502 and err["reason"] == "outbound-refused" and words in err["message"], err
+        assert "outbound_" in err["message"] and t < 2, (err, t)
+    _, archives = await api("GET", "archives", expect=200)
+    reachable = {a["id"]: a["reachable"] for a in archives["archives"]}
+    assert reachable["local"] is True and not any(reachable[aid] for aid in cases), reachable
+
+    urls = ["http://0/x.fits", "http://169.254.169.254/latest/meta-data", f"http://[::1]:{urlsplit(VO_URL).port}/"]
+    code, t = await api("POST", "staging", body={"urls": urls, "destination": "refused"})
+    if code == 400:  # refused up front
+        assert "does not connect to" in t["message"], t
+        return
+    assert code == 201, t
+    t = await poll_until(api, "staging", t["id"], until=("completed", "error", "cancelled"), timeout=30, interval=0.2)
+    assert t["status"] == "error", t
+    messages = [f["message"] for f in t["files"]]
+    assert all("which this server does not connect to" in m for m in messages), messages
