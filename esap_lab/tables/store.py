@@ -233,6 +233,10 @@ class TableStore:
                 con = duckdb.connect(":memory:", config={"autoinstall_known_extensions": False,
                                                          "autoload_known_extensions": False,
                                                          "temp_directory": str(self.spill)})
+                try:  # table files never change once written: their footers can be kept
+                    con.execute("SET parquet_metadata_cache = true")
+                except duckdb.Error:  # pragma: no cover - older DuckDB
+                    con.execute("SET enable_object_cache = true")
                 con.execute("SET allowed_directories = ?", [[str(self.files.resolve()) + os.sep]])
                 con.execute("SET enable_external_access = false")
                 con.execute("SET lock_configuration = true")
