@@ -20,7 +20,9 @@ def _server_path(value: str) -> str:
     return value
 
 
-ServerPath = Annotated[str, Field(max_length=1024), AfterValidator(_server_path)]
+# (the patterns document the rule for clients and generated tests; the validators enforce it)
+_NO_CONTROL = {"pattern": "^[^\\x00-\\x1f\\x7f]*$"}
+ServerPath = Annotated[str, Field(max_length=1024, json_schema_extra=_NO_CONTROL), AfterValidator(_server_path)]
 """A path under the server root as a user writes it: no control characters, no name longer than
 the file system allows (the server still checks it stays inside the root)."""
 
@@ -32,7 +34,8 @@ def _file_name(value: str) -> str:
     return value
 
 
-FileName = Annotated[str, Field(min_length=1, max_length=NAME_MAX), AfterValidator(_file_name)]
+FileName = Annotated[str, Field(min_length=1, max_length=NAME_MAX, json_schema_extra={"pattern": "^[^/\\x00-\\x1f\\x7f]+$"}),
+                     AfterValidator(_file_name)]
 """One file name (no folder part, no control characters, at most NAME_MAX bytes)."""
 
 
@@ -51,5 +54,6 @@ def _web_url(value: str) -> str:
     return value
 
 
-WebUrl = Annotated[str, Field(min_length=1, max_length=4096, pattern=r"^https?://\S+$"), AfterValidator(_web_url)]
+WebUrl = Annotated[str, Field(min_length=1, max_length=4096, pattern=r"^https?://[^\s\x00-\x1f\x7f/?#]+[^\s\x00-\x1f\x7f]*$"),
+                   AfterValidator(_web_url)]
 """An http(s) URL that parses, with a host (where it may point is the outbound policy's matter)."""

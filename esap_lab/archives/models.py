@@ -15,7 +15,12 @@ QueryStatus = Literal["queued", "running", "completed", "error", "cancelled"]
 class _Positional(BaseModel):
     """A position given as ra/dec in degrees (ICRS) or as a target name to resolve."""
 
-    model_config = ConfigDict(extra="forbid")
+    # (the schema says what _position checks: ra and dec, or target, not both)
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"anyOf": [
+        {"required": ["ra", "dec"], "properties": {"ra": {"type": "number"}, "dec": {"type": "number"},
+                                                   "target": {"type": "null"}}},
+        {"required": ["target"], "properties": {"target": {"type": "string"}, "ra": {"type": "null"},
+                                                "dec": {"type": "null"}}}]})
     ra: float | None = Field(None, ge=0, lt=360, description="degrees, ICRS")
     dec: float | None = Field(None, ge=-90, le=90, description="degrees, ICRS")
     target: str | None = Field(None, min_length=1, max_length=200,

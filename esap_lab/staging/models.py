@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -30,9 +29,11 @@ class UrlSpec(BaseModel):
 class StageBody(BaseModel):
     """POST /staging: what to stage (DIDs, basket items or URLs) and how."""
 
-    model_config = ConfigDict(extra="forbid")
-    dids: list[str] = Field(default_factory=list, max_length=10_000,
-                            description="Rucio DIDs scope:name (files, datasets or containers)")
+    # (the schema says what _something checks: at least one of dids, items, urls)
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"anyOf": [
+        {"required": [k], "properties": {k: {"minItems": 1}}} for k in ("dids", "items", "urls")]})
+    dids: list[Annotated[str, Field(pattern=DID_PATTERN)]] = Field(
+        default_factory=list, max_length=10_000, description="Rucio DIDs scope:name (files, datasets or containers)")
     items: list[str] = Field(default_factory=list, max_length=10_000, description="basket item ids")
     urls: list[UrlSpec] = Field(default_factory=list, max_length=10_000,
                                 description="plain http(s) URLs: strings or {url, name, bytes, checksum}")
@@ -53,9 +54,6 @@ class StageBody(BaseModel):
     def _something(self):
         if not (self.dids or self.items or self.urls):
             raise ValueError("give dids, items or urls to stage")
-        for d in self.dids:
-            if not re.match(DID_PATTERN, d):
-                raise ValueError(f"{d!r} is not a DID (scope:name, no wildcards)")
         return self
 
 
