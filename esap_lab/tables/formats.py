@@ -180,7 +180,8 @@ ROW_GROUP = 122_880  # DuckDB's own row group size: a scan runs on every core
 
 
 def write_parquet(table: pa.Table, columns: list[Column] | None, where) -> None:
-    pq.write_table(parquet_schema(table, columns), where, compression="zstd", row_group_size=ROW_GROUP)
+    # snappy: several times faster to read than zstd, for a little more room
+    pq.write_table(parquet_schema(table, columns), where, compression="snappy", row_group_size=ROW_GROUP)
 
 
 def write(table: pa.Table, columns: list[Column] | None, fmt: str, where: str | os.PathLike) -> None:
