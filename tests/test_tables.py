@@ -258,7 +258,7 @@ async def test_bad_input_is_named(api, jp_fetch, jp_root_dir):
     assert code == 400 and err["reason"] == "no-such-file"
     code, err = await api("POST", "tables", body={"name": "x", "source": {"kind": "file", "path": "notes.txt"}})
     assert code == 400 and "format" in err["message"]
-    for name in ("1abc", "a b", "x;drop", "result_mine"):
+    for name in ("1abc", "a b", "x;drop", "result_mine", "SQL"):
         code, err = await api("POST", "tables", body={"name": name, "source": {"kind": "file", "path": "a.csv"}})
         assert code == 400 and "name" in err["message"], name
     (jp_root_dir / "a.csv").write_text("x,y\n1,2\n3,4\n")

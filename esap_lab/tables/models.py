@@ -26,9 +26,14 @@ Project = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-
 _STRICT = ConfigDict(extra="forbid")
 
 
+_ROUTES = {"sql", "upload", "crossmatch"}  # /tables/<these> are operations, not tables
+
+
 def _not_reserved(v: str | None) -> str | None:
     if v is not None and v.lower().startswith("result_"):
         raise ValueError("names starting with result_ are kept for SQL and crossmatch results")
+    if v is not None and v.lower() in _ROUTES:
+        raise ValueError(f"{v!r} is taken by the API (/tables/{v.lower()}); choose another name")
     return v
 
 
