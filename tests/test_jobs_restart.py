@@ -134,3 +134,27 @@ async def test_controller_down_keeps_the_state_and_says_why(tmp_path):
     finally:
         await m.stop()
         m.db.close()
+
+
+async def test_a_job_past_its_deadline_is_stopped_and_failed(tmp_path):
+    """The common lifecycle's total deadline: a job still running is cancelled in its batch
+    system and ends failed (reason deadline); DELETE then forgets it, its folder stays."""
+    root = tmp_path / "root"
+    root.mkdir()
+    shutil.copyfile(NOTEBOOK, root / "params.ipynb")
+    m = manager(root, f"sqlite:///{tmp_path / 'jobs.sqlite'}")
+    m.deadline = 3
+    await m.start()
+    try:
+        job = await m.submit(SubmitBody(notebook="params.ipynb", backend="local", parameters={"n": 2, "delay": 60}))
+        job = await m.wait(job.id, 30)
+        assert (job.status, job.reason) == ("failed", "deadline") and "3 s" in job.message, job
+        assert job.created < job.finished and (job.finished - job.created).total_seconds() < 15
+        # stopped in the batch system too (here the local backend: its process is gone)
+        rec = await m.db.run(m.store.load, job.id)
+        assert (await m.backends["local"].status(job.native_id, m.spec(rec))).status in ("cancelled", "failed")
+        assert await m.cancel_or_forget(job.id) is None  # ended: forgotten
+        assert await m.list() == [] and (root / job.workdir).is_dir()
+    finally:
+        await m.stop()
+        m.db.close()

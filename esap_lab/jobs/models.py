@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ..operations import OperationFields
+
 from ..fields import ServerPath
 
 JobStatus = Literal["queued", "waiting-for-data", "running", "completed", "failed", "cancelled"]
@@ -64,7 +66,7 @@ class SubmitBody(BaseModel):
     name: str | None = Field(None, max_length=200, description="a label; default: the notebook's name")
 
 
-class JobInfo(BaseModel):
+class JobInfo(OperationFields):
     id: str
     name: str
     notebook: str = Field(description="the submitted notebook, relative to the server root")
@@ -73,7 +75,6 @@ class JobInfo(BaseModel):
     native_id: str | None = Field(None, description="the batch system's job id")
     status: JobStatus
     native_state: str | None = Field(None, description="the state as the batch system names it")
-    message: str | None = None
     parameters: dict[str, Any]
     resources: dict[str, Any]
     basket: list[dict[str, Any]] | None = None
@@ -81,11 +82,7 @@ class JobInfo(BaseModel):
     workdir: str = Field(description="the job's folder, relative to the server root")
     output: str | None = Field(None, description="the executed notebook, relative to the server root")
     resubmitted_from: str | None = None
-    created: datetime
-    submitted: datetime | None = None
-    started: datetime | None = None
-    finished: datetime | None = None
-    updated: datetime
+    submitted: datetime | None = Field(None, description="when the batch system accepted it")
 
 
 class JobList(BaseModel):
