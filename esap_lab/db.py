@@ -38,6 +38,23 @@ def default_db_url(data_dir: str | os.PathLike) -> str:
     return f"sqlite:///{path}"
 
 
+def _private_sqlite_file(url: str) -> None:
+    """The SQLite file (and so its -wal and -shm files, which SQLite creates with the same mode)
+    readable by its owner only: on a shared machine, Unix permissions keep each user's state."""
+    from sqlalchemy.engine import make_url
+
+    name = make_url(url).database
+    if not name or name == ":memory:" or name.startswith("file:"):
+        return
+    path = Path(name)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        if p.exists() and p.stat().st_mode & 0o077:
+            p.chmod(0o600)
+
+
 def _sqlite_connect(dbapi_conn, _record):
     # pysqlite's own transaction handling is switched off so BEGIN can be issued by us.
     dbapi_conn.isolation_level = None
@@ -91,6 +108,8 @@ class Database:
         self.schema = None if url.startswith("sqlite") else schema
         if self.schema is not None and not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", self.schema):
             raise ValueError(f"invalid database schema name {self.schema!r}")
+        if url.startswith("sqlite"):
+            _private_sqlite_file(url)
         self.engine = make_engine(url, schema=self.schema)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         # SQLite readers need not queue behind writers (WAL): a second engine begins DEFERRED.
@@ -112,8 +131,10 @@ class Database:
         cfg.attributes["engine"] = self.engine
         with self._migrate_lock:
             if self.schema is not None:
-                with self.engine.begin() as c:
-                    c.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+                with self.engine.begin() as c:  # a hub's user role may own its schema but not create one
+                    if not c.exec_driver_sql("SELECT 1 FROM pg_namespace WHERE nspname = %(s)s",
+                                             {"s": self.schema}).scalar():
+                        c.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
             command.upgrade(cfg, "heads")
 
     @contextlib.contextmanager
