@@ -114,7 +114,7 @@ def fetch(url: str, path: str | os.PathLike, *, size: int | None, checksum: str 
         if cancelled.is_set() or http.aborted:
             raise Cancelled() from e
         if isinstance(e, EsapError) and not isinstance(e, outbound.OutboundRefused):
-            raise FetchError(f"{url}: {e.message}") from e
+            raise  # e.g. raised by ``progress`` (a size limit): the caller's own error
         err = outbound.remote_error(host, e, timeout=deadline, session=http)
         raise FetchError(f"{url}: {err.message}") from e
     finally:
