@@ -152,6 +152,32 @@ def main() -> None:
         t_raw = statistics.median(r for _, r in runs)
         lines.append(f"aggregate over {n // 1000}k rows  esap-lab {t_ours * 1000:6.1f} ms  raw DuckDB "
                      f"{t_raw * 1000:6.1f} ms  ratio {t_ours / t_raw:4.2f}x (target <= 1.2x; import {t_imp:.2f} s)")
+        # the same through the service in this process (no HTTP): where the time goes
+        import asyncio
+
+        from esap_lab.db import Database
+        from esap_lab.tables.models import CreateBody, SqlBody
+        from esap_lab.tables.service import TableService
+
+        db = Database(f"sqlite:///{srv.tmp / 'direct.sqlite'}")
+        db.migrate()
+        service = TableService(db, srv.tmp / "direct", root)
+
+        async def direct():
+            await service.create(CreateBody(name="big", source={"kind": "file", "path": "big.parquet"}))
+            await service.sql(SqlBody(sql=sql_ours))
+            out = []
+            for _ in range(9):
+                t0 = time.perf_counter()
+                await service.sql(SqlBody(sql=sql_ours))
+                out.append((time.perf_counter() - t0, timed(raw_once)[0]))
+            return out
+
+        runs = asyncio.run(direct())
+        service.close()
+        t_svc, t_raw2 = statistics.median(o for o, _ in runs), statistics.median(r for _, r in runs)
+        lines.append(f"  the same without HTTP (TableService.sql, result stored) {t_svc * 1000:6.1f} ms  raw DuckDB "
+                     f"{t_raw2 * 1000:6.1f} ms  ratio {t_svc / t_raw2:4.2f}x")
     finally:
         srv.stop()
         for line in lines:
