@@ -69,7 +69,7 @@ install() {
     (cd "$BASE/deb" && apt-get download -q "${DEB_PACKAGES[@]}")
     local d
     for d in "$BASE"/deb/*.deb; do dpkg -x "$d" "$DEBS"; done
-    "$DEBS/usr/sbin/mariadbd" --version | grep -q ' 10\.11\.' || { log "expected MariaDB 10.11" >&2; return 1; }
+    LD_LIBRARY_PATH=$LIB "$DEBS/usr/sbin/mariadbd" --version | grep -q ' 10\.11\.' || { log "expected MariaDB 10.11" >&2; return 1; }
   fi
   log "installing DIRAC 9.1.22 + DiracX 0.7.0 into $VENV (pinned: dirac/requirements.txt)"
   # --copies: DIRAC runs the JobWrapper with realpath(sys.executable), which must stay the venv's
