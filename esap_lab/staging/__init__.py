@@ -1,6 +1,6 @@
 """Staging: Rucio sessions, DID search, downloads, replication rules and plain URLs.
 
-In a notebook of the same session (the kernel reads the server's database; nothing to paste)::
+In a notebook of the same session (through the server's REST API, esap_lab.client; nothing to paste)::
 
     from esap_lab import staging
 
