@@ -94,14 +94,14 @@ def transition(rec: Any, values: dict[str, Any], final: Iterable[str] = FINAL,
     return True
 
 
-def failure(exc: BaseException, status: str = ERROR) -> dict[str, Any]:
+def failure(exc: BaseException, status: str = ERROR, what: str = "It") -> dict[str, Any]:
     """The stored fields of an operation that ended with ``exc`` (messages are for the user; an
     unexpected exception is reported as our fault, without its text)."""
     if isinstance(exc, EsapError):
         return {"status": status, "message": exc.message, "reason": exc.reason, "error_status": exc.status,
                 "service": getattr(exc, "service", None)}
     return {"status": status, "reason": "internal-error", "error_status": 500, "service": None,
-            "message": "It failed inside esap-lab; the server log has details."}
+            "message": f"{what} failed inside esap-lab; the server log has details."}
 
 
 def error_of(rec: Any, default: str = "It failed.") -> EsapError:
@@ -202,7 +202,7 @@ class Runner:
         except Exception as e:  # noqa: BLE001 - a fault of ours: logged, reported without a traceback
             if not (run.stopping or run.cancelled.is_set()):
                 log.exception("%s %s failed", self.what, oid)
-                await self.record(oid, failure(e))
+                await self.record(oid, failure(e, what=f"The {self.what}"))
         finally:
             if timer is not None:
                 timer.cancel()

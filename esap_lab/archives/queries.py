@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -19,7 +19,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from .. import executors
 from ..db import Base, Database
-from ..errors import BadRequest, Conflict, EsapError, NotFound, RemoteError
+from ..errors import BadRequest, Conflict, EsapError, NotFound
+from ..operations import ACTIVE, error_of, failure, transition, utcnow
+from ..operations import aware as _aware
 from .ivoa import Cancelled
 from .models import Column, QueryInfo, QueryRequest, RowsPage
 from .registry import ArchiveRegistry
@@ -27,14 +29,6 @@ from .results import ResultStore
 
 log = logging.getLogger("esap_lab.queries")
 _request_adapter = TypeAdapter(QueryRequest)
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _aware(d: datetime) -> datetime:
-    return d if d.tzinfo else d.replace(tzinfo=timezone.utc)
 
 
 class QueryRecord(Base):
@@ -51,7 +45,7 @@ class QueryRecord(Base):
     message: Mapped[str | None] = mapped_column(Text)
     reason: Mapped[str | None] = mapped_column(String(64))
     error_status: Mapped[int | None] = mapped_column(Integer)
-    error_service: Mapped[str | None] = mapped_column(String(256))
+    service: Mapped[str | None] = mapped_column("error_service", String(256))  # the remote service that failed
     remote_url: Mapped[str | None] = mapped_column(Text)
     created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -65,12 +59,7 @@ class QueryRecord(Base):
         )
 
     def error(self) -> EsapError:
-        if self.error_service:
-            err = RemoteError(self.error_service, self.message or "failed", reason=self.reason)
-            err.status = self.error_status or 502
-            return err
-        return EsapError(self.message or "The query failed.", status=self.error_status or 500,
-                         reason=self.reason)
+        return error_of(self, "The query failed.")
 
 
 RESULTS = "results"  # the executor of the local result files (paging never waits on an archive)
@@ -167,14 +156,10 @@ class QueryManager:
         except asyncio.CancelledError:
             raise
         except EsapError as e:
-            await self.db.run(self._update, qid, {
-                "status": "error", "message": e.message, "reason": e.reason, "error_status": e.status,
-                "error_service": getattr(e, "service", None)})
-        except Exception:
+            await self.db.run(self._update, qid, failure(e))
+        except Exception as e:  # noqa: BLE001 - a fault of ours: logged, reported without a traceback
             log.exception("query %s failed", qid)
-            await self.db.run(self._update, qid, {
-                "status": "error", "message": "The query failed inside esap-lab; the server log has details.",
-                "reason": "internal-error", "error_status": 500})
+            await self.db.run(self._update, qid, failure(e, what="The query"))
         finally:
             self._running.pop(qid, None)
 
@@ -183,15 +168,13 @@ class QueryManager:
             rec = s.get(QueryRecord, qid)
             if rec is None:
                 return  # forgotten meanwhile
-            for k, v in values.items():
-                setattr(rec, k, v)
-            rec.updated = utcnow()
+            transition(rec, values)  # the common lifecycle (esap_lab.operations)
 
     async def resume(self) -> None:
         """After a restart: run again what was queued or running (reattach remote jobs)."""
         def pending():
             with self.db.read() as s:
-                return list(s.scalars(select(QueryRecord).where(QueryRecord.status.in_(("queued", "running")))))
+                return list(s.scalars(select(QueryRecord).where(QueryRecord.status.in_(ACTIVE))))
 
         for rec in await self.db.run(pending):
             try:
