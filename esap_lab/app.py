@@ -106,6 +106,12 @@ class EsapLab(ExtensionApp):
                                         "token_env/token_file), destination_rse and rse_mount_path (replica mode), "
                                         "download_folder. Each becomes a searchable archive.").tag(config=True)
     job_poll_interval = Float(1.0, help="Seconds between two polls of the batch systems.").tag(config=True)
+    transfer_deadline = Float(0.0, help="Seconds a transfer (download or replication rule) may take in all; "
+                                        "one still running then is stopped as an error (reason deadline). "
+                                        "0: no limit.").tag(config=True)
+    job_deadline = Float(0.0, help="Seconds a batch job may stay active (waiting for data, queued, running); "
+                                   "one still active then is cancelled in its batch system and ends failed "
+                                   "(reason deadline). 0: no limit.").tag(config=True)
     software_url = Unicode(DEFAULT_URL, help="The OSSR: a Zenodo or InvenioRDM site whose records API "
                                              "(<url>/api/records) is searched for software. Empty: no software "
                                              "area.").tag(config=True)
@@ -155,7 +161,8 @@ class EsapLab(ExtensionApp):
         db.migrate()
         self.export_server_to_kernels()
         root_dir = Path(self.serverapp.root_dir).resolve()
-        staging = build_staging(db, data_dir, root_dir, list(self.rucio_instances))
+        staging = build_staging(db, data_dir, root_dir, list(self.rucio_instances),
+                                deadline=self.transfer_deadline or None)
         archives = list(self.archives) + list(self.extra_archives)
         registry = ArchiveRegistry(parse_archives(archives + rucio_archive_entries(staging, archives)),
                                    timeout=self.query_timeout, factories=archive_factories(staging))
@@ -169,6 +176,7 @@ class EsapLab(ExtensionApp):
         services.basket = BasketService(db, registry, services.queries)
         services.jobs = JobManager(db, services.root_dir, build_backends(list(self.job_backends)),
                                    jobs_dir=self.jobs_dir, poll_interval=self.job_poll_interval,
+                                   deadline=self.job_deadline or None,
                                    basket=basket_lookup(services.basket),
                                    transfers=transfer_lookup(lambda: getattr(services, "staging", None)))
         services.staging = staging

@@ -14,12 +14,13 @@ from .sessions import RucioSessions
 
 
 def build_staging(db: Database, data_dir: str | os.PathLike, root_dir: str | os.PathLike,
-                  instances: list[dict]) -> StagingManager:
+                  instances: list[dict], deadline: float | None = None) -> StagingManager:
+    """``deadline``: seconds a transfer may take in all (None: no limit)."""
     from ..basket.store import BasketStore
 
     sessions = RucioSessions(parse_instances(instances), Path(data_dir) / "rucio-tokens")
     basket = BasketStore(db)
-    return StagingManager(db, sessions, root_dir, basket=basket.get)
+    return StagingManager(db, sessions, root_dir, basket=basket.get, deadline=deadline)
 
 
 def archive_factories(staging: StagingManager) -> dict:
