@@ -240,13 +240,14 @@ class TableService:
     async def _from_query(self, qid: str):
         if self.queries is None:
             raise BadRequest("Query results cannot be saved here (no query manager).", reason="no-queries")
-        info = await self.queries.get(qid)
-        if info.status != "completed":
-            raise Conflict(f"Query {qid} has no rows to save: it is {info.status}.", reason="query-not-completed")
-        arrow = getattr(self.queries, "arrow", None)
-        if arrow is not None:  # the stored result as Arrow, when the archives' service offers it
-            table = await arrow(qid)
-        else:  # else its rows, all in one page
+        exporter = _exporter()
+        if exporter is not None:  # the archives' export service hands the stored result as Arrow
+            info, table = await exporter(self.queries, None, self.root_dir, self.tmp).result(qid)
+        else:  # else the stored rows, all in one page
+            info = await self.queries.get(qid)
+            if info.status != "completed":
+                raise Conflict(f"Query {qid} has no rows to save: it is {info.status}.",
+                               reason="query-not-completed")
             page = await self.queries.rows(qid, 0, max(info.row_count or 0, 1), None, "asc")
             names = [c.name for c in info.columns] or (list(page.rows[0]) if page.rows else [])
             table = await self._run(_from_rows, page.rows, names)
@@ -423,6 +424,15 @@ class TableService:
 
 
 # -- helpers --------------------------------------------------------------------------------
+def _exporter():
+    """esap_lab.archives.export.Exporter, when this version of the archives has it."""
+    try:
+        from ..archives.export import Exporter
+    except ImportError:
+        return None
+    return Exporter if hasattr(Exporter, "result") else None
+
+
 def _positioned(cur, sql: str, error: Exception) -> Exception:
     """The same error as DuckDB's DB-API reports it, with the position in the statement (it
     fails again while binding: nothing runs)."""
