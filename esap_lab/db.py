@@ -129,13 +129,24 @@ class Database:
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
         cfg.attributes["engine"] = self.engine
-        with self._migrate_lock:
-            if self.schema is not None:
-                with self.engine.begin() as c:  # a hub's user role may own its schema but not create one
-                    if not c.exec_driver_sql("SELECT 1 FROM pg_namespace WHERE nspname = %(s)s",
-                                             {"s": self.schema}).scalar():
-                        c.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
-            command.upgrade(cfg, "heads")
+        from sqlalchemy.exc import ProgrammingError
+
+        try:
+            with self._migrate_lock:
+                if self.schema is not None:
+                    with self.engine.begin() as c:  # a hub's user role may own its schema but not create one
+                        if not c.exec_driver_sql("SELECT 1 FROM pg_namespace WHERE nspname = %(s)s",
+                                                 {"s": self.schema}).scalar():
+                            c.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+                command.upgrade(cfg, "heads")
+        except ProgrammingError as e:
+            if getattr(e.orig, "sqlstate", None) not in ("42501", "3F000"):  # permission denied, no usable schema
+                raise
+            raise PermissionError(
+                f"The database role {self.engine.url.username!r} may not create or change esap-lab's tables in "
+                f"schema {self.schema or 'public'!r} ({str(e.orig).splitlines()[0]}). The hub admin should let it "
+                "own that schema (esap_lab.hub.database_pre_spawn_hook does), or set c.EsapLab.db_schema to the "
+                "schema it owns.") from None
 
     @contextlib.contextmanager
     def session(self) -> Iterator[Session]:

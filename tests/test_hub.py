@@ -88,6 +88,12 @@ def test_each_user_role_reaches_its_own_schema_only():
                 c.exec_driver_sql(sql)
             assert said in str(e.value), sql
         engine.dispose()
+        # alice's server pointed at bob's schema by mistake: a message saying what to fix
+        wrong = Database(alice_url, schema="esap_bob")
+        with pytest.raises(PermissionError) as e:
+            wrong.migrate()
+        assert "'esap_alice'" in str(e.value) and "'esap_bob'" in str(e.value) and "schema" in str(e.value)
+        wrong.close()
         # provisioning again (a new spawn): a new password; the old one no longer logs in
         again = provision_user(ADMIN, "alice", database=database)
         assert again != alice_url
