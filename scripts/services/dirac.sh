@@ -224,6 +224,8 @@ start() {
   younger "$ETC/user/proxy.pem" $((5 * 86400)) ||
     python "$HERE/helper.py" proxy "$ETC/user/usercert.pem" "$ETC/user/userkey.pem" "$ETC/user/proxy.pem"
   python "$HERE/helper.py" credentials "$STATE/credentials.json" 6
+  # DIRAC's JobManager tells OptimizationMind of each job it accepts, DiracX does not: the kicker
+  # does (else OptimizationMind finds new jobs by polling, at most once a minute)
   spawn kicker python "$HERE/helper.py" kicker
   if ! alive "$STATE/JobAgent.pid"; then
     # the agent rewrites its configuration file, so it gets its own copy; a loop restarts it when
