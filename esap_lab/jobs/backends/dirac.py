@@ -9,7 +9,9 @@ sandbox from DiracX's sandbox API, runs ``run.sh``, and packs the files the note
 ``outputs.tar``. DIRAC's JobWrapper then uploads the output sandbox (the executed notebook, std.out,
 std.err, exit code, environment, outputs.tar) through DiracX, and when the job ends it is unpacked
 into the job folder. The input does not go through the JDL's ``InputSandbox``: DIRAC 9.1's job
-wrapper fetches those through a DIRAC storage element, which cannot read DiracX's S3 store.
+wrapper fetches those through a DIRAC storage element, which cannot read DiracX's S3 store. So
+DiracX does not count it as the job's, and cleans it up 15 days after its last use: a job still
+queued then fails with "the input sandbox could not be fetched" in its log (resubmit it).
 
 Status comes from ``/api/jobs/search`` (one search for all jobs); the native state is DIRAC's
 ``Status: MinorStatus (ApplicationStatus)``; cancel sets the status Killed, which DiracX turns into
