@@ -81,3 +81,28 @@ def test_wheel_ships_the_labextension_and_enables_the_server_extension(tmp_path)
     assert any(n.endswith("share/jupyter/labextensions/esap-lab/package.json") for n in data)
     assert any("share/jupyter/labextensions/esap-lab/static/" in n for n in data)
     assert any(n.endswith("share/jupyter/labextensions/esap-lab/schemas/esap-lab/plugin.json") for n in data)
+
+
+async def test_openapi_documents_the_errors_and_links_of_every_operation(api):
+    _, doc = await api("GET", "openapi.json", expect=200)
+    for path, ops in doc["paths"].items():
+        for method, op in ops.items():
+            codes = set(op["responses"])
+            assert "403" in codes, (method, path)
+            if "{" in path:
+                assert "404" in codes, (method, path)  # an id no resource has, or outside the pattern
+                assert all(p["schema"].get("pattern") for p in op["parameters"] if p["in"] == "path")
+            if method in ("post", "put", "patch"):
+                assert "413" in codes, (method, path)
+            if "requestBody" in op or any(p["in"] == "query" for p in op["parameters"]):
+                assert "400" in codes, (method, path)
+    links = {(path, method): {name for r in op["responses"].values() for name in r.get("links", {})}
+             for path, ops in doc["paths"].items() for method, op in ops.items()}
+    assert {"QueryHandler_get", "QueryRowsHandler_get", "QueryHandler_delete"} <= links[
+        ("/archives/{archive}/queries", "post")]
+    assert {"BasketItemHandler_get", "BasketItemHandler_patch"} <= links[("/basket/items", "post")]
+    assert {"JobHandler_get", "JobLogHandler_get", "JobHandler_delete"} <= links[("/jobs", "post")]
+    assert {"TransferHandler_get", "TransferHandler_delete"} <= links[("/staging", "post")]
+    # two success statuses where the handler answers either
+    assert {"200", "201"} <= set(doc["paths"]["/staging"]["post"]["responses"])
+    assert {"200", "204"} <= set(doc["paths"]["/jobs/{jid}"]["delete"]["responses"])

@@ -21,13 +21,13 @@ def redirecting_archive():
     stand-in HTTP server: nothing real is configured this way on purpose."""
 
     class Redirect(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 - the http.server name
+        def do_GET(self):  # (the http.server name)
             self.send_response(302)
             self.send_header("Location", f"{VO_URL}/")
             self.send_header("Content-Length", "0")
             self.end_headers()
 
-        do_POST = do_GET  # noqa: N815
+        do_POST = do_GET
 
         def log_message(self, *args):
             pass
@@ -81,6 +81,18 @@ async def test_bad_staging_destination_and_urls_are_400_naming_the_field(api):
 async def test_huge_offsets_are_400_naming_the_field(api, path):
     code, err = await api("GET", *path, params={"offset": "9223372036854775808"})
     assert code == 400 and _names(err, "offset"), (code, err)
+
+
+async def test_a_query_parameter_given_twice_is_400_naming_it(http_server_client, jp_base_url, jp_auth_header):
+    url = f"{jp_base_url.rstrip('/')}{API_PREFIX}/jobs?status=running&status=queued"
+    r = await http_server_client.fetch(url, headers=jp_auth_header, raise_error=False)
+    err = json.loads(r.body)
+    assert r.code == 400 and _names(err, "status: given more than once"), (r.code, err)
+
+
+async def test_a_table_from_a_url_that_does_not_parse_is_400_naming_it(api):
+    code, err = await api("POST", "tables", body={"source": {"kind": "url", "url": "https://]x"}, "name": "t"})
+    assert code == 400 and _names(err, "source.url.url", "not a valid URL"), (code, err)
 
 
 # -- bodies: nesting and size --------------------------------------------------------------------

@@ -49,8 +49,8 @@ def api(
     """
 
     def mark(fn):
-        fn.__esap_api__ = dict(summary=summary, body=body, query=query, response=response, status=status,
-                               also=also, errors=errors, links=links or {})
+        fn.__esap_api__ = {"summary": summary, "body": body, "query": query, "response": response,
+                           "status": status, "also": also, "errors": errors, "links": links or {}}
         return fn
 
     return mark
@@ -146,6 +146,10 @@ class ApiHandler(APIHandler):
         return validate(model, data)
 
     def parse_query(self, model: type[M]) -> M:
+        repeated = [k for k, values in self.request.query_arguments.items() if len(values) > 1]
+        if repeated:
+            raise EsapError("Invalid request: " + "; ".join(f"{k}: given more than once" for k in repeated),
+                            status=400, reason="invalid-request")
         args = {k: self.get_argument(k) for k in self.request.query_arguments}
         return validate(model, args)
 

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..archives.models import Column, RowsPage, RowsParams  # the result grid's contract
+from ..fields import WebUrl
 
 __all__ = ["FORMATS", "BasketSource", "Column", "CreateBody", "CrossmatchBody", "ExportParams", "FileSource",
            "ListParams", "PatchBody", "Provenance", "QuerySource", "ResultSource", "RowsPage", "RowsParams",
@@ -101,7 +102,7 @@ class FileSource(BaseModel):
 class UrlSource(BaseModel):
     model_config = _STRICT
     kind: Literal["url"]
-    url: str = Field(min_length=1, max_length=4096, pattern=r"^https?://\S+$")
+    url: WebUrl
     format: TableFormat | None = Field(None, description="default: from the URL's extension")
 
 
