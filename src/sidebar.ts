@@ -1,20 +1,24 @@
 import { ILabShell } from '@jupyterlab/application';
 import { ITranslator } from '@jupyterlab/translation';
-import { LabIcon, SidePanel } from '@jupyterlab/ui-components';
-import { AccordionPanel, Widget } from '@lumino/widgets';
+import { LabIcon } from '@jupyterlab/ui-components';
+import { BoxPanel, TabPanel, Widget } from '@lumino/widgets';
 
 import esapSvg from '../style/icons/esap.svg';
 import { IEsapSidebar } from './tokens';
 
 export const esapIcon = new LabIcon({ name: 'esap-lab:esap', svgstr: esapSvg });
 
-/** The left sidebar panel holding one collapsible section per area. */
-export class EsapSidebar extends SidePanel implements IEsapSidebar {
+/**
+ * The ESAP sidebar: a navigator with one tab per step of the flow (Search, Basket, Staging,
+ * Jobs). The step shown takes the whole height of the sidebar and scrolls on its own (one
+ * scrollbar, never one per section); work that needs room opens in the main area.
+ */
+export class EsapSidebar extends BoxPanel implements IEsapSidebar {
   constructor(
     private _shell: ILabShell,
     translator: ITranslator
   ) {
-    super({ translator });
+    super({ direction: 'top-to-bottom', spacing: 0 });
     const trans = translator.load('esap_lab');
     this.id = 'esap-lab-sidebar';
     this.addClass('jp-EsapSidebar');
@@ -23,38 +27,39 @@ export class EsapSidebar extends SidePanel implements IEsapSidebar {
     const header = new Widget();
     header.node.textContent = trans.__('ESAP');
     header.addClass('jp-EsapSidebar-header');
-    this.header.addWidget(header);
+    this._steps = new TabPanel({ tabPlacement: 'top', tabsMovable: false });
+    this._steps.addClass('jp-EsapSidebar-steps');
+    this._steps.tabBar.addClass('jp-EsapSidebar-tabs');
+    this._steps.tabBar.node.setAttribute('aria-label', trans.__('ESAP steps'));
+    this.addWidget(header);
+    this.addWidget(this._steps);
+    BoxPanel.setStretch(header, 0);
+    BoxPanel.setStretch(this._steps, 1);
   }
 
-  addSection(widget: Widget, rank: number, weight = 1): void {
+  /** The step shown (its widget), e.g. for the layout restorer. */
+  get currentStep(): Widget | null {
+    return this._steps.currentWidget;
+  }
+
+  addSection(widget: Widget, rank: number, _weight = 1): void {
     this._ranks.set(widget, rank);
-    this._weights.set(widget, weight);
     widget.addClass('jp-EsapSidebar-section');
-    const widgets = [...this.content.widgets];
+    const widgets = [...this._steps.widgets];
     let index = widgets.findIndex(w => (this._ranks.get(w) ?? 0) > rank);
     if (index < 0) {
       index = widgets.length;
     }
-    this.insertWidget(index, widget);
-    const accordion = this.content as AccordionPanel;
-    // Lumino appends each new section at the end of the DOM; keep the DOM (reading and
-    // keyboard order) the same as the visual order.
-    accordion.widgets.forEach((w, i) => {
-      const title = accordion.titles[i];
-      if (title) {
-        accordion.node.appendChild(title);
-      }
-      accordion.node.appendChild(w.node);
-    });
-    accordion.setRelativeSizes(accordion.widgets.map(w => this._weights.get(w) ?? 1));
+    this._steps.insertWidget(index, widget);
+    // the first step (Search) is shown at start
+    this._steps.currentIndex = 0;
   }
 
   activateSection(widget: Widget): void {
     this._shell.activateById(this.id);
-    const index = this.content.widgets.indexOf(widget);
-    const accordion = this.content as AccordionPanel;
-    if (index >= 0 && !widget.isVisible && accordion.expand) {
-      accordion.expand(index);
+    const index = this._steps.widgets.indexOf(widget);
+    if (index >= 0) {
+      this._steps.currentIndex = index;
     }
   }
 
@@ -72,5 +77,5 @@ export class EsapSidebar extends SidePanel implements IEsapSidebar {
   }
 
   private _ranks = new Map<Widget, number>();
-  private _weights = new Map<Widget, number>();
+  private _steps: TabPanel;
 }

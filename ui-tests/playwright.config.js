@@ -15,6 +15,8 @@ module.exports = {
   use: {
     ...baseConfig.use,
     baseURL: `http://127.0.0.1:${PORT}`,
+    // the size the layout is designed for: every step's primary actions in view
+    viewport: { width: 1280, height: 800 },
     video: 'off',
     trace: 'off',
     launchOptions: {

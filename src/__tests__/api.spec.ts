@@ -55,7 +55,9 @@ beforeAll(async () => {
           }
         ],
         db_url: `sqlite:///${dir}/esap.sqlite`,
-        data_dir: `${dir}/data`
+        data_dir: `${dir}/data`,
+        // the local DaCHS is on the loopback, which esap-lab refuses unless allowed
+        outbound_allow_private: ['127.0.0.1']
       }
     })
   );

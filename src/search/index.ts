@@ -1,24 +1,35 @@
 import {
+  ILayoutRestorer,
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { ICommandPalette, IThemeManager } from '@jupyterlab/apputils';
+import { ICommandPalette, IThemeManager, WidgetTracker } from '@jupyterlab/apputils';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
-import { IQueryInfo } from '../api';
+import { archivesApi, IQueryInfo } from '../api';
 import { IEsapBasket, IEsapSidebar, IEsapStaging } from '../tokens';
-import { SearchSection } from './panel';
+import { describeQuery, SearchSection } from './panel';
 import { ResultsWidget } from './results';
 
 export const SEARCH_COMMAND = 'esap-lab:search-archives';
+/** Open the result grid of a query: {id} (used by the layout restorer after a reload). */
+export const OPEN_RESULTS_COMMAND = 'esap-lab:open-results';
 
 export const searchPlugin: JupyterFrontEndPlugin<void> = {
   id: 'esap-lab:search',
   description: 'Search archives from the ESAP sidebar; results in a server-paged grid.',
   autoStart: true,
   requires: [IEsapSidebar],
-  optional: [ITranslator, ISettingRegistry, ICommandPalette, IThemeManager, IEsapBasket, IEsapStaging],
+  optional: [
+    ITranslator,
+    ISettingRegistry,
+    ICommandPalette,
+    IThemeManager,
+    IEsapBasket,
+    IEsapStaging,
+    ILayoutRestorer
+  ],
   activate: (
     app: JupyterFrontEnd,
     sidebar: IEsapSidebar,
@@ -27,7 +38,8 @@ export const searchPlugin: JupyterFrontEndPlugin<void> = {
     palette: ICommandPalette | null,
     themes: IThemeManager | null,
     basket: IEsapBasket | null,
-    staging: IEsapStaging | null
+    staging: IEsapStaging | null,
+    restorer: ILayoutRestorer | null
   ) => {
     const trans = (translator ?? nullTranslator).load('esap_lab');
     const prefs = { defaultArchive: '', pageSize: 200, pollInterval: 2 };
@@ -39,15 +51,40 @@ export const searchPlugin: JupyterFrontEndPlugin<void> = {
       }).catch(() => undefined);
     }
     const open = new Map<string, ResultsWidget>();
-    const openResults = (q: IQueryInfo, title: string) => {
+    const tracker = new WidgetTracker<ResultsWidget>({ namespace: 'esap-lab-results' });
+    // a short, distinct tab title (what was asked); the archive in the tooltip
+    const openResults = (q: IQueryInfo, archiveTitle: string) => {
       let w = open.get(q.id);
       if (!w || w.isDisposed) {
-        w = new ResultsWidget(q, title, prefs.pageSize, trans, basket, staging);
+        w = new ResultsWidget(q, describeQuery(q), prefs.pageSize, trans, basket, staging);
+        w.title.caption = trans.__('%1 — %2 (%3 rows)', archiveTitle, describeQuery(q), q.row_count ?? 0);
         open.set(q.id, w);
         app.shell.add(w, 'main');
+        void tracker.add(w);
       }
       app.shell.activateById(w.id);
     };
+    app.commands.addCommand(OPEN_RESULTS_COMMAND, {
+      label: trans.__('ESAP: Open query result'),
+      execute: async args => {
+        const id = String(args.id ?? '');
+        try {
+          const q = await archivesApi.get(id);
+          if (q.status === 'completed') {
+            openResults(q, String(args.archive ?? q.archive));
+          }
+        } catch {
+          // the query is gone (forgotten, or another server): nothing to reopen
+        }
+      }
+    });
+    if (restorer) {
+      void restorer.restore(tracker, {
+        command: OPEN_RESULTS_COMMAND,
+        args: w => ({ id: w.query.id, archive: w.archive }),
+        name: w => w.query.id
+      });
+    }
     themes?.themeChanged.connect(() => {
       // let the new theme's CSS apply before reading its variables
       setTimeout(() => open.forEach(w => !w.isDisposed && w.restyle()), 200);
@@ -60,6 +97,6 @@ export const searchPlugin: JupyterFrontEndPlugin<void> = {
       caption: trans.__('Open the ESAP sidebar at the archive search'),
       execute: () => sidebar.activateSection(section)
     });
-    palette?.addItem({ command: SEARCH_COMMAND, category: 'ESAP' });
+    palette?.addItem({ command: SEARCH_COMMAND, category: 'ESAP', rank: 10 });
   }
 };

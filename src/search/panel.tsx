@@ -2,18 +2,46 @@
  * The Search section of the ESAP sidebar: archive picker, Cone / Images / ADQL (and Rucio DID)
  * forms with validation, Run and Cancel, progress while a query runs, and the recent queries.
  */
-import { Notification, ReactWidget } from '@jupyterlab/apputils';
+import { Dialog, Notification, ReactWidget, showDialog } from '@jupyterlab/apputils';
 import { TranslationBundle } from '@jupyterlab/translation';
 import React, { useEffect, useRef, useState } from 'react';
 
 import { archivesApi, EsapApiError, IArchive, IQueryInfo, QueryRequest } from '../api';
+import { stagingApi } from '../staging/api';
+
+/** Why a DID search found nothing, and what to try: patterns, and the scopes there are. */
+async function noDidHint(archive: IArchive, request: Record<string, any>, t: TranslationBundle): Promise<string> {
+  const parts = [
+    t.__('No DID matched %1:%2.', request.scope, request.name),
+    t.__('Names are patterns: * matches anything (e.g. "*" or "demo*"), and the type filter counts ("all" finds every type).')
+  ];
+  const found = await scopesOf(archive);
+  if (found) {
+    parts.push(t.__('Scopes on %1: %2.', found.instance, found.scopes.join(', ') || t.__('none')));
+  }
+  return parts.join(' ');
+}
+
+/** The scopes of the Rucio instance a DID archive searches (null when they cannot be read). */
+async function scopesOf(archive: IArchive): Promise<{ instance: string; scopes: string[] } | null> {
+  try {
+    const host = (u: string) => u.replace(/\/+$/, '');
+    const instances = await stagingApi.instances();
+    const inst =
+      instances.find(i => host(i.rucio_host) === host(String(archive.services.did ?? ''))) ??
+      (instances.length === 1 ? instances[0] : undefined);
+    return inst ? { instance: inst.title || inst.name, scopes: await stagingApi.scopes(inst.name) } : null;
+  } catch {
+    return null;
+  }
+}
 
 export type Mode = 'cone' | 'sia' | 'tap' | 'did';
 
 export interface ISearchOptions {
   trans: TranslationBundle;
-  /** Open a completed query's result grid. */
-  open: (q: IQueryInfo, title: string) => void;
+  /** Open a completed query's result grid (the archive's title goes into its tooltip). */
+  open: (q: IQueryInfo, archiveTitle: string) => void;
   settings: () => { defaultArchive: string; pollInterval: number };
 }
 
@@ -59,6 +87,8 @@ function SearchForm(props: ISearchOptions): JSX.Element {
   const [running, setRunning] = useState<IQueryInfo | null>(null);
   const [elapsed, setElapsed] = useState(0);
   const [error, setError] = useState('');
+  const [hint, setHint] = useState('');
+  const [scopes, setScopes] = useState<string[]>([]);
   const [recent, setRecent] = useState<IQueryInfo[]>([]);
   const cancelled = useRef(false);
 
@@ -93,6 +123,12 @@ function SearchForm(props: ISearchOptions): JSX.Element {
       ['did', t.__('DIDs')]
     ] as [Mode, string][]
   ).filter(([m]) => caps.includes(m));
+
+  useEffect(() => {
+    if (mode === 'did' && archive) {
+      void scopesOf(archive).then(r => setScopes(r?.scopes ?? []));
+    }
+  }, [mode, archiveId]);
 
   useEffect(() => {
     if (caps.length && !caps.includes(mode)) {
@@ -153,11 +189,49 @@ function SearchForm(props: ISearchOptions): JSX.Element {
     if (!valid || !request || !archive) {
       return;
     }
+    if (archive.reachable === false) {
+      const answer = await showDialog({
+        title: t.__('%1 looks unreachable', archive.title),
+        body: t.__(
+          'The last check could not reach %1 (%2). Run the query anyway?',
+          archive.title,
+          Object.values(archive.services).join(', ')
+        ),
+        buttons: [Dialog.cancelButton(), Dialog.okButton({ label: t.__('Run anyway') })]
+      });
+      if (!answer.button.accept) {
+        return;
+      }
+    }
+    const failed = (message: string, q?: IQueryInfo) => {
+      // the archive named, then the cause (the server's message names it already, mostly)
+      const text = message.includes(archive.title) ? message : t.__('%1: %2', archive.title, message);
+      setError(text);
+      Notification.error(text, { autoClose: 8000 });
+      // a failed query stays in the list, with its error
+      const now = new Date().toISOString();
+      const entry: IQueryInfo = q ?? {
+        id: `failed-${Date.now()}`,
+        archive: archive.id,
+        kind: request!.kind,
+        request: request as Record<string, unknown>,
+        status: 'error',
+        row_count: null,
+        overflow: false,
+        columns: [],
+        access_url_column: null,
+        message,
+        reason: null,
+        created: now,
+        updated: now
+      };
+      setRecent(rs => [{ ...entry, message }, ...rs.filter(x => x.id !== entry.id)].slice(0, 20));
+    };
     setError('');
+    setHint('');
     cancelled.current = false;
     const started = Date.now();
     const timer = window.setInterval(() => setElapsed((Date.now() - started) / 1000), 250);
-    const title = `${archive.title}: ${describeQuery({ kind: request.kind, request: request as any })}`;
     try {
       let q = await archivesApi.start(archive.id, request, 0);
       setRunning(q);
@@ -173,16 +247,17 @@ function SearchForm(props: ISearchOptions): JSX.Element {
         return;
       }
       if (q.status === 'error') {
-        setError(q.message ?? t.__('The query failed.'));
-        Notification.error(t.__('Query failed: %1', q.message ?? ''), { autoClose: 8000 });
+        failed(q.message ?? t.__('the query failed'), q);
       } else if (q.status === 'completed') {
         setRecent(rs => [q, ...rs.filter(x => x.id !== q.id)].slice(0, 20));
-        props.open(q, title);
+        if (q.kind === 'did' && q.row_count === 0) {
+          setHint(await noDidHint(archive, request as Record<string, any>, t));
+        } else {
+          props.open(q, archive.title);
+        }
       }
     } catch (e) {
-      const message = e instanceof EsapApiError ? e.message : String(e);
-      setError(message);
-      Notification.error(t.__('Query failed: %1', message), { autoClose: 8000 });
+      failed(e instanceof EsapApiError ? e.message : String(e));
     } finally {
       window.clearInterval(timer);
       setRunning(null);
@@ -255,6 +330,11 @@ function SearchForm(props: ISearchOptions): JSX.Element {
       {archive?.description && (
         <div className="jp-EsapSection-hint">{archive.description}</div>
       )}
+      {archive?.reachable === false && (
+        <div className="jp-EsapSection-error jp-EsapSearch-unreachable" role="status">
+          {t.__('%1 did not answer the last check: a query may fail.', archive.title)}
+        </div>
+      )}
       <div className="jp-EsapSearch-modes" role="tablist" aria-label={t.__('Search mode')}>
         {modes.map(([m, label]) => (
           <button
@@ -300,7 +380,15 @@ function SearchForm(props: ISearchOptions): JSX.Element {
       {mode === 'did' && (
         <>
           <div className="jp-EsapSection-row">
-            {field('scope', t.__('Scope'), did.scope, v => setDid({ ...did, scope: v }))}
+            {field('scope', t.__('Scope'), did.scope, v => setDid({ ...did, scope: v }), {
+              list: 'jp-EsapSearch-scopes',
+              placeholder: scopes[0] ?? ''
+            })}
+            <datalist id="jp-EsapSearch-scopes">
+              {scopes.map(x => (
+                <option key={x} value={x} />
+              ))}
+            </datalist>
             {field('name', t.__('Name (wildcards * ?)'), did.name, v => setDid({ ...did, name: v }))}
           </div>
           <label>
@@ -324,7 +412,7 @@ function SearchForm(props: ISearchOptions): JSX.Element {
           {Object.values(problems)[0]}
         </div>
       )}
-      <div className="jp-EsapSection-actions">
+      <div className="jp-EsapSection-actions jp-EsapSearch-runBar">
         <button
           className="jp-mod-styled jp-mod-accept jp-EsapSearch-run"
           aria-label={t.__('Run the search')}
@@ -350,6 +438,11 @@ function SearchForm(props: ISearchOptions): JSX.Element {
           </span>
         </div>
       )}
+      {hint && (
+        <div className="jp-EsapSearch-noRows" role="status">
+          {hint}
+        </div>
+      )}
       {error && (
         <div className="jp-EsapSection-error jp-EsapSearch-error" role="alert">
           {error}
@@ -360,17 +453,22 @@ function SearchForm(props: ISearchOptions): JSX.Element {
           <div className="jp-EsapSection-hint">{t.__('Recent queries')}</div>
           <ul className="jp-EsapSection-list jp-EsapSearch-recent">
             {recent.slice(0, 10).map(q => (
-              <li key={q.id}>
+              <li key={q.id} className="jp-EsapSearch-recentEntry" data-status={q.status}>
                 <span className="jp-EsapChip" data-status={q.status}>{q.status}</span>
                 <button
                   className="jp-EsapSearch-open"
                   aria-label={t.__('Open the result of %1', describeQuery(q))}
                   title={describeQuery(q)}
                   disabled={q.status !== 'completed'}
-                  onClick={() => props.open(q, `${q.archive}: ${describeQuery(q)}`)}
+                  onClick={() => props.open(q, archives.find(a => a.id === q.archive)?.title ?? q.archive)}
                 >
                   {describeQuery(q)} {q.row_count !== null ? `(${q.row_count})` : ''}
                 </button>
+                {q.status === 'error' && q.message && (
+                  <div className="jp-EsapSearch-recentError" title={q.message}>
+                    {q.message}
+                  </div>
+                )}
               </li>
             ))}
           </ul>

@@ -16,7 +16,7 @@ import { BoxPanel, Widget } from '@lumino/widgets';
 
 import { IQueryInfo } from '../api';
 import { esapIcon } from '../sidebar';
-import { IEsapBasket, IEsapStaging } from '../tokens';
+import { IBasketItemInput, IEsapBasket, IEsapStaging } from '../tokens';
 import { ServerDataModel } from './model';
 
 /** Sorts on a click in a column header (not on its resize edge); shows descriptions on hover. */
@@ -53,6 +53,19 @@ function cssVar(name: string, fallback: string): string {
   return v || fallback;
 }
 
+/** `#rrggbb` (or `#rgb`) with an alpha, for the grid's translucent selection. */
+function withAlpha(color: string, alpha: number): string {
+  let hex = color.replace('#', '');
+  if (hex.length === 3) {
+    hex = hex.split('').map(c => c + c).join('');
+  }
+  if (!/^[0-9a-f]{6}$/i.test(hex)) {
+    return color;
+  }
+  const [r, g, b] = [0, 2, 4].map(i => parseInt(hex.slice(i, i + 2), 16));
+  return `rgba(${r}, ${g}, ${b}, ${alpha})`;
+}
+
 /** DataGrid paints on a canvas: take its colours from the theme's --jp-* variables. */
 export function gridStyle(): DataGrid.Style {
   return {
@@ -63,10 +76,10 @@ export function gridStyle(): DataGrid.Style {
     headerGridLineColor: cssVar('--jp-border-color1', '#bbb'),
     gridLineColor: cssVar('--jp-border-color3', '#eee'),
     headerHorizontalGridLineColor: cssVar('--jp-border-color1', '#bbb'),
-    selectionFillColor: 'rgba(49, 119, 180, 0.25)',
+    selectionFillColor: withAlpha(cssVar('--jp-brand-color1', '#1976d2'), 0.25),
     selectionBorderColor: cssVar('--jp-brand-color1', '#1976d2'),
-    headerSelectionFillColor: 'rgba(49, 119, 180, 0.15)',
-    cursorFillColor: 'rgba(49, 119, 180, 0.10)',
+    headerSelectionFillColor: withAlpha(cssVar('--jp-brand-color1', '#1976d2'), 0.15),
+    cursorFillColor: withAlpha(cssVar('--jp-brand-color1', '#1976d2'), 0.1),
     cursorBorderColor: cssVar('--jp-brand-color1', '#1976d2')
   };
 }
@@ -85,6 +98,7 @@ export class ResultsWidget extends BoxPanel {
     this.addClass('jp-EsapResults');
     this.title.label = title;
     this.title.caption = title;
+    this.archive = query.archive;
     this.title.icon = esapIcon;
     this.title.closable = true;
 
@@ -112,22 +126,7 @@ export class ResultsWidget extends BoxPanel {
     });
     this.grid.keyHandler = new BasicKeyHandler();
     this.grid.mouseHandler = new HeaderMouseHandler(this.model);
-    this.grid.cellRenderers.update({
-      body: new TextRenderer({
-        textColor: cssVar('--jp-ui-font-color1', '#000'),
-        horizontalAlignment: 'left'
-      }),
-      'column-header': new TextRenderer({
-        textColor: cssVar('--jp-ui-font-color0', '#000'),
-        font: 'bold 12px sans-serif'
-      }),
-      'row-header': new TextRenderer({
-        textColor: cssVar('--jp-ui-font-color2', '#555')
-      }),
-      'corner-header': new TextRenderer({
-        textColor: cssVar('--jp-ui-font-color2', '#555')
-      })
-    });
+    this._setRenderers();
     this.grid.node.setAttribute('role', 'grid');
     this.grid.node.setAttribute(
       'aria-label',
@@ -143,10 +142,33 @@ export class ResultsWidget extends BoxPanel {
 
   readonly model: ServerDataModel;
   readonly grid: DataGrid;
+  /** The archive's title (for the tooltip after a reload). */
+  archive: string;
 
   /** Re-read the theme's colours (called when the theme changes). */
   restyle(): void {
     this.grid.style = gridStyle();
+    this._setRenderers();
+  }
+
+  /** Text colours from the theme (read again when it changes). */
+  private _setRenderers(): void {
+    this.grid.cellRenderers.update({
+      body: new TextRenderer({
+        textColor: cssVar('--jp-ui-font-color0', '#000'),
+        horizontalAlignment: 'left'
+      }),
+      'column-header': new TextRenderer({
+        textColor: cssVar('--jp-ui-font-color0', '#000'),
+        font: 'bold 12px sans-serif'
+      }),
+      'row-header': new TextRenderer({
+        textColor: cssVar('--jp-ui-font-color1', '#555')
+      }),
+      'corner-header': new TextRenderer({
+        textColor: cssVar('--jp-ui-font-color1', '#555')
+      })
+    });
   }
 
   /** Row numbers the user selected in the grid. */
@@ -178,16 +200,19 @@ export class ResultsWidget extends BoxPanel {
     }
     const rows = await this.model.rows(indices);
     const access = this.query.access_url_column;
-    const r = await this._basket.add(
-      rows.map(row => ({
-        kind: 'record',
-        archive: this.query.archive,
-        query_id: this.query.id,
-        title: recordTitle(row, this.query),
-        row,
-        access_url: access ? ((row[access] as string) ?? undefined) : undefined
-      }))
-    );
+    // a row of a DID search is a Rucio DID: a `did` item, which can be staged and browsed
+    const items: IBasketItemInput[] =
+      this.query.kind === 'did'
+        ? rows.map(row => didItem(row, this.query.archive))
+        : rows.map(row => ({
+            kind: 'record',
+            archive: this.query.archive,
+            query_id: this.query.id,
+            title: recordTitle(row, this.query),
+            row,
+            access_url: access ? ((row[access] as string) ?? undefined) : undefined
+          }));
+    const r = await this._basket.add(items);
     Notification.success(
       r.duplicates
         ? this._trans.__('Added %1 rows to the basket (%2 were there already).', r.added, r.duplicates)
@@ -244,7 +269,7 @@ export class ResultsWidget extends BoxPanel {
         await this._staging.stage({
           dids: rows.map(r => String(r.did)),
           instance: rows[0]?.instance ? String(rows[0].instance) : undefined,
-          mode: 'download'
+          mode: this._mode
         });
       } else {
         const column = this.query.access_url_column as string;
@@ -267,7 +292,42 @@ export class ResultsWidget extends BoxPanel {
     }
   }
 
+  /** The bar wraps on narrow tabs: give it the height its content needs (the grid below). */
+  private _fitBar(): void {
+    const node = this._bar.node;
+    const before = node.style.minHeight;
+    node.style.minHeight = '';
+    const height = node.scrollHeight;
+    node.style.minHeight = height > 0 ? `${height}px` : before;
+    if (node.style.minHeight !== before) {
+      this.fit();
+    }
+  }
+
+  protected onResize(msg: Widget.ResizeMessage): void {
+    super.onResize(msg);
+    this._fitBarSoon();
+  }
+
+  protected onAfterShow(msg: any): void {
+    super.onAfterShow(msg);
+    this._fitBarSoon();
+  }
+
+  private _fitBarSoon(): void {
+    window.requestAnimationFrame(() => {
+      if (!this.isDisposed && this.isVisible) {
+        this._fitBar();
+      }
+    });
+  }
+
   private _renderBar(): void {
+    this._renderBarContent();
+    this._fitBarSoon();
+  }
+
+  private _renderBarContent(): void {
     const t = this._trans;
     const node = this._bar.node;
     node.textContent = '';
@@ -275,16 +335,6 @@ export class ResultsWidget extends BoxPanel {
     count.className = 'jp-EsapResults-count';
     count.textContent = t._n('%1 row', '%1 rows', this.model.rowCount('body'));
     node.appendChild(count);
-    if (this.query.overflow) {
-      const warn = document.createElement('span');
-      warn.className = 'jp-EsapResults-warning';
-      warn.setAttribute('role', 'status');
-      warn.textContent = t.__(
-        '⚠ Truncated: the archive returned only the first %1 rows (raise maxrec or run asynchronously).',
-        this.query.row_count ?? 0
-      );
-      node.appendChild(warn);
-    }
     if (this.model.sortColumn) {
       const sort = document.createElement('span');
       sort.className = 'jp-EsapSection-hint';
@@ -296,12 +346,17 @@ export class ResultsWidget extends BoxPanel {
       node.appendChild(sort);
     }
     const n = this.selectedRows().length;
+    if (this._stageable() === 'dids') {
+      node.appendChild(this._modeSelect());
+    }
     if (this._stageable()) {
       node.appendChild(
         button(
           n ? t.__('Stage %1 selected', n) : t.__('Stage selected'),
           this._stageable() === 'dids'
-            ? t.__('Download the selected Rucio DIDs into this session')
+            ? this._mode === 'replica'
+              ? t.__('Ask Rucio for a replica (rule) of the selected DIDs on the storage mounted here')
+              : t.__('Download the selected Rucio DIDs into this session')
             : t.__('Download the files the selected rows link to into this session'),
           () => void this.stageSelection(),
           'jp-EsapResults-stage',
@@ -328,10 +383,69 @@ export class ResultsWidget extends BoxPanel {
         )
       );
     }
+    // last, so a long banner wraps below the actions instead of pushing them away
+    if (this.query.overflow) {
+      const warn = document.createElement('span');
+      warn.className = 'jp-EsapResults-warning';
+      warn.setAttribute('role', 'status');
+      warn.textContent = t.__(
+        '⚠ Truncated: the archive returned only the first %1 rows (raise maxrec or run asynchronously).',
+        this.query.row_count ?? 0
+      );
+      node.appendChild(warn);
+    }
+  }
+
+  /** Download or replica (a Rucio rule): what "Stage selected" does with DIDs. */
+  get stageMode(): 'download' | 'replica' {
+    return this._mode;
+  }
+
+  set stageMode(mode: 'download' | 'replica') {
+    this._mode = mode;
+    this._renderBar();
+  }
+
+  private _modeSelect(): HTMLSelectElement {
+    const t = this._trans;
+    const select = document.createElement('select');
+    select.className = 'jp-mod-styled jp-EsapResults-mode';
+    select.setAttribute('aria-label', t.__('Staging mode'));
+    select.title = t.__('Download: copies into a folder of this session. Replica: a Rucio rule to the storage mounted here.');
+    for (const [value, label] of [
+      ['download', t.__('Download')],
+      ['replica', t.__('Replica (rule)')]
+    ]) {
+      const o = document.createElement('option');
+      o.value = value;
+      o.textContent = label;
+      select.appendChild(o);
+    }
+    select.value = this._mode;
+    select.addEventListener('change', () => {
+      this.stageMode = select.value === 'replica' ? 'replica' : 'download';
+    });
+    return select;
   }
 
   private _bar: Widget;
   private _barTimer = 0;
+  private _mode: 'download' | 'replica' = 'download';
+}
+
+/** The basket item of one row of a DID search (columns of esap_lab/staging/dids.py). */
+export function didItem(row: Record<string, unknown>, archive: string): IBasketItemInput {
+  const type = String(row.did_type ?? 'unknown').toLowerCase();
+  return {
+    kind: 'did',
+    scope: String(row.scope),
+    name: String(row.name),
+    did_type: ['file', 'dataset', 'container'].includes(type) ? type : 'unknown',
+    instance: row.instance ? String(row.instance) : undefined,
+    bytes: typeof row.bytes === 'number' ? row.bytes : undefined,
+    title: `${row.scope}:${row.name}`,
+    source: archive
+  };
 }
 
 function button(
@@ -352,10 +466,22 @@ function button(
 }
 
 function recordTitle(row: Record<string, unknown>, q: IQueryInfo): string {
+  const col = (ucd: string, names: string[]) =>
+    q.columns.find(c => (c.ucd ?? '').split(';').includes(ucd))?.name ??
+    names.find(n => typeof row[n] === 'number');
+  const ra = col('pos.eq.ra', ['ra', 's_ra', 'RA', 'raj2000']);
+  const dec = col('pos.eq.dec', ['dec', 's_dec', 'DEC', 'dej2000']);
+  let name = '';
   for (const key of ['obs_title', 'imageTitle', 'title', 'name', 'main_id', 'source_id', 'obs_id', 'id']) {
     if (row[key] !== undefined && row[key] !== null) {
-      return `${key} ${row[key]}`;
+      name = `${key} ${row[key]}`;
+      break;
     }
   }
-  return `${q.archive} row`;
+  if (ra && dec && typeof row[ra] === 'number' && typeof row[dec] === 'number') {
+    const d = row[dec] as number;
+    const where = `${(row[ra] as number).toFixed(5)} ${d < 0 ? '' : '+'}${d.toFixed(5)}`;
+    return name ? `${where} · ${name}` : where;
+  }
+  return name || `${q.archive} row`;
 }

@@ -118,6 +118,11 @@ export const stagingApi = {
     requestAPI<ITransfer | undefined>(`staging/${encodeURIComponent(tid)}`, { method: 'DELETE' }),
   instances: () =>
     requestAPI<{ instances: IRucioInstance[] }>('rucio').then(r => r.instances),
+  /** The scopes of an instance (what a DID search can look in). */
+  scopes: (instance: string) =>
+    requestAPI<{ instance: string; scopes: string[] }>(`rucio/${encodeURIComponent(instance)}/scopes`).then(
+      r => r.scopes
+    ),
   contents: (instance: string, did: string, offset = 0, limit = 1000) => {
     const [scope, ...rest] = did.split(':');
     const name = rest.join(':');

@@ -3,8 +3,8 @@
  * and the Staging section of the ESAP sidebar with commands for its actions. Each transfer
  * started here gets a notification that follows its progress and says how it ended.
  */
-import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
-import { ICommandPalette, MainAreaWidget, Notification } from '@jupyterlab/apputils';
+import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { ICommandPalette, MainAreaWidget, Notification, WidgetTracker } from '@jupyterlab/apputils';
 import { ITranslator, nullTranslator, TranslationBundle } from '@jupyterlab/translation';
 
 import { requestAPI } from '../api';
@@ -91,14 +91,15 @@ export const stagingPlugin: JupyterFrontEndPlugin<IEsapStaging> = {
   description: 'Stage data: Rucio downloads and replication rules, files by URL, with progress.',
   autoStart: true,
   requires: [IEsapSidebar],
-  optional: [ITranslator, IEsapBasket, ICommandPalette],
+  optional: [ITranslator, IEsapBasket, ICommandPalette, ILayoutRestorer],
   provides: IEsapStaging,
   activate: (
     app: JupyterFrontEnd,
     sidebar: IEsapSidebar,
     translator: ITranslator | null,
     basket: IEsapBasket | null,
-    palette: ICommandPalette | null
+    palette: ICommandPalette | null,
+    restorer: ILayoutRestorer | null
   ): IEsapStaging => {
     const t = (translator ?? nullTranslator).load('esap_lab');
     const { commands } = app;
@@ -155,7 +156,9 @@ export const stagingPlugin: JupyterFrontEndPlugin<IEsapStaging> = {
     });
     commands.addCommand(CommandIDs.stageSelection, {
       label: args =>
-        args.mode === 'replica' ? t.__('Stage Basket Selection as Replicas') : t.__('Download Basket Selection'),
+        args.mode === 'replica'
+          ? t.__('ESAP: Stage the basket selection as replicas')
+          : t.__('ESAP: Download the basket selection'),
       caption: t.__('Stage the items selected in the basket'),
       isEnabled: () => !!basket && basket.selection.length > 0,
       execute: async args => {
@@ -198,6 +201,14 @@ export const stagingPlugin: JupyterFrontEndPlugin<IEsapStaging> = {
     });
     // the files of a DID, e.g. from a DID row of the search results: {instance, did}
     const views = new Map<string, MainAreaWidget<DidContentsView>>();
+    const tracker = new WidgetTracker<MainAreaWidget<DidContentsView>>({ namespace: 'esap-lab-did-files' });
+    if (restorer) {
+      void restorer.restore(tracker, {
+        command: CommandIDs.contents,
+        args: w => ({ instance: w.content.instance, did: w.content.did }),
+        name: w => `${w.content.instance}|${w.content.did}`
+      });
+    }
     commands.addCommand(CommandIDs.contents, {
       label: t.__('Show Files of Rucio DID'),
       caption: t.__('The files of a dataset or container, their sizes and replicas'),
@@ -220,8 +231,10 @@ export const stagingPlugin: JupyterFrontEndPlugin<IEsapStaging> = {
           widget = new MainAreaWidget({ content });
           widget.id = `esap-lab-did-${Math.random().toString(36).slice(2)}`;
           widget.title.label = did;
+          widget.title.caption = t.__('Files of the Rucio DID %1 (instance %2)', did, instance);
           views.set(key, widget);
           app.shell.add(widget, 'main');
+          void tracker.add(widget);
         }
         app.shell.activateById(widget.id);
       }
@@ -261,23 +274,13 @@ export const stagingPlugin: JupyterFrontEndPlugin<IEsapStaging> = {
         }
       }
     });
-    // (one item per kind: a context menu selector cannot hold a list)
-    const ofKind = (kind: string) => `.jp-EsapBasket-group[data-kind="${kind}"] .${ITEM_CLASS}`;
-    for (const kind of ['did', 'file', 'record']) {
-      app.contextMenu.addItem({ command: CommandIDs.stageItem, args: { mode: 'download' }, selector: ofKind(kind),
-        rank: 10 });
-    }
-    app.contextMenu.addItem({ command: CommandIDs.stageItem, args: { mode: 'replica' }, selector: ofKind('did'),
-      rank: 11 });
-    app.contextMenu.addItem({ command: CommandIDs.itemFiles, selector: ofKind('did'), rank: 12 });
-    app.contextMenu.addItem({ command: CommandIDs.openFolder, selector: `.${TRANSFER_CLASS}`, rank: 1 });
-    app.contextMenu.addItem({ command: CommandIDs.cancel, selector: `.${TRANSFER_CLASS}`, rank: 2 });
+    // the context menus (basket items by kind, transfers) are declared in schema/plugin.json
     if (palette) {
       const category = t.__('ESAP');
-      palette.addItem({ command: CommandIDs.open, category });
+      palette.addItem({ command: CommandIDs.open, category, rank: 30 });
       if (basket) {
-        palette.addItem({ command: CommandIDs.stageSelection, category, args: { mode: 'download' } });
-        palette.addItem({ command: CommandIDs.stageSelection, category, args: { mode: 'replica' } });
+        palette.addItem({ command: CommandIDs.stageSelection, category, args: { mode: 'download' }, rank: 31 });
+        palette.addItem({ command: CommandIDs.stageSelection, category, args: { mode: 'replica' }, rank: 32 });
       }
     }
 

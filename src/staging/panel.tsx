@@ -200,6 +200,8 @@ function StageControls(props: {
       )}
       <Button
         small
+        minimal
+        className="jp-EsapStaging-stageButton"
         aria-label={t.__('Stage the items selected in the basket')}
         title={t.__('Stage the items selected in the basket')}
         onClick={() => props.stage(mode, instance || undefined)}

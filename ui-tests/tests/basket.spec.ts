@@ -1,9 +1,7 @@
 import { expect, test } from '@jupyterlab/galata';
 import type { Page } from '@playwright/test';
 
-/** Screenshots for people to look at (ui-tests/test-results/screenshots). */
-const shot = (page: Page, name: string) =>
-  page.screenshot({ path: `test-results/screenshots/${name}.png` });
+import { openStep, shot, Step } from './helpers';
 
 /** Call the esap-lab API from the page (as another tab or a kernel would change the basket). */
 async function api(page: Page, method: string, path: string, body?: unknown): Promise<any> {
@@ -21,21 +19,9 @@ async function api(page: Page, method: string, path: string, body?: unknown): Pr
   );
 }
 
-/** Show the ESAP sidebar with only the named section expanded (the others take no room). */
+/** Show the ESAP sidebar at the named step. */
 async function showSection(page: Page, name: string): Promise<void> {
-  const tab = page.locator('li[data-id="esap-lab-sidebar"]');
-  if ((await tab.getAttribute('aria-selected')) !== 'true') {
-    await tab.click();
-  }
-  const titles = page.locator('#esap-lab-sidebar .jp-AccordionPanel-title');
-  await expect(titles.first()).toBeVisible();
-  for (const title of await titles.all()) {
-    const text = (await title.innerText()).trim().toLowerCase();
-    const expanded = (await title.getAttribute('aria-expanded')) === 'true';
-    if ((text === name.toLowerCase()) !== expanded) {
-      await title.click();
-    }
-  }
+  await openStep(page, name as Step);
 }
 
 async function openBasket(page: Page): Promise<void> {
@@ -92,7 +78,7 @@ test.describe('ESAP basket', () => {
       path: 'test-results/screenshots/basket-badge.png'
     });
 
-    await page.reload();
+    await page.reload({ waitForIsReady: false });
     await page.waitForSelector('#jupyterlab-splash', { state: 'detached' });
     await openBasket(page);
     await expect(items(page)).toHaveCount(4);

@@ -1,5 +1,7 @@
 import { expect, test } from '@jupyterlab/galata';
 
+import { openStep } from './helpers';
+
 /**
  * The screenshot in README.md (docs/screenshot.png): a cone search, three rows in the basket.
  * Written only with ESAP_README_SHOT=1 so that test runs leave the tree as it was.
@@ -7,7 +9,7 @@ import { expect, test } from '@jupyterlab/galata';
 test('README screenshot: search results and the basket', async ({ page }) => {
   // earlier specs leave items behind; the picture shows just these three
   expect((await page.request.delete('/esap-lab/api/basket/items')).ok()).toBe(true);
-  await page.click('li[data-id="esap-lab-sidebar"]');
+  await openStep(page, 'Search');
   await expect(page.locator('.jp-EsapSearch select[name="archive"] option')).not.toHaveCount(0);
   await page.fill('.jp-EsapSearch input[name="radius"]', '0.3');
   await page.click('.jp-EsapSearch-run');
@@ -19,9 +21,7 @@ test('README screenshot: search results and the basket', async ({ page }) => {
   await page.keyboard.up('Shift');
   await page.click('.jp-EsapResults-addRows');
   await expect(page.locator('#esap-lab-basket .jp-EsapBasket-item')).toHaveCount(3);
-  for (const section of ['Staging', 'Jobs']) {
-    await page.locator('.jp-AccordionPanel-title', { hasText: section }).click(); // fold
-  }
+  await openStep(page, 'Basket');
   await page.locator('.Toastify__close-button').first().click({ timeout: 2000 }).catch(() => undefined);
   await page.waitForTimeout(1500);
   if (process.env.ESAP_README_SHOT === '1') {

@@ -1,12 +1,10 @@
 import { expect, test } from '@jupyterlab/galata';
 import type { Page } from '@playwright/test';
 
-/** Screenshots for people to look at (ui-tests/test-results/screenshots). */
-const shot = (page: Page, name: string) =>
-  page.screenshot({ path: `test-results/screenshots/${name}.png` });
+import { openStep, shot } from './helpers';
 
 async function openSearch(page: Page): Promise<void> {
-  await page.click('li[data-id="esap-lab-sidebar"]');
+  await openStep(page, 'Search');
   await expect(page.locator('.jp-EsapSearch select[name="archive"]')).toBeVisible();
   await expect(page.locator('.jp-EsapSearch select[name="archive"] option')).not.toHaveCount(0);
 }

@@ -5,9 +5,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
-/** Screenshots for people to look at (ui-tests/test-results/screenshots). */
-const shot = (page: Page, name: string) =>
-  page.screenshot({ path: `test-results/screenshots/${name}.png` });
+import { openStep, shot, Step } from './helpers';
 
 const RUCIO = process.env.ESAP_TEST_RUCIO_HOST;
 const SERVICE = path.resolve(__dirname, '..', '..', 'scripts', 'services', 'rucio.sh');
@@ -33,26 +31,13 @@ const transferOf = (page: Page, title: string) =>
     .locator('#esap-lab-staging .jp-EsapStaging-transfer')
     .filter({ has: page.locator('.jp-EsapStaging-title').getByText(title, { exact: true }) });
 
-async function openSection(page: Page, id: string, title: string): Promise<void> {
-  const tab = page.locator('li[data-id="esap-lab-sidebar"]');
-  if ((await tab.getAttribute('aria-selected')) !== 'true') {
-    await tab.click();
-  }
-  const section = page.locator(`#${id}`);
-  if (!(await section.isVisible())) {
-    await page.locator('.jp-AccordionPanel-title', { hasText: title }).click();
-  }
-  await expect(section).toBeVisible();
+async function openSection(page: Page, _id: string, title: string): Promise<void> {
+  await openStep(page, title as Step);
 }
 
-/** Collapse the other sections so the Staging section has the sidebar's height (screenshots). */
+/** Show the Staging step (screenshots). */
 async function focusStaging(page: Page): Promise<void> {
-  for (const title of ['Search', 'Basket', 'Jobs']) {
-    const t = page.locator('.jp-AccordionPanel-title', { hasText: title });
-    if ((await t.count()) && (await t.getAttribute('aria-expanded')) === 'true') {
-      await t.click();
-    }
-  }
+  await openStep(page, 'Staging');
 }
 
 /** A fresh dataset (replication rules on it start from nothing), uploaded by the Rucio admin. */
@@ -87,7 +72,7 @@ test.describe('ESAP staging', () => {
       await api(page, 'DELETE', `staging/${t.id}`); // removes it from the list
     }
     // start from lists read after the clean-up (the page loaded before it)
-    await page.reload();
+    await page.reload({ waitForIsReady: false });
     await expect(page.locator('li[data-id="esap-lab-sidebar"]')).toBeVisible({ timeout: 30000 });
   });
 

@@ -1,0 +1,42 @@
+/**
+ * What the ESAP UI specs share: screenshots, the sidebar's steps (a tab each), the result grid.
+ */
+import { expect } from '@jupyterlab/galata';
+import type { Page } from '@playwright/test';
+
+/** Screenshots for people to look at (ui-tests/test-results/screenshots). */
+export const shot = (page: Page, name: string) =>
+  page.screenshot({ path: `test-results/screenshots/${name}.png` });
+
+export type Step = 'Search' | 'Basket' | 'Staging' | 'Jobs';
+
+const STEP_IDS: Record<Step, string> = {
+  Search: 'esap-lab-search',
+  Basket: 'esap-lab-basket',
+  Staging: 'esap-lab-staging',
+  Jobs: 'esap-lab-jobs'
+};
+
+/** Show the ESAP sidebar at one step (its tab), as a user would click them. */
+export async function openStep(page: Page, step: Step): Promise<void> {
+  const tab = page.locator('li[data-id="esap-lab-sidebar"]');
+  if ((await tab.getAttribute('aria-selected')) !== 'true') {
+    await tab.click();
+  }
+  const stepTab = page.locator('.jp-EsapSidebar-tabs .lm-TabBar-tab', { hasText: step });
+  if (!(await stepTab.getAttribute('class'))?.includes('lm-mod-current')) {
+    await stepTab.click();
+  }
+  await expect(page.locator(`#${STEP_IDS[step]}`)).toBeVisible();
+}
+
+/** Click the row header of rows `from`..`to` (0-based) of the result grid shown. */
+export async function selectGridRows(page: Page, from: number, to = from): Promise<void> {
+  const box = (await page.locator('.jp-EsapResults:visible .jp-EsapResults-grid').boundingBox())!;
+  await page.mouse.click(box.x + 30, box.y + 24 + from * 22 + 11);
+  if (to !== from) {
+    await page.keyboard.down('Shift');
+    await page.mouse.click(box.x + 30, box.y + 24 + to * 22 + 11);
+    await page.keyboard.up('Shift');
+  }
+}
