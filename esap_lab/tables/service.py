@@ -333,16 +333,12 @@ class TableService:
                     rel = cur.sql(body.sql)
                 except duckdb.Error as e:  # parse / bind: the DB-API path says where (LINE 1: ... ^)
                     raise _positioned(cur, body.sql, e) from None
-                reader = _arrow_reader(rel, 65536)
-                batches, n, overflow = [], 0, False
-                for batch in reader:
-                    if n + batch.num_rows > cap:
-                        batches.append(batch.slice(0, cap - n))
-                        overflow = True
-                        break
-                    batches.append(batch)
-                    n += batch.num_rows
-                table = pa.Table.from_batches(batches, schema=reader.schema)
+                # one row past the cap tells that there were more; materialised, the query runs
+                # on every core (a streamed result does not)
+                table = _arrow_table(rel.limit(cap + 1))
+                overflow = table.num_rows > cap
+                if overflow:
+                    table = table.slice(0, cap)
             except duckdb.InterruptException:
                 raise BadRequest(f"The SQL ran longer than {self.sql_timeout:g} s (c.EsapLab.tables_sql_timeout) "
                                  f"and was stopped.", reason="sql-timeout") from None
@@ -445,12 +441,8 @@ def _positioned(cur, sql: str, error: Exception) -> Exception:
     return error
 
 
-def _arrow_reader(rel, batch: int):
-    # a relation's rows as Arrow batches (DuckDB 2 renamed fetch_arrow_reader to to_arrow_reader)
-    return rel.to_arrow_reader(batch) if hasattr(rel, "to_arrow_reader") else rel.fetch_arrow_reader(batch)
-
-
 def _arrow_table(rel) -> pa.Table:
+    # a relation's rows as Arrow (DuckDB 2 renamed fetch_arrow_table to to_arrow_table)
     return rel.to_arrow_table() if hasattr(rel, "to_arrow_table") else rel.fetch_arrow_table()
 
 
