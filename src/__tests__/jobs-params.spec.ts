@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { changedParameters, notebookParameters, pythonLiteralToJson } from '../jobs/params';
+import { changedParameters, notebookParameters, parameterProblem, pythonLiteralToJson } from '../jobs/params';
 
 const cells = [
   { cell_type: 'markdown', source: '# title', metadata: {} },
@@ -47,5 +47,21 @@ describe('notebook parameters', () => {
     const params = notebookParameters(cells);
     const values = { n: '5', name: '"run #7"', bands: "['g']", options: params[3].literal };
     expect(changedParameters(params, values)).toEqual({ n: 5, bands: ['g'] });
+  });
+  it('checks a value against the declared type', () => {
+    const p = (literal: string, annotation?: string) => ({ name: 'x', literal, annotation });
+    expect(parameterProblem(p('0.0'), 'fifteen')).toMatch(/x is declared as float/);
+    expect(parameterProblem(p('0.0'), '15')).toBe('');
+    expect(parameterProblem(p('0.0'), '1.5e3')).toBe('');
+    expect(parameterProblem(p('2'), '2.5')).toMatch(/whole number/);
+    expect(parameterProblem(p('2'), '9')).toBe('');
+    expect(parameterProblem(p("'M51'"), "'M 31'")).toBe('');
+    expect(parameterProblem(p("'M51'"), 'M31')).toMatch(/quoted string/);
+    expect(parameterProblem(p('True'), 'False')).toBe('');
+    expect(parameterProblem(p('True'), '1')).toMatch(/True or False/);
+    expect(parameterProblem(p('None'), 'anything at all')).toBe('');
+    expect(parameterProblem(p('3', 'float'), '4')).toBe('');
+    expect(parameterProblem(p('[1]'), "['a']")).toBe('');
+    expect(parameterProblem(p('[1]'), '1')).toMatch(/a list/);
   });
 });

@@ -171,7 +171,7 @@ export const basketPlugin: JupyterFrontEndPlugin<IEsapBasket> = {
       }
     });
     commands.addCommand(CommandIDs.clear, {
-      label: t.__('ESAP: Clear the basket'),
+      label: t.__('ESAP: Clear the basket…'),
       isEnabled: () => model.count > 0,
       execute: async () => {
         const answer = await showDialog({
@@ -240,19 +240,11 @@ export const basketPlugin: JupyterFrontEndPlugin<IEsapBasket> = {
       }
     });
 
-    app.contextMenu.addItem({ command: CommandIDs.insertCell, selector: `.${ITEM_CLASS}`, rank: 1 });
-    app.contextMenu.addItem({ command: CommandIDs.rename, selector: `.${ITEM_CLASS}`, rank: 2 });
-    app.contextMenu.addItem({ command: CommandIDs.remove, selector: `.${ITEM_CLASS}`, rank: 3 });
-    app.contextMenu.addItem({ command: CommandIDs.insertSelection, selector: `.${ITEM_CLASS}`, rank: 4 });
-    for (const command of [
-      CommandIDs.open,
-      CommandIDs.insertSelection,
-      CommandIDs.exportFile,
-      CommandIDs.importFile,
-      CommandIDs.clear
-    ]) {
-      palette?.addItem({ command, category: 'ESAP' });
-    }
+    // the context menu of basket items is declared in schema/plugin.json
+    // destructive last: the palette sorts by rank before the label
+    [CommandIDs.open, CommandIDs.insertSelection, CommandIDs.exportFile, CommandIDs.importFile, CommandIDs.clear].forEach(
+      (command, i) => palette?.addItem({ command, category: 'ESAP', rank: command === CommandIDs.clear ? 1000 : 20 + i })
+    );
 
     model.start();
     return model;

@@ -4,10 +4,11 @@
  */
 import { Dialog, ReactWidget } from '@jupyterlab/apputils';
 import { TranslationBundle } from '@jupyterlab/translation';
+import type { Message } from '@lumino/messaging';
 import React from 'react';
 
 import { IBackend, IResources, ISubmitRequest, ITransferSummary, ResourceName } from './api';
-import { changedParameters, INotebookParameter } from './params';
+import { changedParameters, INotebookParameter, parameterProblem } from './params';
 
 export interface ISubmitOptions {
   notebook: string;
@@ -62,9 +63,15 @@ export class SubmitForm extends ReactWidget implements Dialog.IBodyWidget<ISubmi
       memory: r.memory ? String(r.memory) : '',
       walltime: r.walltime ?? '',
       partition: r.partition ?? '',
-      passBasket: _options.basketSelection.length > 0,
+      // esap_basket goes only to a notebook that declares it (papermill warns of the others)
+      passBasket: _options.basketSelection.length > 0 && this.declaresBasket,
       waitFor: new Set()
     };
+  }
+
+  /** Does the parameters cell declare esap_basket? */
+  get declaresBasket(): boolean {
+    return this._options.parameters.some(p => p.name === 'esap_basket');
   }
 
   /** The backend chosen now. */
@@ -78,6 +85,15 @@ export class SubmitForm extends ReactWidget implements Dialog.IBodyWidget<ISubmi
     const s = this._state;
     if (!this.backend) {
       return t.__('Choose a backend.');
+    }
+    if (this.backend.available === false) {
+      return t.__('Backend %1 is unavailable: choose another.', this.backend.name);
+    }
+    for (const p of this._options.parameters) {
+      const problem = parameterProblem(p, s.values[p.name] ?? p.literal);
+      if (problem) {
+        return problem;
+      }
     }
     if (s.cpus && !(Number.isInteger(Number(s.cpus)) && Number(s.cpus) >= 1)) {
       return t.__('CPUs must be a whole number of at least 1.');
@@ -113,13 +129,31 @@ export class SubmitForm extends ReactWidget implements Dialog.IBodyWidget<ISubmi
       parameters: changedParameters(this._options.parameters, s.values),
       resources
     };
-    if (s.passBasket && this._options.basketSelection.length) {
+    if (s.passBasket && this.declaresBasket && this._options.basketSelection.length) {
       request.basket = [...this._options.basketSelection];
     }
     if (s.waitFor.size) {
       request.wait_for = [...s.waitFor];
     }
     return request;
+  }
+
+  /** The dialog's Submit button stays disabled while the form has a problem. */
+  protected onUpdateRequest(msg: Message): void {
+    super.onUpdateRequest(msg);
+    this._syncAccept();
+  }
+
+  protected onAfterAttach(msg: Message): void {
+    super.onAfterAttach(msg);
+    window.requestAnimationFrame(() => this._syncAccept());
+  }
+
+  private _syncAccept(): void {
+    const accept = this.node.closest('.jp-Dialog-content')?.querySelector<HTMLButtonElement>('button.jp-mod-accept');
+    if (accept) {
+      accept.disabled = !!this.problem();
+    }
   }
 
   private _set(change: Partial<IFormState>): void {
@@ -145,7 +179,7 @@ export class SubmitForm extends ReactWidget implements Dialog.IBodyWidget<ISubmi
             onChange={e => this._set({ backend: e.currentTarget.value, partition: '' })}
           >
             {backends.map(b => (
-              <option key={b.name} value={b.name}>
+              <option key={b.name} value={b.name} disabled={b.available === false}>
                 {backendLabel(b, t)}
               </option>
             ))}
@@ -169,6 +203,8 @@ export class SubmitForm extends ReactWidget implements Dialog.IBodyWidget<ISubmi
                 {p.annotation ? <span className="jp-EsapJobs-annotation">{`: ${p.annotation}`}</span> : null}
                 <input
                   type="text"
+                  aria-invalid={parameterProblem(p, s.values[p.name] ?? p.literal) ? 'true' : 'false'}
+                  title={parameterProblem(p, s.values[p.name] ?? p.literal)}
                   aria-label={t.__('Value of parameter %1 (a Python literal)', p.name)}
                   value={s.values[p.name] ?? ''}
                   spellCheck={false}
@@ -240,7 +276,7 @@ export class SubmitForm extends ReactWidget implements Dialog.IBodyWidget<ISubmi
           <label className="jp-EsapJobs-check">
             <input
               type="checkbox"
-              disabled={!basketSelection.length}
+              disabled={!basketSelection.length || !this.declaresBasket}
               checked={s.passBasket}
               onChange={e => this._set({ passBasket: e.currentTarget.checked })}
             />
@@ -252,6 +288,11 @@ export class SubmitForm extends ReactWidget implements Dialog.IBodyWidget<ISubmi
                 )
               : t.__('No basket items selected (select some in the Basket section to pass them)')}
           </label>
+          {basketSelection.length > 0 && !this.declaresBasket && (
+            <div className="jp-EsapSection-hint jp-EsapJobs-noBasket">
+              {t.__('To receive basket items, declare esap_basket = [] in the cell tagged "parameters".')}
+            </div>
+          )}
           {transfers.length > 0 ? (
             <div role="group" aria-label={t.__('Start when staged')}>
               <div className="jp-EsapSection-hint">{t.__('Start when these transfers have completed:')}</div>

@@ -3,6 +3,7 @@
  * section of the ESAP sidebar, the log viewer, and a notification when a job ends.
  */
 import {
+  ILayoutRestorer,
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
@@ -12,7 +13,7 @@ import {
   MainAreaWidget,
   Notification,
   showDialog,
-  ToolbarButton
+  WidgetTracker
 } from '@jupyterlab/apputils';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
@@ -41,20 +42,29 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
   description: 'Run notebooks as batch jobs (local, Slurm, DIRAC) and follow them in the ESAP sidebar.',
   autoStart: true,
   requires: [IEsapSidebar],
-  optional: [ITranslator, INotebookTracker, ICommandPalette, IEsapBasket],
+  optional: [ITranslator, INotebookTracker, ICommandPalette, IEsapBasket, ILayoutRestorer],
   activate: (
     app: JupyterFrontEnd,
     sidebar: IEsapSidebar,
     translator: ITranslator | null,
     notebooks: INotebookTracker | null,
     palette: ICommandPalette | null,
-    basket: IEsapBasket | null
+    basket: IEsapBasket | null,
+    restorer: ILayoutRestorer | null
   ): void => {
     const t = (translator ?? nullTranslator).load('esap_lab');
     const model = new JobsModel();
     const { commands } = app;
     const previous: { backend?: string; resources?: IResources } = {};
     const logs = new Map<string, MainAreaWidget<JobLogView>>();
+    const logTracker = new WidgetTracker<MainAreaWidget<JobLogView>>({ namespace: 'esap-lab-job-logs' });
+    if (restorer) {
+      void restorer.restore(logTracker, {
+        command: CommandIDs.showLog,
+        args: w => ({ id: w.id.replace('esap-lab-job-log-', '') }),
+        name: w => w.id
+      });
+    }
 
     const target = contextTarget(app, JOB_CLASS, JOB_ID_ATTR);
     const run = (id: string, args: { id?: string } = {}) => void commands.execute(id, args);
@@ -123,7 +133,7 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
     };
 
     commands.addCommand(CommandIDs.submit, {
-      label: t.__('Submit as Batch Job…'),
+      label: args => (args.isPalette ? t.__('ESAP: Submit the notebook as a batch job…') : t.__('Submit as Batch Job…')),
       caption: t.__('Run the active notebook as a batch job (local, Slurm, DIRAC) with papermill parameters'),
       icon: args => (args.toolbar ? runIcon : undefined),
       isEnabled: () => !!notebooks?.currentWidget,
@@ -197,6 +207,7 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
           logs.set(id, widget);
           widget.disposed.connect(() => logs.delete(id));
           app.shell.add(widget, 'main', { mode: 'split-bottom' });
+          void logTracker.add(widget);
         }
         app.shell.activateById(widget.id);
       }
@@ -236,33 +247,9 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
       }
     });
 
-    notebooks?.widgetAdded.connect((_, panel) => {
-      const button = new ToolbarButton({
-        icon: runIcon,
-        label: t.__('Batch job'),
-        tooltip: t.__('Submit as batch job (local, Slurm, DIRAC)'),
-        className: 'jp-EsapJobs-toolbarButton',
-        onClick: () => {
-          if (notebooks.currentWidget !== panel) {
-            app.shell.activateById(panel.id);
-          }
-          void submit(panel);
-        }
-      });
-      panel.toolbar.insertItem(10, 'esapSubmitJob', button);
-    });
-
-    for (const [command, selector, rank] of [
-      [CommandIDs.showLog, `.${JOB_CLASS}`, 1],
-      [CommandIDs.openOutput, `.${JOB_CLASS}`, 2],
-      [CommandIDs.resubmit, `.${JOB_CLASS}`, 3],
-      [CommandIDs.cancel, `.${JOB_CLASS}`, 4]
-    ] as [string, string, number][]) {
-      app.contextMenu.addItem({ command, selector, rank });
-    }
-    for (const command of [CommandIDs.submit, CommandIDs.open]) {
-      palette?.addItem({ command, category: 'ESAP' });
-    }
+    // the notebook toolbar button and the context menu of jobs are declared in schema/plugin.json
+    palette?.addItem({ command: CommandIDs.submit, category: 'ESAP', rank: 40 });
+    palette?.addItem({ command: CommandIDs.open, category: 'ESAP', rank: 41 });
     model.start();
   }
 };

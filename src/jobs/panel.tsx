@@ -83,16 +83,22 @@ function describeJob(job: IJob, t: TranslationBundle): string {
   return lines.filter(Boolean).join('\n');
 }
 
-function Job(props: { job: IJob; actions: IJobActions; trans: TranslationBundle }): JSX.Element {
+function Job(props: { job: IJob; actions: IJobActions; trans: TranslationBundle; same: boolean }): JSX.Element {
   const { job, actions, trans: t } = props;
   const final = isFinal(job.status);
+  const submitted = new Date(job.created);
+  const today = submitted.toDateString() === new Date().toDateString();
+  const when = today ? submitted.toLocaleTimeString() : submitted.toLocaleString();
   const time = job.started
-    ? duration(job.started, job.finished)
-    : t.__('since %1', new Date(job.created).toLocaleTimeString());
+    ? t.__('submitted %1, ran %2', when, duration(job.started, job.finished))
+    : t.__('submitted %1', when);
   return (
     <li className={`jp-EsapSection-entry ${JOB_CLASS}`} {...{ [JOB_ID_ATTR]: job.id }} title={describeJob(job, t)}>
       <div className="jp-EsapSection-line">
-        <span className="jp-EsapSection-title">{job.name}</span>
+        <span className="jp-EsapSection-title">
+          {job.name}
+          {props.same && <span className="jp-EsapJobs-id">{` #${job.native_id ?? job.id.slice(0, 6)}`}</span>}
+        </span>
         <span className="jp-EsapChip" data-status={job.status}>
           {statusLabel(job.status, t)}
         </span>
@@ -184,7 +190,13 @@ function Jobs(props: ISectionProps<JobsModel, IJobActions>): JSX.Element {
       )}
       <ul className="jp-EsapSection-list" aria-label={t.__('Batch jobs')}>
         {jobs.map(job => (
-          <Job key={job.id} job={job} actions={actions} trans={t} />
+          <Job
+            key={job.id}
+            job={job}
+            actions={actions}
+            trans={t}
+            same={jobs.some(o => o !== job && o.name === job.name)}
+          />
         ))}
       </ul>
     </SectionBody>

@@ -145,3 +145,74 @@ export function changedParameters(
   }
   return out;
 }
+
+/** The kind of a Python value as the parameters cell declares it (annotation, else the literal). */
+export type ParamKind = 'int' | 'float' | 'str' | 'bool' | 'list' | 'dict' | 'none' | 'any';
+
+export function declaredKind(p: INotebookParameter): ParamKind {
+  const a = (p.annotation ?? '').replace(/\s/g, '');
+  const byName: Record<string, ParamKind> = { int: 'int', float: 'float', str: 'str', bool: 'bool' };
+  if (byName[a]) {
+    return byName[a];
+  }
+  if (/^(list|tuple|List|Tuple)\b/.test(a)) {
+    return 'list';
+  }
+  if (/^(dict|Dict)\b/.test(a)) {
+    return 'dict';
+  }
+  return kindOf(p.literal);
+}
+
+function kindOf(literal: string): ParamKind {
+  const s = literal.trim();
+  const v = pythonLiteralToJson(s);
+  if (v === null) {
+    return 'none';
+  }
+  if (typeof v === 'boolean') {
+    return 'bool';
+  }
+  if (typeof v === 'number') {
+    return /^[-+]?\d+$/.test(s) ? 'int' : 'float';
+  }
+  if (Array.isArray(v)) {
+    return 'list';
+  }
+  if (typeof v === 'object') {
+    return 'dict';
+  }
+  // a string: only when it is written as one (a bare word is not a Python literal)
+  return /^(['"]).*\1$/s.test(s) ? 'str' : 'any';
+}
+
+/**
+ * What is wrong with `value` for parameter `p` ('' when it fits the declared type): a float takes
+ * a number, an int a whole number, a str a quoted string, a bool True/False, a list/dict the same.
+ */
+export function parameterProblem(p: INotebookParameter, value: string): string {
+  const want = declaredKind(p);
+  if (want === 'any' || want === 'none' || value.trim() === p.literal.trim()) {
+    return '';
+  }
+  const got = kindOf(value);
+  if (got === 'none') {
+    return '';
+  }
+  const fits =
+    got === want || (want === 'float' && got === 'int');
+  if (fits) {
+    return '';
+  }
+  const what: Record<ParamKind, string> = {
+    int: 'a whole number (e.g. 3)',
+    float: 'a number (e.g. 1.5)',
+    str: "a quoted string (e.g. 'M51')",
+    bool: 'True or False',
+    list: 'a list (e.g. [1, 2])',
+    dict: "a dict (e.g. {'a': 1})",
+    none: 'None',
+    any: 'a Python literal'
+  };
+  return `${p.name} is declared as ${want}: give ${what[want]}, not ${value.trim() || 'nothing'}.`;
+}

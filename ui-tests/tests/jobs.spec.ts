@@ -2,21 +2,12 @@ import { expect, test } from '@jupyterlab/galata';
 import type { Page } from '@playwright/test';
 import * as path from 'path';
 
-/** Screenshots for people to look at (ui-tests/test-results/screenshots). */
-const shot = (page: Page, name: string) =>
-  page.screenshot({ path: `test-results/screenshots/${name}.png` });
+import { openStep, shot } from './helpers';
 
 const NOTEBOOK = path.resolve(__dirname, '..', '..', 'tests', 'notebooks', 'params.ipynb');
 
 async function openJobs(page: Page): Promise<void> {
-  const section = page.locator('#esap-lab-jobs');
-  if (!(await page.locator('#esap-lab-sidebar').isVisible())) {
-    await page.click('li[data-id="esap-lab-sidebar"]');
-  }
-  if (!(await section.isVisible())) {
-    await page.locator('.jp-AccordionPanel-title', { hasText: 'Jobs' }).click();
-  }
-  await expect(section).toBeVisible();
+  await openStep(page, 'Jobs');
 }
 
 test.describe('ESAP batch jobs', () => {
@@ -26,13 +17,21 @@ test.describe('ESAP batch jobs', () => {
     await page.notebook.activate('params.ipynb');
 
     // the toolbar button opens the dialog, with the parameters of the "parameters" cell
-    await page.locator('.jp-NotebookPanel-toolbar .jp-EsapJobs-toolbarButton').click();
+    await page.locator('.jp-NotebookPanel-toolbar [data-jp-item-name="esapSubmitJob"]').click();
     const dialog = page.locator('.jp-Dialog');
     await expect(dialog.locator('.jp-EsapJobs-form')).toBeVisible({ timeout: 30000 });
     await expect(dialog.locator('select[aria-label="Batch backend"]')).toContainText('local');
     const n = dialog.locator('input[aria-label="Value of parameter n (a Python literal)"]');
     await expect(n).toHaveValue('2');
     await n.fill('9');
+    // a value of the wrong type is refused in the dialog: delay is declared as a float
+    const delay = dialog.locator('input[aria-label="Value of parameter delay (a Python literal)"]');
+    await delay.fill('fifteen');
+    await expect(dialog.locator('button.jp-mod-accept')).toBeDisabled();
+    await expect(dialog).toContainText('delay is declared as float');
+    await shot(page, 'jobs-dialog-type-check');
+    await delay.fill('0.5');
+    await expect(dialog.locator('button.jp-mod-accept')).toBeEnabled();
     await dialog.locator('input[aria-label="CPU cores"]').fill('1');
     await shot(page, 'jobs-submit-dialog');
     await dialog.locator('button.jp-mod-accept').click();
