@@ -11,6 +11,7 @@ token and a wrong password could pass unnoticed).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -195,6 +196,7 @@ class RucioSessions:
         self.token_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()
+        self._busy: dict[str, int] = {}  # calls in progress per instance
 
     def config(self, name: str | None) -> RucioInstanceConfig:
         if name is None:
@@ -233,12 +235,25 @@ class RucioSessions:
         an expired token by itself; a refused login drops the cached client and token."""
         cfg = self.config(name)
         _need_rucio_clients()
+        with self._lock:
+            self._busy[cfg.name] = self._busy.get(cfg.name, 0) + 1
+        client = None
         try:
-            return fn(self.client(cfg.name), *args)
+            client = self.client(cfg.name)
+            return fn(client, *args)
         except Exception as e:
             if _is_auth(e):
                 self.forget(cfg.name)
             raise translate(cfg, e) from None
+        finally:
+            with self._lock:
+                self._busy[cfg.name] -= 1
+                idle = self._busy[cfg.name] == 0
+            if idle and client is not None:
+                # no kept-alive connection waits between calls: once Rucio closed it, it would
+                # sit in CLOSE-WAIT (the session opens new ones when next needed)
+                with contextlib.suppress(Exception):  # closing what is closed
+                    client.session.close()
 
     async def call(self, name: str, fn: Callable[..., T], *args) -> T:
         """``run`` in the threads of this instance."""
