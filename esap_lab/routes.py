@@ -4,7 +4,7 @@ Patterns are relative to API_PREFIX (which the server puts under its base_url). 
 become handler arguments and OpenAPI path parameters.
 """
 
-from .handlers import archives, basket, jobs, meta, software, staging, tables
+from .handlers import archives, basket, jobs, meta, previews, software, staging, tables
 
 API_PREFIX = "/esap-lab/api"
 
@@ -19,12 +19,14 @@ ROUTES: list[tuple[str, type]] = [
     (r"/queries", archives.QueriesHandler),
     (rf"/queries/(?P<qid>{ID})", archives.QueryHandler),
     (rf"/queries/(?P<qid>{ID})/rows", archives.QueryRowsHandler),
+    (rf"/queries/(?P<qid>{ID})/export", previews.QueryExportHandler),
     # basket
     (r"/basket", basket.BasketHandler),
     (r"/basket/items", basket.BasketItemsHandler),
     (rf"/basket/items/(?P<iid>{ID})", basket.BasketItemHandler),
     (r"/basket/export", basket.BasketExportHandler),
     (r"/basket/import", basket.BasketImportHandler),
+    (r"/basket/export/table", previews.BasketTableExportHandler),
     # batch jobs
     (r"/backends", jobs.BackendsHandler),
     (r"/jobs", jobs.JobsHandler),

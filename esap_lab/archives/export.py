@@ -1,0 +1,226 @@
+"""Export of a stored query result (whole, or a selection of rows) or of basket records, in
+VOTable (binary2), FITS, CSV, ECSV or Parquet, as a download or saved into the workspace.
+
+The writing itself is esap_lab.tables.formats (one place knows the formats); this module reads
+the stored Arrow file of a result, picks the rows, and places the file: a temporary one for a
+download, or a path inside the server root, written under a temporary name then renamed (a
+crash or a failure never leaves a half-written file under the user's name).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from .. import executors
+from ..errors import BadRequest, Conflict, NotFound
+from ..tables.formats import ROW_GROUP, SUFFIX, parquet_schema, to_astropy, write
+from .models import Column
+from .queries import RESULTS
+
+EXPORTS = "exports"  # the executor writing export files (never the event loop)
+
+
+def parse_rows(text: str | list[int] | None, total: int, field: str = "rows") -> np.ndarray | None:
+    """Row numbers given as ``0,5,17`` (or a list) as an index array; each one must exist."""
+    if text is None:
+        return None
+    if isinstance(text, str):
+        parts = [p for p in text.replace(" ", "").split(",") if p]
+        try:
+            idx = np.array([int(p) for p in parts], dtype=np.int64)
+        except ValueError:
+            raise BadRequest(f"{field}: give row numbers (from 0) separated by commas, e.g. 0,5,17.",
+                             reason="bad-rows") from None
+    else:
+        idx = np.asarray(text, dtype=np.int64)
+    if idx.size == 0:
+        raise BadRequest(f"{field}: no row numbers given.", reason="bad-rows")
+    bad = idx[(idx < 0) | (idx >= total)]
+    if bad.size:
+        raise BadRequest(f"{field}: row {int(bad[0])} does not exist; the result has {total} rows (0..{total - 1}).",
+                         reason="bad-rows")
+    return idx
+
+
+def safe_name(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("._")[:80] or "table"
+
+
+class Exporter:
+    """Writes result and basket exports. ``queries``: the QueryManager; ``basket``: the
+    BasketService (or None); ``root_dir``: where saved files may go; ``tmp``: download files."""
+
+    def __init__(self, queries, basket, root_dir: str | os.PathLike, tmp: str | os.PathLike):
+        self.queries = queries
+        self.basket = basket
+        self.root_dir = Path(root_dir).resolve()
+        self.tmp = Path(tmp)
+        self.tmp.mkdir(parents=True, exist_ok=True)
+
+    # -- reading a stored result --------------------------------------------------------------
+    async def result(self, qid: str) -> tuple[object, pa.Table]:
+        """(QueryInfo, its rows) of a completed query; 409 for one that failed or runs."""
+        info = await self.queries.get(qid)
+        if info.status != "completed":
+            detail = f": {info.message}" if info.status == "error" and info.message else ""
+            raise Conflict(f"Query {qid} has no result to use: it is {info.status}{detail}.",
+                           reason="query-not-completed")
+        path = self.queries.results.path(qid)
+        if not path.exists():
+            raise NotFound(f"The rows of query {qid} are gone from the server; run it again.", reason="rows-missing")
+        table = await executors.run(RESULTS, read_arrow, path)
+        return info, table
+
+    async def query_table(self, qid: str, rows) -> tuple[pa.Table, list[Column], str]:
+        info, table = await self.result(qid)
+        idx = parse_rows(rows, table.num_rows)
+        if idx is not None:
+            table = table.take(pa.array(idx))
+        base = f"{info.archive}-{info.kind}-{qid[:8]}" + ("-selection" if idx is not None else "")
+        return table, info.columns, safe_name(base)
+
+    async def basket_table(self, query_id: str | None, items: list[str] | None) -> tuple[pa.Table, list[Column], str]:
+        if self.basket is None:
+            raise BadRequest("This server has no basket.", reason="no-basket")
+        doc = await self.basket.export("record")
+        records = [i for i in doc["items"] if i.get("kind") == "record"]
+        if items:
+            by_id = {i["id"]: i for i in records}
+            missing = [i for i in items if i not in by_id]
+            if missing:
+                raise BadRequest(f"items: {missing[0]} is not a record item of the basket.", reason="unknown-item")
+            records = [by_id[i] for i in items]
+        if query_id:
+            records = [r for r in records if r.get("query_id") == query_id]
+        if not records:
+            which = f" from query {query_id}" if query_id else ""
+            raise BadRequest(f"The basket holds no record items{which} to export.", reason="nothing-to-export")
+        table, columns = await executors.run(EXPORTS, records_table, records)
+        return table, columns, safe_name("basket" + (f"-{query_id[:8]}" if query_id else "") + "-records")
+
+    # -- writing --------------------------------------------------------------------------
+    async def download(self, table: pa.Table, columns, fmt: str) -> Path:
+        """A temporary file holding the export (the caller streams it, then deletes it)."""
+        def work():
+            fd, tmp = tempfile.mkstemp(suffix=SUFFIX[fmt], dir=self.tmp)
+            os.close(fd)
+            try:
+                write_export(table, columns, fmt, tmp)
+            except Exception:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+            return Path(tmp)
+
+        return await executors.run(EXPORTS, work)
+
+    def target(self, rel: str, overwrite: bool) -> Path:
+        """A path under the server root to write to (its folder must exist)."""
+        p = (self.root_dir / rel).resolve()
+        if not p.is_relative_to(self.root_dir) or p == self.root_dir:
+            raise BadRequest(f"path {rel!r} is outside the server's root folder; give a path inside it.",
+                             reason="path-outside-root")
+        if not p.parent.is_dir():
+            raise BadRequest(f"path {rel!r}: the folder {p.parent.relative_to(self.root_dir)} does not exist.",
+                             reason="no-such-folder")
+        if p.is_dir():
+            raise BadRequest(f"path {rel!r} is a folder; give a file name.", reason="path-is-folder")
+        if p.exists() and not overwrite:
+            raise Conflict(f"path {rel!r} exists; give overwrite: true to replace it.", reason="file-exists")
+        return p
+
+    async def save(self, table: pa.Table, columns, fmt: str, rel: str, overwrite: bool) -> dict:
+        final = self.target(rel, overwrite)
+
+        def work():
+            fd, tmp = tempfile.mkstemp(suffix=".part" + SUFFIX[fmt], prefix="." + final.name[:60] + ".",
+                                       dir=final.parent)
+            os.close(fd)
+            try:
+                write_export(table, columns, fmt, tmp)
+                os.replace(tmp, final)
+            finally:
+                Path(tmp).unlink(missing_ok=True)
+            return final.stat().st_size
+
+        size = await executors.run(EXPORTS, work)
+        return {"path": final.relative_to(self.root_dir).as_posix(), "format": fmt, "rows": table.num_rows,
+                "bytes": size}
+
+
+def write_export(table: pa.Table, columns, fmt: str, where) -> None:
+    """esap_lab.tables.formats.write, except that Parquet also carries astropy's own column
+    metadata (so ``Table.read`` restores units, UCDs and descriptions there too)."""
+    if fmt == "fits":
+        write_fits(table, columns, where)
+        return
+    if fmt != "parquet":
+        write(table, columns, fmt, where)
+        return
+    from astropy.table import meta
+
+    md = {b"table_meta_yaml": "\n".join(meta.get_yaml_from_table(to_astropy(table.slice(0, 0), columns))).encode()}
+    for f in table.schema:
+        if pa.types.is_string(f.type) or pa.types.is_large_string(f.type):
+            # astropy's reader sizes its text columns from this (and fails on a null without it)
+            longest = pc.max(pc.utf8_length(table.column(f.name))).as_py() if table.num_rows else None
+            md[f"table::len::{f.name}".encode()] = str(longest or 1).encode()
+    out = parquet_schema(table, columns)
+    pq.write_table(out.replace_schema_metadata(md), str(where), compression="snappy", row_group_size=ROW_GROUP)
+
+
+def write_fits(table: pa.Table, columns, where) -> None:
+    """As esap_lab.tables.formats writes FITS (TUNITn, TUCDn, TCOMMn), except that text which is
+    not ASCII is written as UTF-8 bytes (what astropy's ``convert_bytestring_to_unicode`` reads)
+    instead of failing."""
+    from astropy.io import fits
+    from astropy.table import MaskedColumn
+
+    t = to_astropy(table, columns)
+    for name in t.colnames:
+        col = t[name]
+        if col.dtype.kind == "O":  # FITS has no object columns: write them as text
+            t[name] = [str(v) if v is not None else "" for v in col]
+        elif col.dtype.kind == "U" and len(col) and not all(v.isascii() for v in np.unique(np.asarray(col))):
+            t[name] = MaskedColumn(np.char.encode(np.asarray(col), "utf-8"), name=name, mask=col.mask,
+                                   unit=col.unit, description=col.description, meta=col.meta)
+    hdu = fits.table_to_hdu(t)
+    for i, name in enumerate(t.colnames, start=1):
+        if t[name].meta.get("ucd"):
+            hdu.header[f"TUCD{i}"] = t[name].meta["ucd"]
+        if t[name].description:
+            hdu.header[f"TCOMM{i}"] = t[name].description[:68]
+    fits.HDUList([fits.PrimaryHDU(), hdu]).writeto(str(where), overwrite=True)
+
+
+def read_arrow(path: Path) -> pa.Table:
+    """A stored result file, memory-mapped (zero copy)."""
+    return pa.ipc.open_file(pa.memory_map(str(path), "r")).read_all()
+
+
+def records_table(records: list[dict]) -> tuple[pa.Table, list[Column]]:
+    """Basket record items (as exported JSON) as one table: the union of their columns."""
+    rows: list[dict] = []
+    columns: dict[str, Column] = {}
+    for r in records:
+        rows.extend(r.get("rows") or [])
+        for c in r.get("columns") or []:
+            columns.setdefault(c["name"], Column(**{k: v for k, v in c.items() if k in Column.model_fields}))
+    names = [n for n in columns if any(n in row for row in rows)]
+    for row in rows:
+        names.extend(k for k in row if k not in names)
+    cols = {}
+    for n in names:
+        values = [row.get(n) for row in rows]
+        try:
+            cols[n] = pa.array(values)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+            cols[n] = pa.array([None if v is None else str(v) for v in values], pa.string())
+    return pa.table(cols), [columns[n] for n in names if n in columns]

@@ -1,0 +1,91 @@
+"""Looking at the data: exports (download or into the workspace), plots of a whole result,
+region selections, and previews of FITS images and spectra."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from jupyter_server.auth.decorator import authorized
+from tornado import web
+
+from ..previews.models import (BasketExportParams, BasketSaveBody, ExportParams, ExportSaveBody, SavedFile)
+from ..tables.formats import MEDIA_TYPES, SUFFIX
+from .base import ApiHandler, api
+
+
+def exporter(esap):
+    """The services' Exporter (made on first use)."""
+    from ..archives.export import Exporter
+
+    ex = esap.extra.get("exporter")
+    if ex is None:
+        ex = esap.extra["exporter"] = Exporter(esap.queries, esap.basket, esap.root_dir,
+                                               Path(esap.data_dir) / "exports")
+    return ex
+
+
+class _FileSender(ApiHandler):
+    async def send_file(self, path: Path, name: str, fmt: str) -> None:
+        """Stream a temporary file as an attachment, then delete it."""
+        try:
+            self.set_header("Content-Type", MEDIA_TYPES[fmt])
+            self.set_header("Content-Disposition", f'attachment; filename="{name}"')
+            self.set_header("Content-Length", str(path.stat().st_size))
+            f = await asyncio.to_thread(open, path, "rb")
+            try:
+                while chunk := await asyncio.to_thread(f.read, 1 << 20):
+                    self.write(chunk)
+                    await self.flush()
+            finally:
+                f.close()
+            self.finish()
+        finally:
+            path.unlink(missing_ok=True)
+
+
+class QueryExportHandler(_FileSender):
+    @api("A stored result, or some of its rows, as a file: votable (binary2), fits, csv, ecsv or parquet, with "
+         "units, UCDs and descriptions where the format holds them", query=ExportParams, errors=(400, 404, 409))
+    @web.authenticated
+    @authorized
+    async def get(self, qid: str):
+        p = self.parse_query(ExportParams)
+        ex = exporter(self.esap)
+        table, columns, base = await ex.query_table(qid, p.rows)
+        await self.send_file(await ex.download(table, columns, p.format), base + SUFFIX[p.format], p.format)
+
+    @api("Save a stored result, or some of its rows, as a file under the server root", body=ExportSaveBody,
+         response=SavedFile, status=201, errors=(400, 404, 409))
+    @web.authenticated
+    @authorized
+    async def post(self, qid: str):
+        b = self.parse_body(ExportSaveBody)
+        ex = exporter(self.esap)
+        ex.target(b.path, b.overwrite)  # a bad path is refused before any work
+        table, columns, _ = await ex.query_table(qid, b.rows)
+        self.send(SavedFile(**await ex.save(table, columns, b.format, b.path, b.overwrite)), status=201)
+
+
+class BasketTableExportHandler(_FileSender):
+    @api("Basket records (all, those of one query, or the items named) as one table file: votable, fits, csv, "
+         "ecsv or parquet", query=BasketExportParams, errors=(400,))
+    @web.authenticated
+    @authorized
+    async def get(self):
+        p = self.parse_query(BasketExportParams)
+        items = [i for i in (p.items or "").split(",") if i.strip()] or None
+        ex = exporter(self.esap)
+        table, columns, base = await ex.basket_table(p.query_id, items)
+        await self.send_file(await ex.download(table, columns, p.format), base + SUFFIX[p.format], p.format)
+
+    @api("Save basket records as one table file under the server root", body=BasketSaveBody, response=SavedFile,
+         status=201, errors=(400, 409))
+    @web.authenticated
+    @authorized
+    async def post(self):
+        b = self.parse_body(BasketSaveBody)
+        ex = exporter(self.esap)
+        ex.target(b.path, b.overwrite)
+        table, columns, _ = await ex.basket_table(b.query_id, b.items)
+        self.send(SavedFile(**await ex.save(table, columns, b.format, b.path, b.overwrite)), status=201)
