@@ -7,7 +7,6 @@ secret value and variable name, and the count must be 0."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import secrets
