@@ -136,3 +136,20 @@ async def test_stop_leaves_operations_to_resume_and_cancel_or_forget():
     # DELETE once ended: forgotten
     assert await cancel_or_forget(b.status, cancel, lambda: forget("b")) is None and "b" not in t.rows
 
+
+
+# -- queries on the core, against the real DaCHS (tests/conftest.py) ---------------------------------
+async def test_queries_show_the_common_fields(api):
+    from conftest import poll_until
+
+    _, done = await api("POST", "archives", "local", "queries",
+                        body={"kind": "cone", "ra": 155.0, "dec": 5.0, "radius": 0.05}, expect=201)
+    assert done["status"] == "completed" and done["service"] is None and done["reason"] is None
+    assert done["created"] <= done["started"] <= done["finished"]
+    # a failure after the request was answered: stored with the service that failed
+    _, q = await api("POST", "archives", "dead", "queries", params={"wait": "0"},
+                     body={"kind": "cone", "ra": 1, "dec": 1, "radius": 0.1}, expect=201)
+    q = await poll_until(api, "queries", q["id"], until=("completed", "error", "cancelled"), timeout=60,
+                         interval=0.2)
+    assert (q["status"], q["service"]) == ("error", "Dead archive") and q["finished"] is not None, q
+    assert q["reason"] and "Dead archive" in q["message"]

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
 
 from ..fields import OFFSET_MAX
+from ..operations import OperationFields
 
 QueryStatus = Literal["queued", "running", "completed", "error", "cancelled"]
 
@@ -99,7 +100,7 @@ class Column(BaseModel):
     description: str | None = None
 
 
-class QueryInfo(BaseModel):
+class QueryInfo(OperationFields):
     id: str
     archive: str
     kind: str
@@ -110,10 +111,6 @@ class QueryInfo(BaseModel):
     columns: list[Column] = []
     access_url_column: str | None = Field(
         None, description="the column holding each row's data link (images, spectra, files)")
-    message: str | None = None
-    reason: str | None = None
-    created: datetime
-    updated: datetime
 
 
 class QueryList(BaseModel):

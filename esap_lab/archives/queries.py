@@ -48,6 +48,8 @@ class QueryRecord(Base):
     service: Mapped[str | None] = mapped_column("error_service", String(256))  # the remote service that failed
     remote_url: Mapped[str | None] = mapped_column(Text)
     created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    started: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     def info(self) -> QueryInfo:
@@ -55,7 +57,8 @@ class QueryRecord(Base):
             id=self.id, archive=self.archive, kind=self.kind, request=self.request, status=self.status,
             row_count=self.row_count, overflow=bool(self.overflow),
             columns=[Column(**c) for c in (self.columns or [])], access_url_column=self.access_url_column,
-            message=self.message, reason=self.reason, created=_aware(self.created), updated=_aware(self.updated),
+            message=self.message, reason=self.reason, service=self.service, created=_aware(self.created),
+            started=_aware(self.started), finished=_aware(self.finished), updated=_aware(self.updated),
         )
 
     def error(self) -> EsapError:
@@ -95,7 +98,8 @@ class QueryManager:
         now = utcnow()
         rec = QueryRecord(id=uuid.uuid4().hex, archive=archive_id, kind=request.kind,
                           request=request.model_dump(mode="json", by_alias=True, exclude_none=True),
-                          status="running", overflow=False, created=now, updated=now)  # starts at once
+                          status="running", overflow=False, created=now, started=now,
+                          updated=now)  # starts at once
 
         def insert():
             with self.db.session() as s:
