@@ -20,6 +20,8 @@ ROUTES: list[tuple[str, type]] = [
     (rf"/queries/(?P<qid>{ID})", archives.QueryHandler),
     (rf"/queries/(?P<qid>{ID})/rows", archives.QueryRowsHandler),
     (rf"/queries/(?P<qid>{ID})/export", previews.QueryExportHandler),
+    (rf"/queries/(?P<qid>{ID})/plot", previews.QueryPlotHandler),
+    (rf"/queries/(?P<qid>{ID})/select", previews.QuerySelectHandler),
     # basket
     (r"/basket", basket.BasketHandler),
     (r"/basket/items", basket.BasketItemsHandler),
@@ -54,6 +56,8 @@ ROUTES: list[tuple[str, type]] = [
     (rf"/tables/(?P<t>{ID})", tables.TableHandler),
     (rf"/tables/(?P<t>{ID})/rows", tables.TableRowsHandler),
     (rf"/tables/(?P<t>{ID})/export", tables.TableExportHandler),
+    (rf"/tables/(?P<t>{ID})/plot", previews.TablePlotHandler),
+    (rf"/tables/(?P<t>{ID})/select", previews.TableSelectHandler),
 ]
 
 

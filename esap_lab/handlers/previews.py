@@ -9,7 +9,11 @@ from pathlib import Path
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from ..previews.models import (BasketExportParams, BasketSaveBody, ExportParams, ExportSaveBody, SavedFile)
+from .. import executors
+from ..archives.queries import RESULTS
+from ..previews import plots
+from ..previews.models import (BasketExportParams, BasketSaveBody, ExportParams, ExportSaveBody, PlotData, PlotParams,
+                               SavedFile, SelectBody, Selection)
 from ..tables.formats import MEDIA_TYPES, SUFFIX
 from .base import ApiHandler, api
 
@@ -89,3 +93,50 @@ class BasketTableExportHandler(_FileSender):
         ex.target(b.path, b.overwrite)
         table, columns, _ = await ex.basket_table(b.query_id, b.items)
         self.send(SavedFile(**await ex.save(table, columns, b.format, b.path, b.overwrite)), status=201)
+
+
+class QueryPlotHandler(ApiHandler):
+    @api("Binned data for a plot of a whole stored result: scatter (all points or an even sample), histogram "
+         "(edges, counts) or 2-D density (a grid of counts), with the columns' units", query=PlotParams,
+         response=PlotData, errors=(400, 404, 409))
+    @web.authenticated
+    @authorized
+    async def get(self, qid: str):
+        p = self.parse_query(PlotParams)
+        info, table = await exporter(self.esap).result(qid)
+        units = {c.name: c.unit for c in info.columns}
+        self.send(await executors.run(RESULTS, plots.plot, table, units, p))
+
+
+class QuerySelectHandler(ApiHandler):
+    @api("The rows of a stored result inside a region of a plot (x range, and y range when y is given)",
+         body=SelectBody, response=Selection, errors=(400, 404, 409))
+    @web.authenticated
+    @authorized
+    async def post(self, qid: str):
+        b = self.parse_body(SelectBody)
+        _, table = await exporter(self.esap).result(qid)
+        self.send(await executors.run(RESULTS, plots.select, table, b))
+
+
+class TablePlotHandler(ApiHandler):
+    @api("Binned data for a plot of one of my tables (as GET /queries/{qid}/plot)", query=PlotParams,
+         response=PlotData, errors=(400, 404))
+    @web.authenticated
+    @authorized
+    async def get(self, t: str):
+        p = self.parse_query(PlotParams)
+        info, table = await self.esap.tables.arrow(t)
+        units = {c.name: c.unit for c in info.columns}
+        self.send(await executors.run(RESULTS, plots.plot, table, units, p))
+
+
+class TableSelectHandler(ApiHandler):
+    @api("The rows of one of my tables inside a region of a plot", body=SelectBody, response=Selection,
+         errors=(400, 404))
+    @web.authenticated
+    @authorized
+    async def post(self, t: str):
+        b = self.parse_body(SelectBody)
+        _, table = await self.esap.tables.arrow(t)
+        self.send(await executors.run(RESULTS, plots.select, table, b))
