@@ -357,6 +357,12 @@ async def test_limits_from_the_configuration(api, jp_serverapp, jp_root_dir):
     code, err = await api("POST", "tables", "sql", body={"sql": "SELECT sum(a.range * b.range) AS s FROM "
                                                                 "range(100000000) a, range(100000) b"})
     assert code == 400 and err["reason"] == "sql-timeout" and "tables_sql_timeout" in err["message"]
+    service.max_results = 2  # the newest two results are kept
+    ids = [(await api("POST", "tables", "sql", body={"sql": f"SELECT {i} AS x"}, expect=201))[1]["id"]
+           for i in range(3)]
+    await api("GET", "tables", ids[0], expect=404)
+    _, kept = await api("GET", "tables", params={"kind": "result"}, expect=200)
+    assert [t["id"] for t in kept["tables"]] == ids[1:]
     service.max_rows = 3
     (jp_root_dir / "five.csv").write_text("x\n1\n2\n3\n4\n5\n")
     code, err = await api("POST", "tables", body={"name": "five", "source": {"kind": "file", "path": "five.csv"}})

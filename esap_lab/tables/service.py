@@ -150,12 +150,10 @@ class TableService:
                          row_count=rows, bytes=size, overflow=overflow, columns=columns, provenance=provenance,
                          created=now, updated=now)
         try:
-            self.store.add(info, replace=replace)
+            self.store.add(info, replace=replace, keep_results=self.max_results if kind == "result" else None)
         except Exception:
             self.store.path(tid).unlink(missing_ok=True)
             raise
-        if kind == "result":
-            self.store.prune_results(self.max_results)
         return info
 
     async def create(self, body: CreateBody) -> TableInfo:
@@ -326,6 +324,8 @@ class TableService:
                 raise BadRequest(f"Only a SELECT runs over your tables; {kind.name} is not allowed (tables are "
                                  f"read-only to SQL, files, databases and extensions are off).",
                                  reason="sql-forbidden")
+            inputs = self._mentioned(body.sql)
+            self.store.ensure_views(inputs)
             if running.get("late"):
                 raise duckdb.InterruptException("waited too long for a thread")
             try:
@@ -347,7 +347,6 @@ class TableService:
         finally:
             running.pop("cursor", None)
             cur.close()
-        inputs = self._mentioned(body.sql)
         columns = self._inherit(table.column_names, inputs)
         prov = Provenance(kind="sql", sql=body.sql, inputs=[t.name for t in inputs])
         if body.name:

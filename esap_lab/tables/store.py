@@ -4,9 +4,9 @@
   description, column metadata, provenance;
 - its rows in a Parquet file of its own under ``<data dir>/tables/files`` (written once, to a
   temporary name then renamed: a crash never leaves half a table under a real name);
-- the user's DuckDB database: one per server (one server = one user), holding one view per
-  table over its Parquet file. The Parquet files are the data; the database holds nothing but
-  those views, made again from the records whenever it opens, so it lives in memory (no file
+- the user's DuckDB database: one per server (one server = one user), holding a view per
+  table over its Parquet file, made when an SQL statement first names it. The Parquet files are
+  the data; the database holds nothing but those views, so it lives in memory (no file
   lock between two servers of one user, no disk write per result) and spills to
   ``<data dir>/tables/duckdb-tmp``. DuckDB reads those files and nothing else: external access
   is off except for that one directory, extensions can be neither installed nor loaded, and the
@@ -82,6 +82,7 @@ class TableStore:
         self.files.mkdir(parents=True, exist_ok=True)
         self.spill = self.directory / "duckdb-tmp"
         self._duck = None
+        self._views: dict[str, str] = {}  # lower-case name -> id of the table its view reads
         self._lock = threading.RLock()
 
     # -- files ----------------------------------------------------------------------------
@@ -152,28 +153,41 @@ class TableStore:
             q = select(TableRecord).where(TableRecord.lname.in_(sorted(n.lower() for n in names)))
             return [r.info() for r in s.scalars(q.order_by(TableRecord.created))]
 
-    def add(self, info: TableInfo, replace: bool = False) -> TableInfo:
-        """Record a table whose rows are written; a name in use is a 409 unless ``replace``."""
-        replaced: str | None = None
+    def add(self, info: TableInfo, replace: bool = False, keep_results: int | None = None) -> TableInfo:
+        """Record a table whose rows are written; a name in use is a 409 unless ``replace``.
+        With ``keep_results``, the results beyond the newest that many are forgotten (same
+        transaction)."""
+        gone: list[tuple[str, str]] = []  # (id, name) of what this replaced or pushed out
         with self._lock:
             with self.db.session() as s:
-                old = s.scalars(select(TableRecord).where(TableRecord.lname == info.name.lower())).first()
+                old = None if info.kind == "result" else s.scalars(
+                    select(TableRecord).where(TableRecord.lname == info.name.lower())).first()
                 if old is not None:
                     if not replace:
                         raise Conflict(f"A table named {old.name!r} exists already; choose another name, or "
                                        f"replace it.", reason="name-taken")
-                    replaced = old.id
+                    gone.append((old.id, old.name))
                     s.delete(old)
                     s.flush()
+                if keep_results is not None:
+                    old_results = list(s.execute(
+                        select(TableRecord.id, TableRecord.name).where(TableRecord.kind == "result")
+                        .order_by(TableRecord.created.desc()).offset(max(keep_results - 1, 0))))
+                    if old_results:
+                        s.execute(TableRecord.__table__.delete().where(
+                            TableRecord.id.in_([r.id for r in old_results])))
+                        gone.extend((r.id, r.name) for r in old_results)
                 s.add(TableRecord(id=info.id, name=info.name, lname=info.name.lower(), project=info.project,
                                   kind=info.kind, description=info.description, row_count=info.row_count,
                                   bytes=info.bytes, overflow=info.overflow,
                                   columns=[c.model_dump(exclude_none=True) for c in info.columns],
                                   provenance=info.provenance.model_dump(exclude_none=True),
                                   created=info.created, updated=info.updated))
-            self._view(info.name, info.id)
-        if replaced:
-            self.path(replaced).unlink(missing_ok=True)
+            self._drop_view(info.name)  # a replaced table's view is made again when next used
+            for _, name in gone:
+                self._drop_view(name)
+        for tid, _ in gone:
+            self.path(tid).unlink(missing_ok=True)
         return info
 
     def update(self, key: str, changes: dict) -> TableInfo:
@@ -195,7 +209,6 @@ class TableStore:
                 info = rec.info()
             if info.name != old_name:
                 self._drop_view(old_name)
-                self._view(info.name, info.id)
             return info
 
     def delete(self, key: str) -> TableInfo:
@@ -209,17 +222,6 @@ class TableStore:
             self._drop_view(info.name)
         self.path(info.id).unlink(missing_ok=True)
         return info
-
-    def prune_results(self, keep: int) -> None:
-        """Forget all but the newest ``keep`` results."""
-        with self.db.read() as s:
-            ids = list(s.scalars(select(TableRecord.id).where(TableRecord.kind == "result")
-                                 .order_by(TableRecord.created.desc()).offset(keep)))
-        for tid in ids:
-            try:
-                self.delete(tid)
-            except NotFound:
-                pass
 
     # -- DuckDB ---------------------------------------------------------------------------
     def connection(self):
@@ -241,25 +243,27 @@ class TableStore:
                 con.execute("SET enable_external_access = false")
                 con.execute("SET lock_configuration = true")
                 self._duck = con
-                self._sync_views()
+                self._views = {}
             return self._duck
 
     def cursor(self):
         """A connection of its own to the user's database (one per thread / call)."""
         return self.connection().cursor()
 
-    def _sync_views(self) -> None:
-        for info in self.list():
-            self._view(info.name, info.id)
-
-    def _view(self, name: str, tid: str) -> None:
-        if self._duck is None:
-            return  # made when the database is first opened
-        path = str(self.path(tid).resolve()).replace("'", "''")
-        self._duck.execute(f"CREATE OR REPLACE VIEW {quote(name)} AS SELECT * FROM read_parquet('{path}')")
+    def ensure_views(self, tables: list[TableInfo]) -> None:
+        """Views for the tables an SQL statement names, made when first used (a DDL statement
+        costs DuckDB milliseconds, and most results are never named in SQL)."""
+        con = self.connection()
+        with self._lock:
+            for info in tables:
+                key = info.name.lower()
+                if self._views.get(key) != info.id:
+                    path = str(self.path(info.id).resolve()).replace("'", "''")
+                    con.execute(f"CREATE OR REPLACE VIEW {quote(info.name)} AS SELECT * FROM read_parquet('{path}')")
+                    self._views[key] = info.id
 
     def _drop_view(self, name: str) -> None:
-        if self._duck is not None:
+        if self._duck is not None and self._views.pop(name.lower(), None) is not None:
             self._duck.execute(f"DROP VIEW IF EXISTS {quote(name)}")
 
     def close(self) -> None:
