@@ -56,3 +56,21 @@ def test_an_unreachable_server_is_named():
     with pytest.raises(ServerError) as e:
         Client("http://127.0.0.1:9/", "x", timeout=5).get("basket")
     assert e.value.status == 503 and e.value.reason == "server-unreachable" and "127.0.0.1:9" in e.value.message
+
+
+async def test_basket_widget_follows_the_basket(api):
+    """BasketWidget polls the basket's revision and re-reads the items when it changed."""
+    from esap_lab import basket
+
+    w = await asyncio.to_thread(basket.BasketWidget, None, 12, 0.2)
+    try:
+        assert w.items == []
+        _, res = await api("POST", "basket", "items", body={"kind": "file", "url": "https://example.org/w.fits"},
+                           expect=201)
+        for _ in range(50):
+            if w.items:
+                break
+            await asyncio.sleep(0.1)
+        assert [i.id for i in w.items] == [res["items"][0]["id"]] and "1 item" in w._status.value
+    finally:
+        w.close()
