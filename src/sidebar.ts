@@ -1,6 +1,8 @@
 import { ILabShell } from '@jupyterlab/application';
 import { ITranslator } from '@jupyterlab/translation';
 import { LabIcon } from '@jupyterlab/ui-components';
+import type { Message } from '@lumino/messaging';
+import { ISignal, Signal } from '@lumino/signaling';
 import { BoxPanel, TabPanel, Widget } from '@lumino/widgets';
 
 import esapSvg from '../style/icons/esap.svg';
@@ -76,6 +78,25 @@ export class EsapSidebar extends BoxPanel implements IEsapSidebar {
     this.title.className = [...classes, ...(count > 0 ? ['jp-EsapSidebar-hasBadge'] : [])].join(' ');
   }
 
+  get shown(): boolean {
+    return this.isVisible;
+  }
+
+  get shownChanged(): ISignal<this, boolean> {
+    return this._shownChanged;
+  }
+
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    this._shownChanged.emit(true);
+  }
+
+  protected onAfterHide(msg: Message): void {
+    super.onAfterHide(msg);
+    this._shownChanged.emit(false);
+  }
+
   private _ranks = new Map<Widget, number>();
   private _steps: TabPanel;
+  private _shownChanged = new Signal<this, boolean>(this);
 }

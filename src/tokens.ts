@@ -15,6 +15,10 @@ export interface IEsapSidebar {
   activateSection(widget: Widget): void;
   /** Set the small count badge of the sidebar tab (e.g. basket size); 0 hides it. */
   setBadge(count: number): void;
+  /** Is the sidebar shown? (its models stand by while it is not) */
+  readonly shown: boolean;
+  /** Emits true when the sidebar is shown, false when it is hidden. */
+  readonly shownChanged: ISignal<IEsapSidebar, boolean>;
 }
 
 export const IEsapSidebar = new Token<IEsapSidebar>(

@@ -3,6 +3,7 @@
  * its views, how it waits after errors, and that stop and dispose end the polling.
  * Jest runs in node here: the page (document visibility, window timers) is a small stand-in.
  */
+import { formatBytes, isFinal } from '../common/format';
 import { PollingModel } from '../common/polling';
 
 const page = {
@@ -165,6 +166,24 @@ describe('PollingModel', () => {
     model.dispose();
   });
 
+  it('stands by while told to (the sidebar is hidden), yet a poke still reads', async () => {
+    const model = new Counter();
+    let hidden = true;
+    model.standby = () => hidden;
+    model.start();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(model.reads).toBe(1); // the first read at start
+    await jest.advanceTimersByTimeAsync(5000);
+    expect(model.reads).toBe(1);
+    model.poke();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(model.reads).toBe(2);
+    hidden = false;
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(model.reads).toBe(3);
+    model.dispose();
+  });
+
   it('stop ends the polling, start resumes it; dispose ends it for good', async () => {
     const model = new Counter();
     model.start();
@@ -183,5 +202,24 @@ describe('PollingModel', () => {
     model.start();
     await jest.advanceTimersByTimeAsync(5000);
     expect(model.reads).toBe(3);
+  });
+});
+
+describe('isFinal and formatBytes (one of each for every area)', () => {
+  it('knows the ended states of queries, transfers and jobs', () => {
+    for (const s of ['completed', 'error', 'failed', 'cancelled']) {
+      expect(isFinal(s)).toBe(true);
+    }
+    for (const s of ['queued', 'running', 'waiting-for-data']) {
+      expect(isFinal(s)).toBe(false);
+    }
+  });
+
+  it('writes sizes in decimal units', () => {
+    expect(formatBytes(512)).toBe('512 B');
+    expect(formatBytes(1536)).toBe('1.5 kB');
+    expect(formatBytes(46500)).toBe('47 kB');
+    expect(formatBytes(2.5e9)).toBe('2.5 GB');
+    expect(formatBytes(null)).toBe('?');
   });
 });

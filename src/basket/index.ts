@@ -246,6 +246,9 @@ export const basketPlugin: JupyterFrontEndPlugin<IEsapBasket> = {
       (command, i) => palette?.addItem({ command, category: 'ESAP', rank: command === CommandIDs.clear ? 1000 : 20 + i })
     );
 
+    // no polling while the sidebar is hidden; a read at once when it shows again
+    model.standby = () => !sidebar.shown;
+    sidebar.shownChanged.connect((_, shown) => shown && model.poke());
     model.start();
     return model;
   }

@@ -14,6 +14,7 @@ import {
 import React from 'react';
 
 import { IconButton, ISectionProps, RefreshButton, SectionBody, SectionWidget } from '../common/components';
+import { formatBytes } from '../common/format';
 import { BasketKind, IBasketItem, KINDS } from './api';
 import { BasketModel, loadCode } from './model';
 
@@ -41,16 +42,6 @@ function kindLabel(kind: BasketKind, t: TranslationBundle): string {
     default:
       return t.__('Files');
   }
-}
-
-function formatBytes(n: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let i = 0;
-  while (n >= 1000 && i < units.length - 1) {
-    n /= 1000;
-    i++;
-  }
-  return `${n.toFixed(i ? 1 : 0)} ${units[i]}`;
 }
 
 /** A tooltip saying what the item points at. */

@@ -56,6 +56,12 @@ export abstract class PollingModel implements IDisposable {
     }
   }
 
+  /**
+   * While this says true the timer skips its reads (e.g. the ESAP sidebar is hidden and nothing
+   * runs that a notification follows); `poke` and `refresh` still read.
+   */
+  standby: () => boolean = () => false;
+
   /** Poll again soon (after a submit or an action). */
   poke(): void {
     void this.refresh();
@@ -132,7 +138,7 @@ export abstract class PollingModel implements IDisposable {
     const wait = Math.max(MIN_INTERVAL_MS, this.interval());
     const backoff = this._failures ? Math.min(MAX_BACKOFF_MS, wait * 2 ** this._failures) : 0;
     const timer = window.setTimeout(async () => {
-      if (!document.hidden) {
+      if (!document.hidden && !this.standby()) {
         await this.refresh();
       }
       if (this._timer === timer) {

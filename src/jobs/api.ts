@@ -11,11 +11,7 @@ export type JobStatus =
   | 'failed'
   | 'cancelled';
 
-export const FINAL_STATUSES: JobStatus[] = ['completed', 'failed', 'cancelled'];
-
-export function isFinal(status: JobStatus): boolean {
-  return FINAL_STATUSES.includes(status);
-}
+export { isFinal } from '../common/format';
 
 export type ResourceName = 'cpus' | 'memory' | 'walltime' | 'partition';
 

@@ -21,7 +21,7 @@ import { runIcon } from '@jupyterlab/ui-components';
 
 import { contextTarget, notifyFailure } from '../common/commands';
 import { IEsapBasket, IEsapSidebar } from '../tokens';
-import { IJob, IResources, jobsApi } from './api';
+import { IJob, IResources, isFinal, jobsApi } from './api';
 import { SubmitForm } from './dialog';
 import { JobsModel } from './model';
 import { IJobActions, JOB_CLASS, JOB_ID_ATTR, JobLogView, JobsSection, statusLabel } from './panel';
@@ -250,6 +250,9 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
     // the notebook toolbar button and the context menu of jobs are declared in schema/plugin.json
     palette?.addItem({ command: CommandIDs.submit, category: 'ESAP', rank: 40 });
     palette?.addItem({ command: CommandIDs.open, category: 'ESAP', rank: 41 });
+    // while the sidebar is hidden, poll only for jobs that have not ended (their notifications)
+    model.standby = () => !sidebar.shown && !model.jobs.some(j => !isFinal(j.status));
+    sidebar.shownChanged.connect((_, shown) => shown && model.poke());
     model.start();
   }
 };

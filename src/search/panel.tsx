@@ -7,6 +7,7 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import React, { useEffect, useRef, useState } from 'react';
 
 import { archivesApi, EsapApiError, IArchive, IQueryInfo, QueryRequest } from '../api';
+import { isFinal } from '../common/format';
 import { stagingApi } from '../staging/api';
 
 /** Why a DID search found nothing, and what to try: patterns, and the scopes there are. */
@@ -45,7 +46,6 @@ export interface ISearchOptions {
   settings: () => { defaultArchive: string; pollInterval: number };
 }
 
-const FINAL = ['completed', 'error', 'cancelled'];
 
 export function describeQuery(q: { kind: string; request: Record<string, any> }): string {
   const r = q.request;
@@ -235,7 +235,7 @@ function SearchForm(props: ISearchOptions): JSX.Element {
     try {
       let q = await archivesApi.start(archive.id, request, 0);
       setRunning(q);
-      while (!FINAL.includes(q.status) && !cancelled.current) {
+      while (!isFinal(q.status) && !cancelled.current) {
         await new Promise(r => setTimeout(r, Math.max(200, props.settings().pollInterval * 1000 * (Date.now() - started < 3000 ? 0.15 : 1))));
         if (cancelled.current) {
           break;

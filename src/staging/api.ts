@@ -6,11 +6,7 @@ import { requestAPI } from '../api';
 export type TransferStatus = 'queued' | 'running' | 'completed' | 'error' | 'cancelled';
 export type TransferMode = 'download' | 'replica' | 'url';
 
-export const FINAL_STATUSES: TransferStatus[] = ['completed', 'error', 'cancelled'];
-
-export function isFinal(status: TransferStatus): boolean {
-  return FINAL_STATUSES.includes(status);
-}
+export { formatBytes, isFinal } from '../common/format';
 
 export interface ITransferFile {
   did: string | null;
@@ -135,18 +131,3 @@ export const stagingApi = {
     );
   }
 };
-
-/** 1536 -> "1.5 kB" (decimal units, as Rucio shows sizes). */
-export function formatBytes(n: number | null | undefined): string {
-  if (n === null || n === undefined) {
-    return '?';
-  }
-  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${i === 0 ? v : v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
-}

@@ -11,7 +11,7 @@ import { requestAPI } from '../api';
 import { ITEM_CLASS, ITEM_ID_ATTR } from '../basket/panel';
 import { contextTarget, notifyFailure } from '../common/commands';
 import { IEsapBasket, IEsapSidebar, IEsapStaging } from '../tokens';
-import { IStageRequest, ITransfer, stagingApi } from './api';
+import { isFinal, IStageRequest, ITransfer, stagingApi } from './api';
 import { DidContentsView } from './contents';
 import { StagingModel } from './model';
 import { IStagingActions, StagingSection, TRANSFER_CLASS, TRANSFER_ID_ATTR } from './panel';
@@ -148,6 +148,9 @@ export const stagingPlugin: JupyterFrontEndPlugin<IEsapStaging> = {
     };
     const section = new StagingSection(model, actions, t);
     sidebar.addSection(section, 30);
+    // while the sidebar is hidden, poll only for running transfers (their notifications follow them)
+    model.standby = () => !sidebar.shown && !model.transfers.some(x => !isFinal(x.status));
+    sidebar.shownChanged.connect((_, shown) => shown && model.poke());
     model.start();
 
     commands.addCommand(CommandIDs.open, {
