@@ -58,6 +58,8 @@ ROUTES: list[tuple[str, type]] = [
     (rf"/tables/(?P<t>{ID})/export", tables.TableExportHandler),
     (rf"/tables/(?P<t>{ID})/plot", previews.TablePlotHandler),
     (rf"/tables/(?P<t>{ID})/select", previews.TableSelectHandler),
+    # previews of images and spectra
+    (r"/previews", previews.PreviewHandler),
 ]
 
 

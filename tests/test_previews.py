@@ -1,7 +1,13 @@
 """Plots of a whole result and region selections (issue 12) on real results of the local DaCHS,
 and previews of FITS images and spectra."""
 
+import json
+import struct
+
 import numpy as np
+import pytest
+from astropy.io import fits
+from astropy.wcs import WCS
 
 CMD_Q = "SELECT source_id, ra, dec, vmag, bmag, bmag - vmag AS bv FROM esapdemo.sources WHERE source_id <= 5000"
 
@@ -76,7 +82,7 @@ async def test_a_column_that_is_not_numeric_is_no_axis(api):
 
 async def test_my_tables_plot_and_select_the_same_way(api):
     cmd = await cmd_query(api)
-    _, t = await api("POST", "tables", body={"name": "cmd", "source": {"kind": "query", "query_id": cmd["id"]}},
+    await api("POST", "tables", body={"name": "cmd", "source": {"kind": "query", "query_id": cmd["id"]}},
                      expect=201)
     _, h = await api("GET", "tables", "cmd", "plot", params={"x": "vmag", "kind": "histogram"}, expect=200)
     assert sum(h["counts"]) == 5000 and h["x"]["unit"] == "mag"
@@ -84,3 +90,77 @@ async def test_my_tables_plot_and_select_the_same_way(api):
     _, a = await api("POST", "tables", "cmd", "select", body=region, expect=200)
     _, b = await api("POST", "queries", cmd["id"], "select", body=region, expect=200)
     assert a == b
+
+
+# -- previews -----------------------------------------------------------------------------------
+@pytest.fixture
+def fetch(jp_fetch):
+    async def call(params):
+        return await jp_fetch("esap-lab", "api", "previews", params=params, raise_error=False)
+
+    return call
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", data[16:24])
+
+
+async def test_image_of_a_result_row_is_rendered_on_the_server(api, fetch):
+    _, info = await api("POST", "archives", "local", "queries",
+                        body={"kind": "sia", "ra": 155.0, "dec": 5.0, "size": 0.4}, expect=201)
+    assert info["access_url_column"] and info["row_count"] >= 1
+    for stretch in ("zscale", "asinh"):
+        r = await fetch({"query": info["id"], "row": "0", "stretch": stretch, "size": "400"})
+        assert r.code == 200 and r.headers["Content-Type"] == "image/png"
+        w, h = png_size(r.body)
+        assert 300 <= w <= 450 and 300 <= h <= 450
+    code, err = await api("GET", "previews", params={"query": info["id"], "row": "999"})
+    assert code == 400 and err["message"].startswith("row:")
+
+
+async def test_image_and_spectra_files_in_the_workspace(fetch, jp_root_dir):
+    # files a user has in the workspace, written here
+    w = WCS(naxis=2)
+    w.wcs.ctype = ["RA---TAN", "DEC--TAN"]
+    w.wcs.crval, w.wcs.crpix, w.wcs.cdelt = [155, 5], [50, 50], [-0.001, 0.001]
+    fits.PrimaryHDU(np.random.default_rng(1).normal(size=(100, 120)).astype("f4"), header=w.to_header()).writeto(
+        jp_root_dir / "img.fits")
+    r = await fetch({"path": "img.fits"})
+    assert r.code == 200 and png_size(r.body)[0] > 100
+    wave = np.linspace(4000, 7000, 300)
+    table = fits.BinTableHDU.from_columns([fits.Column("WAVELENGTH", "E", unit="Angstrom", array=wave),
+                                           fits.Column("FLUX", "E", unit="erg/s/cm2/Angstrom", array=wave / 1e4)])
+    fits.HDUList([fits.PrimaryHDU(), table]).writeto(jp_root_dir / "spec.fits")
+    r = await fetch({"path": "spec.fits"})
+    spec = json.loads(r.body)
+    assert r.code == 200 and spec["kind"] == "spectrum" and len(spec["wavelength"]) == 300
+    assert spec["wavelength_unit"] == "Angstrom" and spec["flux_unit"] == "erg/s/cm2/Angstrom"
+    h = fits.Header({"CRVAL1": 5000.0, "CDELT1": 2.0, "CRPIX1": 1.0, "CUNIT1": "Angstrom", "BUNIT": "Jy"})
+    fits.PrimaryHDU(np.arange(10, dtype="f4"), header=h).writeto(jp_root_dir / "spec1d.fits")
+    spec = json.loads((await fetch({"path": "spec1d.fits"})).body)
+    assert spec["wavelength"][:2] == [5000.0, 5002.0] and spec["flux_unit"] == "Jy"
+
+
+async def test_a_preview_says_why_it_cannot_be_made(api, jp_root_dir):
+    (jp_root_dir / "notes.txt").write_text("not an image")
+    fits.HDUList([fits.PrimaryHDU(), fits.BinTableHDU.from_columns([fits.Column("a", "J", array=[1, 2])])]).writeto(
+        jp_root_dir / "table.fits")
+    code, err = await api("GET", "previews", params={"path": "notes.txt"})
+    assert code == 400 and "not a FITS file" in err["message"]
+    code, err = await api("GET", "previews", params={"path": "table.fits"})
+    assert code == 400 and "no image" in err["message"] and "BinTableHDU" in err["message"]
+    code, err = await api("GET", "previews", params={"path": "../outside.fits"})
+    assert code == 400 and "outside" in err["message"]
+    code, err = await api("GET", "previews", params={"path": "nosuch.fits"})
+    assert code == 400 and "no such file" in err["message"]
+    code, err = await api("GET", "previews", params={})
+    assert code == 400 and "path" in err["message"]
+
+
+async def test_a_data_link_that_fails_is_a_502_naming_its_host(api):
+    q = "SELECT TOP 1 source_id, 'http://127.0.0.1:9/x.fits' AS access_url FROM esapdemo.sources"
+    _, info = await api("POST", "archives", "local", "queries", body={"kind": "tap", "query": q}, expect=201)
+    assert info["access_url_column"] == "access_url"
+    code, err = await api("GET", "previews", params={"query": info["id"], "row": "0"})
+    assert code == 502 and err["service"] == "127.0.0.1:9", err

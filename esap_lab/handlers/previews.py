@@ -12,8 +12,19 @@ from tornado import web
 from .. import executors
 from ..archives.queries import RESULTS
 from ..previews import plots
-from ..previews.models import (BasketExportParams, BasketSaveBody, ExportParams, ExportSaveBody, PlotData, PlotParams,
-                               SavedFile, SelectBody, Selection)
+from ..previews.models import (
+    BasketExportParams,
+    BasketSaveBody,
+    ExportParams,
+    ExportSaveBody,
+    PlotData,
+    PlotParams,
+    PreviewParams,
+    SavedFile,
+    SelectBody,
+    Selection,
+    Spectrum,
+)
 from ..tables.formats import MEDIA_TYPES, SUFFIX
 from .base import ApiHandler, api
 
@@ -140,3 +151,31 @@ class TableSelectHandler(ApiHandler):
         b = self.parse_body(SelectBody)
         _, table = await self.esap.tables.arrow(t)
         self.send(await executors.run(RESULTS, plots.select, table, b))
+
+
+def preview_service(esap):
+    from ..previews.service import PreviewService
+
+    svc = esap.extra.get("previews")
+    if svc is None:
+        svc = esap.extra["previews"] = PreviewService(esap.queries, esap.root_dir, Path(esap.data_dir) / "previews")
+    return svc
+
+
+class PreviewHandler(ApiHandler):
+    @api("A preview rendered on the server of a FITS file under the server root (path) or of the data link of a "
+         "result row (query, row): an image as PNG (zscale or asinh stretch, WCS grid), a spectrum as JSON",
+         query=PreviewParams, response=Spectrum, errors=(400, 404, 409, 502, 504))
+    @web.authenticated
+    @authorized
+    async def get(self):
+        p = self.parse_query(PreviewParams)
+        kind, out = await preview_service(self.esap).preview(p)
+        if kind == "image":
+            self.set_header("Content-Type", "image/png")
+            self.set_header("Cache-Control", "private, max-age=60")
+            self.write(out)
+            await self.flush()  # (APIHandler.finish would call it JSON)
+            self.finish()
+        else:
+            self.send(out)
