@@ -119,8 +119,9 @@ def test_dirac_jdl(tmp_path: Path):
     b = dirac.DiracBackend("d", url="http://127.0.0.1:9/", site="LCG.Example.org")
     spec = JobSpec(id="0123456789abcdef", name='my "nb"', workdir=tmp_path, resources={"cpus": 2, "walltime": "30"})
     jdl = b._jdl(spec, "SB:SandboxSE|/S3/sandboxes/x.tar.bz2")
-    assert 'InputSandbox = {"SB:SandboxSE|/S3/sandboxes/x.tar.bz2"};' in jdl
-    assert 'OutputSandbox = {"output.ipynb", "std.out", "std.err", "exit_code", "environment.json"};' in jdl
+    # no InputSandbox: the job's own script fetches it from DiracX with the job's token
+    assert "InputSandbox" not in jdl
+    assert 'OutputSandbox = {"output.ipynb", "std.out", "std.err", "exit_code", "environment.json", "outputs.tar"};' in jdl
     assert "CPUTime = 1800;" in jdl and "NumberOfProcessors = 2;" in jdl and 'Site = "LCG.Example.org";' in jdl
     assert b.url == "http://127.0.0.1:9"
 
