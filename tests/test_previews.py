@@ -164,3 +164,24 @@ async def test_a_data_link_that_fails_is_a_502_naming_its_host(api):
     assert info["access_url_column"] == "access_url"
     code, err = await api("GET", "previews", params={"query": info["id"], "row": "0"})
     assert code == 502 and err["service"] == "127.0.0.1:9", err
+
+
+async def test_the_kernel_api_exports_plots_and_previews_in_one_line(api, jp_root_dir):
+    import asyncio
+    import io
+
+    from astropy.table import Table
+    from matplotlib.figure import Figure
+
+    from esap_lab import previews as look
+
+    cmd = await cmd_query(api)
+    fig = await asyncio.to_thread(look.plot, cmd["id"], "bv", "vmag", kind="density", bins=30)
+    assert isinstance(fig, Figure) and fig.axes[0].get_ylabel() == "vmag [mag]"
+    saved = await asyncio.to_thread(look.export, cmd["id"], "fits", path="cmd.fits", rows=[0, 1])
+    assert saved["rows"] == 2 and len(Table.read(jp_root_dir / "cmd.fits")) == 2
+    data = await asyncio.to_thread(look.export, cmd["id"], "votable")
+    assert len(Table.read(io.BytesIO(data), format="votable")) == 5000
+    fits.PrimaryHDU(np.ones((50, 50), "f4")).writeto(jp_root_dir / "flat.fits")
+    png = await asyncio.to_thread(look.preview, "flat.fits")
+    assert png._repr_png_()[:4] == b"\x89PNG"
