@@ -4,8 +4,8 @@
  * command starts. Nothing is mocked.
  */
 import { ServerConnection } from '@jupyterlab/services';
-import { ChildProcess, spawn } from 'child_process';
-import { mkdtempSync, writeFileSync } from 'fs';
+import { ChildProcess, execFileSync, spawn } from 'child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 
@@ -157,5 +157,26 @@ describe('typed wrappers', () => {
   it('are functions', () => {
     expect(typeof archivesApi.rows).toBe('function');
     expect(typeof metaApi.version).toBe('function');
+  });
+});
+
+describe('the generated API types', () => {
+  it('src/schema.d.ts is what openapi-typescript makes of the running server\'s openapi.json', async () => {
+    const doc = await call<Record<string, unknown>>('openapi.json');
+    const root = path.join(__dirname, '..', '..');
+    // kept in node_modules/.cache to compare with when this fails
+    const input = path.join(root, 'node_modules', '.cache', 'esap-openapi-served.json');
+    const output = path.join(root, 'node_modules', '.cache', 'esap-schema-served.d.ts');
+    writeFileSync(input, JSON.stringify(doc));
+    execFileSync(path.join(root, 'node_modules', '.bin', 'openapi-typescript'), [input, '-o', output], {
+      stdio: 'ignore'
+    });
+    const committed = readFileSync(path.join(root, 'src', 'schema.d.ts'), 'utf8');
+    if (readFileSync(output, 'utf8') !== committed) {
+      throw new Error(
+        "src/schema.d.ts does not match the server's openapi.json: run `jlpm build:api-types` after changing " +
+          'routes or models (diff node_modules/.cache/esap-schema-served.d.ts src/schema.d.ts)'
+      );
+    }
   });
 });
