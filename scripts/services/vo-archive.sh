@@ -1,13 +1,21 @@
 #!/usr/bin/env bash
 # The local demo archive: GAVO DaCHS (TAP sync/async, cone search, SIA v1, SIA v2 over ObsCore)
 # on 127.0.0.1:${ESAP_VO_PORT:-18765}, serving a deterministic synthetic catalogue of 200,000
-# sources (ra, dec, three magnitudes) and a few small FITS images.
+# sources (ra, dec, three magnitudes) and a few small FITS images (schema esapdemo); and, added
+# by extras() below, each in its own schema/RD so esapdemo is never touched:
+#   esapspec  SSA over 36 synthetic spectra + their DataLink (SDM VOTable/FITS/CSV, BAND cutouts)
+#   esapimg   the demo images again with DataLink + SODA cutouts (SIA1, ObsCore) and a HiPS
+#   userconfig.rd   TAP examples at /tap/examples
+#   rr        a RegTAP 1.1 registry of this DaCHS's own published services (pyvo.registry)
+#   esapmany  5,000 tiny tables (a large tableset for the schema browser)
 #   vo-archive.sh start|stop|status|env     idempotent; needs root (apt-get, runuser)
 # DaCHS needs PostgreSQL with pgsphere and q3c running BEFORE its package is configured.
 set -euo pipefail
 PORT=${ESAP_VO_PORT:-18765}
 PGVER=15
-RD=/var/gavo/inputs/esapdemo
+IN=/var/gavo/inputs
+RD=$IN/esapdemo
+PYHIPS=/var/gavo/esaplab-py  # a venv with reproject, for the HiPS only
 HERE=$(cd "$(dirname "$0")" && pwd)
 export DEBIAN_FRONTEND=noninteractive
 APT="apt-get -o DPkg::Lock::Timeout=600 -y -q --no-install-recommends"
@@ -94,7 +102,69 @@ EOF
   fi
   for _ in $(seq 1 120); do up && break; sleep 0.5; done
   up || { log "DaCHS did not come up; see /var/gavo/logs/"; exit 1; }
+  extras
   log "ready: http://127.0.0.1:$PORT/tap"
+}
+
+# ---- additions in their own schemas (never touch esapdemo); each step is skipped when its
+# stamp (a hash of its inputs) and its row count say it is done, so a second start is quick.
+X=$HERE/vo-archive
+stamp() { cat "$@" | sha256sum | cut -c1-16; }
+done_with() { [ "$(cat "$IN/$1/.imported" 2>/dev/null)" = "$2" ]; }  # done_with NAME STAMP
+sync_into() {  # sync_into DIR FILE...: copy the files into DIR (those that differ)
+  local dir=$1 f; shift
+  mkdir -p "$dir"
+  for f in "$@"; do cmp -s "$f" "$dir/$(basename "$f")" || cp "$f" "$dir/"; done
+}
+imp_pub() {  # imp_pub NAME STAMP [pub]: import NAME/q (and publish it), then write the stamp
+  local t0=$SECONDS
+  chown -R dachsroot:gavo "$IN/$1"
+  (cd "$IN" && as_dachs dachs imp "$1/q") >>"$XLOG" 2>&1 || { tail -20 "$XLOG" >&2; exit 1; }
+  [ "${3:-}" = pub ] && { (cd "$IN" && as_dachs dachs pub "$1/q") >>"$XLOG" 2>&1 || exit 1; }
+  echo "$2" > "$IN/$1/.imported"; RELOAD=1
+  log "  imported $1 in $(( SECONDS - t0 )) s"
+}
+
+extras() {
+  XLOG=/var/gavo/logs/esaplab-extras.log; RELOAD=0
+  local st n f
+  # SSA
+  sync_into "$IN/esapspec" "$X/spectra/q.rd" "$X/spectra/genspectra.py"
+  st=$(stamp "$IN/esapspec/q.rd" "$IN/esapspec/genspectra.py")
+  if ! done_with esapspec "$st" || [ "$(sql gavo "select count(*) from esapspec.ssa" 2>/dev/null)" != 36 ]; then
+    log "esapspec: spectra + SSA"
+    rm -rf "$IN/esapspec/data"
+    /usr/bin/python3 "$IN/esapspec/genspectra.py" "$IN/esapspec/data" 36
+    imp_pub esapspec "$st" pub
+  fi
+  # images with DataLink/SODA and the HiPS
+  sync_into "$IN/esapimg" "$X/images/q.rd" "$X/images/make_hips.py"
+  sync_into "$IN/esapimg/data" "$RD"/data/img/*.fits
+  n=$(ls "$IN"/esapimg/data/*.fits | wc -l)
+  st=$(stamp "$IN/esapimg/q.rd" "$IN/esapimg/make_hips.py" "$IN"/esapimg/data/*.fits)
+  if [ "$(cat "$IN/esapimg/.hips" 2>/dev/null)" != "$st" ] || [ ! -f "$IN/esapimg/hips/properties" ]; then
+    if [ ! -x "$PYHIPS/bin/python" ] || ! "$PYHIPS/bin/python" -c "import reproject.hips" 2>/dev/null; then
+      log "esapimg: a venv with reproject for the HiPS ($PYHIPS)"
+      /usr/bin/python3 -m venv --system-site-packages "$PYHIPS"
+      "$PYHIPS/bin/pip" install -q reproject pillow >>"$XLOG" 2>&1
+    fi
+    log "esapimg: building the HiPS"
+    "$PYHIPS/bin/python" "$IN/esapimg/make_hips.py" "$IN/esapimg/hips" "$IN"/esapimg/data/*.fits >>"$XLOG" 2>&1
+    echo "$st" > "$IN/esapimg/.hips"
+  fi
+  if ! done_with esapimg "$st" || [ "$(sql gavo "select count(*) from esapimg.images" 2>/dev/null)" != "$n" ]; then
+    log "esapimg: images with DataLink/SODA"
+    imp_pub esapimg "$st" pub
+  fi
+  # TAP examples (a site-wide file: only if absent or ours)
+  local uc=/var/gavo/etc/userconfig.rd
+  if [ ! -f "$uc" ] || grep -q "esap-lab vo-archive userconfig" "$uc"; then
+    cmp -s "$X/userconfig.rd" "$uc" || { install -o dachsroot -g gavo -m 644 "$X/userconfig.rd" "$uc"; RELOAD=1; }
+  else
+    log "leaving $uc alone (not ours): no TAP examples"
+  fi
+  [ $RELOAD = 1 ] && { as_dachs dachs serve reload; sleep 2; }
+  return 0
 }
 
 case "${1:-start}" in
