@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timezone
@@ -34,6 +33,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from .errors import EsapError, RemoteError, RemoteTimeout
+from .executors import CancelToken
 
 log = logging.getLogger("esap_lab.operations")
 
@@ -130,7 +130,9 @@ class Run:
 
     def __init__(self, oid: str, deadline: float | None):
         self.id = oid
-        self.cancelled = threading.Event()  # set on cancel, deadline or stop: workers poll it
+        # set on cancel, deadline or stop: blocking workers poll it, and its callbacks run at once
+        # (e.g. closing the connection a download reads from)
+        self.cancelled = CancelToken()
         self.stopping = False  # the server stops: leave the record active, resumed at the next start
         self.deadline = deadline
         self.expired = False  # the deadline passed
@@ -146,7 +148,7 @@ class Run:
         for fn in list(self._aborts):
             try:
                 await fn()
-            except Exception:  # noqa: BLE001 - ending one part must not keep the others running
+            except Exception:  # ending one part must not keep the others running
                 log.exception("operation %s: abort step failed", self.id)
 
 
@@ -199,7 +201,7 @@ class Runner:
         except EsapError as e:
             if not (run.stopping or run.cancelled.is_set()):
                 await self.record(oid, failure(e))
-        except Exception as e:  # noqa: BLE001 - a fault of ours: logged, reported without a traceback
+        except Exception as e:  # a fault of ours: logged, reported without a traceback
             if not (run.stopping or run.cancelled.is_set()):
                 log.exception("%s %s failed", self.what, oid)
                 await self.record(oid, failure(e, what=f"The {self.what}"))

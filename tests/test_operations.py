@@ -10,8 +10,7 @@ import threading
 from types import SimpleNamespace
 
 from esap_lab.errors import RemoteError
-from esap_lab.operations import (FINAL, Runner, cancel_or_forget, error_of, failure, transition, utcnow,
-                                 wait_until)
+from esap_lab.operations import FINAL, Runner, cancel_or_forget, error_of, failure, transition, utcnow, wait_until
 
 
 class Table:

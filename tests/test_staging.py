@@ -609,7 +609,7 @@ async def test_files_go_to_a_folder_per_dataset_and_never_overwrite(api, web_fil
     assert all((root / p).is_file() for p in [*paths.values(), alone["files"][0]["path"]])
 
     # one dataset with two files of the same name (two scopes): both are kept
-    dataset, name = await asyncio.to_thread(dataset_with_two_files_of_one_name)
+    dataset, _ = await asyncio.to_thread(dataset_with_two_files_of_one_name)
     scope, ds = dataset.split(":")
     _, t = await api("POST", "staging", body={"dids": [dataset], "instance": "lake"}, expect=201)
     t = await wait_transfer(api, t["id"])

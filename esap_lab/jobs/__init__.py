@@ -9,8 +9,9 @@ Plain Python (no tornado): usable from a script or a notebook as well as from th
 """
 
 from .backends import ENTRY_POINT_GROUP, JobBackend, JobSpec, NativeStatus, backend_types, build_backends
-from .manager import JobManager, JobRecord
+from .manager import JobManager
 from .models import FINAL_STATUSES, JobInfo, Resources, SubmitBody
+from .store import JobRecord
 
 __all__ = ["ENTRY_POINT_GROUP", "FINAL_STATUSES", "JobBackend", "JobInfo", "JobManager", "JobRecord", "JobSpec",
            "NativeStatus", "Resources", "SubmitBody", "backend_types", "build_backends"]

@@ -53,7 +53,7 @@ class JobPoller:
                 await self.poll()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - one bad round must not stop the poller
+            except Exception:  # one bad round must not stop the poller
                 log.exception("job poller round failed")
             self._wake.clear()
             try:

@@ -107,4 +107,4 @@ class JobStore:
             return [r.info() for r in s.scalars(q)]
 
 
-__all__ = ["JobRecord", "JobStore", "MAX_EVENTS", "utcnow"]
+__all__ = ["MAX_EVENTS", "JobRecord", "JobStore", "utcnow"]

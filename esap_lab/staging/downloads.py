@@ -62,7 +62,7 @@ class Downloads:
         if not files:
             return
         cfg = self.sessions.config(rec.instance)
-        conn = await asyncio.to_thread(self.sessions.connection, cfg.name)
+        conn = await self.sessions.offload(cfg.name, self.sessions.connection, cfg.name)
         await self.workers.download(run, cfg, conn, files, rec.destination)
 
     async def _watch(self, rec: TransferRecord) -> None:

@@ -142,8 +142,8 @@ class StagingManager:
 
     async def contents(self, instance: str, did: str, offset: int = 0, limit: int = 1000) -> DidContents:
         """A DID's files with sizes and replica states (for browsing before staging)."""
-        return await asyncio.to_thread(list_contents, self.sessions, self.sessions.config(instance).name, did,
-                                       offset, limit)
+        name = self.sessions.config(instance).name
+        return await self.sessions.offload(name, list_contents, self.sessions, name, did, offset, limit)
 
     async def wait(self, tid: str, timeout: float) -> TransferInfo:
         return await wait_until(lambda: self.get(tid), timeout)
