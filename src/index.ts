@@ -16,6 +16,7 @@ import { basketPlugin } from './basket';
 import { jobsPlugin } from './jobs';
 import { searchPlugin } from './search';
 import { stagingPlugin } from './staging';
+import { tablesPlugin } from './tables';
 import { EsapSidebar } from './sidebar';
 import { IEsapSidebar } from './tokens';
 import { FRONTEND_VERSION } from './version';
@@ -72,4 +73,4 @@ async function checkServerVersion(
 }
 
 export * from './tokens';
-export default [sidebarPlugin, searchPlugin, basketPlugin, stagingPlugin, jobsPlugin];
+export default [sidebarPlugin, searchPlugin, basketPlugin, stagingPlugin, jobsPlugin, tablesPlugin];

@@ -26,6 +26,11 @@ c.EsapLab.outbound_allow_private = ["127.0.0.1"]  # noqa: F821 - the local DaCHS
 c.EsapLab.db_url = f"sqlite:///{state / 'esap.sqlite'}"  # noqa: F821
 c.EsapLab.data_dir = str(state / "data")  # noqa: F821
 
+# My tables' journey imports this file of the workspace as a table (positions in the demo cone)
+Path(c.ServerApp.root_dir, "xray_sources.csv").write_text(  # noqa: F821
+    "name,ra,dec,flux\nX1,155.0,5.0,1.5\nX2,155.1,5.05,0.7\nX3,154.9,4.95,2.1\nX4,155.2,4.9,0.3\n"
+)
+
 # Areas that need more services read their settings from this optional file (written by them).
 extra = Path(__file__).with_name("jupyter_server_test_config_extra.py")
 if extra.exists():

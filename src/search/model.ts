@@ -6,7 +6,7 @@
 import { DataModel } from '@lumino/datagrid';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { archivesApi, IColumn, IQueryInfo } from '../api';
+import { archivesApi, IColumn, IQueryInfo, IRowsPage, requestAPI } from '../api';
 
 export type SortOrder = 'asc' | 'desc';
 
@@ -113,14 +113,15 @@ export class ServerDataModel extends DataModel {
       return pending;
     }
     const generation = this._generation;
-    const promise = archivesApi
-      .rows(
-        this.query.id,
-        block * this.pageSize,
-        this.pageSize,
-        this._sort,
-        this._order
-      )
+    // a table of My tables gives its own rows endpoint (same contract as /queries/{q}/rows)
+    const endpoint = (this.query as { rows_endpoint?: string }).rows_endpoint;
+    const promise = (
+      endpoint
+        ? requestAPI<IRowsPage>(endpoint, {
+            query: { offset: block * this.pageSize, limit: this.pageSize, sort: this._sort ?? undefined, order: this._order }
+          })
+        : archivesApi.rows(this.query.id, block * this.pageSize, this.pageSize, this._sort, this._order)
+    )
       .then(page => {
         if (generation !== this._generation) {
           return; // sorted again meanwhile

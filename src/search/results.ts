@@ -141,6 +141,14 @@ export class ResultsWidget extends BoxPanel {
   }
 
   readonly model: ServerDataModel;
+  /** Buttons other areas add to every grid's bar (My tables: "Save as table"). */
+  static extraActions: {
+    label: string;
+    title: string;
+    className: string;
+    show: (w: ResultsWidget) => boolean;
+    run: (w: ResultsWidget) => void;
+  }[] = [];
   readonly grid: DataGrid;
   /** The archive's title (for the tooltip after a reload). */
   archive: string;
@@ -382,6 +390,9 @@ export class ResultsWidget extends BoxPanel {
           'jp-EsapResults-addQuery'
         )
       );
+    }
+    for (const extra of ResultsWidget.extraActions.filter(x => x.show(this))) {
+      node.appendChild(button(extra.label, extra.title, () => extra.run(this), extra.className));
     }
     // last, so a long banner wraps below the actions instead of pushing them away
     if (this.query.overflow) {
