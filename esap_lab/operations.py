@@ -235,13 +235,19 @@ class Runner:
         if tasks:
             await asyncio.wait(tasks, timeout=timeout)
 
-    def resume(self, ids: Iterable[str], work: Callable[[Run], Awaitable[Any]]) -> list[str]:
-        """After a restart: spawn again the operations left active (not those already running)."""
+    def resume(self, ids: Iterable[str], work: Callable[[Run], Awaitable[Any]],
+               created: dict[str, datetime] | None = None) -> list[str]:
+        """After a restart: spawn again the operations left active (not those already running).
+        With ``created`` (id -> when it was asked for), the deadline counts from then, not from now."""
         started = []
+        now = utcnow()
         for oid in ids:
             if oid not in self.runs:
                 log.info("resuming %s %s", self.what, oid)
-                self.spawn(oid, work)
+                deadline = None
+                if self.deadline and created and oid in created:
+                    deadline = max(0.001, self.deadline - (now - aware(created[oid])).total_seconds())
+                self.spawn(oid, work, deadline)
                 started.append(oid)
         return started
 

@@ -152,3 +152,23 @@ async def test_queries_show_the_common_fields(api):
                          interval=0.2)
     assert (q["status"], q["service"]) == ("error", "Dead archive") and q["finished"] is not None, q
     assert q["reason"] and "Dead archive" in q["message"]
+
+
+async def test_after_a_restart_the_deadline_counts_from_the_request():
+    from datetime import timedelta
+
+    t = Table()
+    t.add("old")
+    t.add("new")
+
+    async def work(run):
+        await t.update(run.id, {"status": "running"})
+        await asyncio.sleep(30)
+
+    runner = Runner("thing", t.update, deadline=5)
+    created = {"old": utcnow() - timedelta(seconds=60), "new": utcnow()}
+    runner.resume(["old", "new"], work, created=created)
+    old = await wait_until(lambda: t.get("old"), 3)
+    assert (old.status, old.reason) == ("error", "deadline")  # its 5 s had passed long ago
+    assert t.rows["new"].status == "running" and "new" in runner  # still within its 5 s
+    await runner.stop()

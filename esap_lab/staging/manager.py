@@ -200,7 +200,8 @@ class StagingManager:
 
     async def resume(self) -> None:
         """After a restart: continue every transfer that was queued or running."""
-        self.runner.resume(await self.db.run(self.store.active), self._run)
+        active = await self.db.run(self.store.active)
+        self.runner.resume(list(active), self._run, created=active)  # the deadline counts from the request
 
     async def stop(self) -> None:
         """The server stops: end the workers, leave the transfers to be resumed."""

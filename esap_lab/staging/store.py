@@ -106,9 +106,11 @@ class TransferStore:
         with self.db.session() as s:
             s.execute(delete(TransferRecord).where(TransferRecord.id == tid))
 
-    def active(self) -> list[str]:
+    def active(self) -> dict[str, datetime]:
+        """The transfers still queued or running -> when each was asked for."""
         with self.db.read() as s:
-            return list(s.scalars(select(TransferRecord.id).where(TransferRecord.status.in_(ACTIVE))))
+            return dict(s.execute(select(TransferRecord.id, TransferRecord.created)
+                                  .where(TransferRecord.status.in_(ACTIVE))).all())
 
     def list(self, status: str | None, limit: int, root: Path | None, files: bool) -> list[TransferInfo]:
         q = select(TransferRecord).order_by(TransferRecord.created.desc()).limit(limit)
