@@ -1,0 +1,103 @@
+/**
+ * My tables, as a user goes: a cone search on the local archive saved as a table, a CSV of the
+ * workspace imported (ui-tests/jupyter_server_test_config.py puts xray_sources.csv at the root),
+ * a crossmatch of the two whose grid shows the separation, SQL with an error and its caret.
+ */
+import { expect, test } from '@jupyterlab/galata';
+import type { Page } from '@playwright/test';
+
+import { openStep, shot } from './helpers';
+
+async function openTables(page: Page): Promise<void> {
+  await openStep(page, 'Search'); // shows the ESAP sidebar
+  await page.locator('.jp-EsapSidebar-tabs .lm-TabBar-tab', { hasText: 'Tables' }).click();
+  await expect(page.locator('#esap-lab-tables')).toBeVisible();
+}
+
+async function fillDialog(page: Page, values: Record<string, string>, accept: string): Promise<void> {
+  const dialog = page.locator('.jp-Dialog');
+  await expect(dialog).toBeVisible();
+  for (const [name, value] of Object.entries(values)) {
+    const field = dialog.locator(`[name="${name}"]`);
+    if ((await field.evaluate(n => n.tagName)) === 'SELECT') {
+      await field.selectOption(value);
+    } else {
+      await field.fill(value);
+    }
+  }
+  await dialog.locator('button', { hasText: accept }).click();
+  await expect(dialog).toHaveCount(0);
+}
+
+async function journey(page: Page, theme: 'light' | 'dark'): Promise<void> {
+  if (theme === 'dark') {
+    await page.theme.setDarkTheme();
+  }
+  // 1. a cone search on the local archive, saved as a table from its grid
+  await openStep(page, 'Search');
+  await page.fill('.jp-EsapSearch input[name="ra"]', '155');
+  await page.fill('.jp-EsapSearch input[name="dec"]', '5');
+  await page.fill('.jp-EsapSearch input[name="radius"]', '0.5');
+  await page.click('.jp-EsapSearch-run');
+  await expect(page.locator('.jp-EsapResults-count')).toContainText('rows', { timeout: 30000 });
+  await page.locator('.jp-EsapResults-saveTable').click();
+  await fillDialog(page, { name: `stars_${theme}` }, 'Save');
+  await expect(page.locator('.Toastify__toast', { hasText: `Saved as table stars_${theme}` })).toBeVisible({ timeout: 30000 });
+
+  // 2. a CSV of the workspace imported as a table
+  await openTables(page);
+  await expect(page.locator('.jp-EsapTables-item', { hasText: `stars_${theme}` })).toBeVisible();
+  await page.locator('.jp-EsapTables-import').click();
+  await fillDialog(page, { path: 'xray_sources.csv', name: `xray_${theme}` }, 'Import');
+  await expect(page.locator('.jp-EsapTables-item', { hasText: `xray_${theme}` })).toBeVisible({ timeout: 20000 });
+  await expect(page.locator('.jp-EsapTables-item', { hasText: `xray_${theme}` })).toContainText('4 rows');
+  await shot(page, `tables-list-${theme}`);
+
+  // 3. crossmatch: the nearest star of each X-ray source within 300", with its separation
+  await page.locator('.jp-EsapTables-crossmatch').click();
+  const rows = page.waitForResponse(r => /\/tables\/[^/]+\/rows/.test(r.url()) && r.status() === 200);
+  await fillDialog(page, { a: `xray_${theme}`, b: `stars_${theme}`, radius: '300', find: 'best1' }, 'Crossmatch');
+  const page1 = await (await rows).json();
+  expect(page1.rows.length).toBeGreaterThan(0);
+  for (const row of page1.rows) {
+    expect(row.separation).toBeLessThanOrEqual(300);
+  }
+  const grid = page.locator('.jp-EsapResults:visible');
+  await expect(grid.locator('.jp-EsapResults-count')).toContainText('rows');
+  await expect(grid.locator('.jp-EsapResults-saveTable')).toBeVisible();
+  // the separation (arcsec) is the last column: scroll the grid to it
+  const box = (await grid.locator('.jp-EsapResults-grid').boundingBox())!;
+  await page.mouse.move(box.x + box.width / 2, box.y + 60);
+  await page.mouse.wheel(3000, 0);
+  await page.waitForTimeout(500);
+  await shot(page, `tables-crossmatch-${theme}`);
+
+  // 4. SQL: an error shows the engine's message and caret; a good statement opens a grid
+  await page.locator('.jp-EsapTables-console').click();
+  const editor = page.locator('.jp-EsapSql-editor .cm-content');
+  await expect(editor).toBeVisible();
+  await editor.click();
+  await page.keyboard.press('Control+a');
+  await page.keyboard.type(`SELECT nme FROM xray_${theme}`);
+  await page.locator('.jp-EsapSql-run').click();
+  await expect(page.locator('.jp-EsapSql-error')).toContainText('^', { timeout: 20000 });
+  await expect(page.locator('.jp-EsapSql-error')).toContainText('nme');
+  await shot(page, `tables-sql-error-${theme}`);
+  await editor.click();
+  await page.keyboard.press('Control+a');
+  await page.keyboard.type(`SELECT name, flux FROM xray_${theme} WHERE flux > 1 ORDER BY flux`);
+  await page.keyboard.press('Control+Enter');
+  await expect(page.locator('.jp-EsapResults:visible .jp-EsapResults-count')).toHaveText('2 rows', { timeout: 20000 });
+  await page.waitForTimeout(300);
+  await shot(page, `tables-sql-result-${theme}`);
+}
+
+test.describe('My tables', () => {
+  test('cone result + CSV -> crossmatch with separation, SQL (light)', async ({ page }) => {
+    await journey(page, 'light');
+  });
+
+  test('the same journey in the dark theme', async ({ page }) => {
+    await journey(page, 'dark');
+  });
+});
