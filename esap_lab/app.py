@@ -19,6 +19,8 @@ from traitlets import Dict, Float, Int, List, Unicode, default
 
 from . import vault
 from .archives import DEFAULT_ARCHIVES, ArchiveRegistry, QueryManager, ResultStore, parse_archives
+from .archives.schema import SchemaBrowser
+from .archives.searches import SearchManager
 from .basket.service import BasketService
 from .client import ROOT_DIR_ENV, SERVER_URL_ENV, TOKEN_ENV
 from .db import Database, default_db_url, user_schema
@@ -47,6 +49,8 @@ class Services:
     staging: StagingManager | None = None
     tables: TableService | None = None
     software: SoftwareService | None = None
+    browser: SchemaBrowser | None = None  # VOSI tables and TAP examples of the archives
+    searches: SearchManager | None = None  # one request over many archives
 
     async def start(self) -> None:
         await self.queries.resume()
@@ -139,6 +143,8 @@ class EsapLab(ExtensionApp):
     tables_sql_timeout = Float(60.0, help="Seconds one SQL statement over my tables may run.").tag(config=True)
     tables_max_results = Int(20, help="SQL and crossmatch results kept (the newest); save one as a table to "
                                       "keep it.").tag(config=True)
+    schema_cache_ttl = Float(300.0, help="Seconds an archive's table list (VOSI tables) and TAP examples are "
+                                         "kept before they are read again.").tag(config=True)
     max_body_size = Int(8 * 1024 * 1024, help="Largest request body (bytes) the REST API accepts; a larger one "
                                               "is refused (413) before it is read or parsed.").tag(config=True)
 
@@ -174,6 +180,8 @@ class EsapLab(ExtensionApp):
             queries=QueryManager(db, registry, ResultStore(data_dir / "queries")),
         )
         services.basket = BasketService(db, registry, services.queries)
+        services.browser = SchemaBrowser(registry, ttl=self.schema_cache_ttl)
+        services.searches = SearchManager(services.queries)
         services.jobs = JobManager(db, services.root_dir, build_backends(list(self.job_backends)),
                                    jobs_dir=self.jobs_dir, poll_interval=self.job_poll_interval,
                                    deadline=self.job_deadline or None,

@@ -16,6 +16,11 @@ ROUTES: list[tuple[str, type]] = [
     # discovery
     (r"/archives", archives.ArchivesHandler),
     (rf"/archives/(?P<archive>{ID})/queries", archives.ArchiveQueriesHandler),
+    (rf"/archives/(?P<archive>{ID})/tables", archives.ArchiveTablesHandler),
+    (rf"/archives/(?P<archive>{ID})/tables/(?P<table>[^/?#][^?#]*)", archives.ArchiveTableHandler),
+    (rf"/archives/(?P<archive>{ID})/examples", archives.ArchiveExamplesHandler),
+    (r"/searches", archives.SearchesHandler),
+    (rf"/searches/(?P<sid>{ID})", archives.SearchHandler),
     (r"/queries", archives.QueriesHandler),
     (rf"/queries/(?P<qid>{ID})", archives.QueryHandler),
     (rf"/queries/(?P<qid>{ID})/rows", archives.QueryRowsHandler),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -111,6 +112,14 @@ class QueryInfo(OperationFields):
     columns: list[Column] = []
     access_url_column: str | None = Field(
         None, description="the column holding each row's data link (images, spectra, files)")
+    position: ErrorPosition | None = Field(None, description="where an ADQL error is (line, column), when "
+                                                             "the service's message says")
+
+    @model_validator(mode="after")
+    def _error_position(self):
+        if self.position is None and self.status == "error" and self.reason == "query-rejected":
+            self.position = error_position(self.message, self.request.get("query"))
+        return self
 
 
 class QueryList(BaseModel):
@@ -147,3 +156,135 @@ class ArchiveInfo(BaseModel):
 
 class ArchiveList(BaseModel):
     archives: list[ArchiveInfo]
+
+
+# -- the schema browser, TAP examples, fan-out searches (esap_lab.archives.schema / .searches) --------
+
+
+class ErrorPosition(BaseModel):
+    """Where in the query text a service located an error (1-based), when it said so."""
+
+    line: int = Field(ge=1)
+    column: int | None = Field(None, ge=1)
+
+
+_POSITION_PATTERNS = (
+    # DaCHS: "(at char 37), (line:1, col:38)"; TAPlib: "at line 1, column 38"; "l.1 c.38" (VizieR)
+    re.compile(r"line[:\s]*(\d+)\s*,?\s*(?:col(?:umn)?)[:\s.]*(\d+)", re.IGNORECASE),
+    re.compile(r"\bl\.\s*(\d+)\s*,?\s*c\.\s*(\d+)"),
+    re.compile(r"\bline\s+(\d+):(\d+)", re.IGNORECASE),  # ANTLR: "line 1:38"
+)
+_CHAR_PATTERN = re.compile(r"\bat char(?:acter)?\s+(\d+)", re.IGNORECASE)
+
+
+def error_position(message: str | None, query: str | None = None) -> ErrorPosition | None:
+    """The line and column an ADQL error message names (or, from a character offset, computed on
+    ``query``); None when it names none."""
+    if not message:
+        return None
+    for pattern in _POSITION_PATTERNS:
+        m = pattern.search(message)
+        if m:
+            return ErrorPosition(line=max(1, int(m.group(1))), column=max(1, int(m.group(2))))
+    m = _CHAR_PATTERN.search(message)
+    if m and query is not None:
+        offset = min(int(m.group(1)), len(query))  # 0-based
+        before = query[:offset]
+        return ErrorPosition(line=before.count("\n") + 1, column=offset - (before.rfind("\n") + 1) + 1)
+    return None
+
+
+class TableListParams(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+    schema_: str | None = Field(None, alias="schema", max_length=512,
+                                description="list the tables of this schema (else: the schemas)")
+    q: str | None = Field(None, max_length=200, description="keep schemas and tables whose name, title or "
+                                                             "description contains this (case-insensitive)")
+    offset: int = Field(0, ge=0, le=10_000_000)
+    limit: int = Field(200, ge=1, le=5000)
+
+
+class SchemaEntry(BaseModel):
+    name: str
+    title: str | None = None
+    description: str | None = None
+    table_count: int = Field(description="its tables (those matching q, when q is given)")
+
+
+class TableEntry(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+    name: str = Field(description="the name to use in ADQL (schema-qualified)")
+    schema_: str = Field(alias="schema")
+    title: str | None = None
+    description: str | None = None
+    type: str | None = Field(None, description="table, view or output")
+    nrows: int | None = Field(None, description="row count, where the service gives it")
+
+
+class TableList(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+    archive: str
+    schema_: str | None = Field(None, alias="schema")
+    q: str | None = None
+    schemas: list[SchemaEntry] = Field(description="without schema: the schemas (matching q); else that one")
+    tables: list[TableEntry] = Field(description="with schema or q: one page of the (matching) tables")
+    total: int = Field(description="tables (with schema or q) or schemas (else) in all, before paging")
+    offset: int
+    limit: int
+
+
+class TableColumn(BaseModel):
+    name: str
+    datatype: str | None = None
+    arraysize: str | None = None
+    unit: str | None = None
+    ucd: str | None = None
+    utype: str | None = None
+    description: str | None = None
+    indexed: bool = False
+    principal: bool = False
+
+
+class TableDetail(TableEntry):
+    archive: str
+    columns: list[TableColumn]
+
+
+class Example(BaseModel):
+    name: str
+    query: str
+
+
+class ExampleList(BaseModel):
+    archive: str
+    examples: list[Example]
+
+
+class SearchBody(BaseModel):
+    """POST /searches: one request, sent to each archive at once."""
+
+    model_config = ConfigDict(extra="forbid")
+    request: QueryRequest
+    archives: list[str] = Field(min_length=1, max_length=50, description="archive ids")
+
+
+class SearchEntry(BaseModel):
+    archive: str
+    query_id: str | None = Field(None, description="GET /queries/{query_id} and its rows; none when the "
+                                                   "archive could not take the query")
+    status: QueryStatus
+    row_count: int | None = None
+    overflow: bool = False
+    message: str | None = None
+    reason: str | None = None
+    service: str | None = Field(None, description="the remote service that failed")
+    position: ErrorPosition | None = Field(None, description="where an ADQL error is, when the service said")
+
+
+class SearchInfo(BaseModel):
+    id: str
+    created: datetime
+    request: dict[str, Any]
+    status: Literal["running", "completed"] = Field(
+        description="running while any archive's query runs; completed once each has ended (see each entry)")
+    archives: list[SearchEntry]

@@ -1,11 +1,46 @@
-"""Discovery endpoints: archives, queries and their rows."""
+"""Discovery endpoints: archives, queries and their rows, schema browser, examples, fan-out."""
+
+import json
 
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from ..archives.models import (ArchiveList, QueryBody, QueryInfo, QueryList, RowsPage, RowsParams,
-                               StartParams)
+from ..archives.models import (
+    ArchiveList,
+    ExampleList,
+    QueryBody,
+    QueryInfo,
+    QueryList,
+    RowsPage,
+    RowsParams,
+    SearchBody,
+    SearchInfo,
+    StartParams,
+    TableDetail,
+    TableList,
+    TableListParams,
+    error_position,
+)
+from ..errors import EsapError
 from .base import ApiHandler, api
+
+
+class _AdqlErrors(ApiHandler):
+    """An ADQL error a service rejected also says where it is ("position": {"line", "column"}),
+    when the service's message does, so the editor can mark it."""
+
+    def write_error(self, status_code: int, **kwargs):
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, EsapError) and exc.reason == "query-rejected":
+            query = getattr(self, "_adql", None)
+            position = error_position(exc.message, query)
+            if position is not None:
+                self.set_status(exc.status)
+                self.set_header("Content-Type", "application/json")
+                self.finish(json.dumps({"message": exc.message, "reason": exc.reason,
+                                        "position": position.model_dump()}))
+                return
+        super().write_error(status_code, **kwargs)
 
 
 class ArchivesHandler(ApiHandler):
@@ -17,13 +52,14 @@ class ArchivesHandler(ApiHandler):
         self.send(ArchiveList(archives=await self.esap.archives.list(check=check)))
 
 
-class ArchiveQueriesHandler(ApiHandler):
+class ArchiveQueriesHandler(_AdqlErrors):
     @api("Start a query on an archive", body=QueryBody, query=StartParams, response=QueryInfo, status=201,
          errors=(400, 404, 502, 504), links={"qid": "/id"})
     @web.authenticated
     @authorized
     async def post(self, archive: str):
         request = self.parse_body(QueryBody).root
+        self._adql = getattr(request, "query", None)
         params = self.parse_query(StartParams)
         info = await self.esap.queries.submit(archive, request, wait=params.wait)
         self.send(info, status=201)
@@ -61,3 +97,52 @@ class QueryRowsHandler(ApiHandler):
     async def get(self, qid: str):
         p = self.parse_query(RowsParams)
         self.send(await self.esap.queries.rows(qid, p.offset, p.limit, p.sort, p.order))
+
+
+class ArchiveTablesHandler(ApiHandler):
+    @api("The schemas of an archive's TAP service, or the tables of one schema (VOSI tables, loaded lazily "
+         "and cached), filtered by q and paged", query=TableListParams, response=TableList,
+         errors=(404, 502, 504))
+    @web.authenticated
+    @authorized
+    async def get(self, archive: str):
+        p = self.parse_query(TableListParams)
+        self.send(await self.esap.browser.tables(archive, p.schema_, p.q, p.offset, p.limit))
+
+
+class ArchiveTableHandler(ApiHandler):
+    @api("One table of an archive's TAP service with its columns (datatype, unit, UCD, description)",
+         response=TableDetail, errors=(404, 502, 504))
+    @web.authenticated
+    @authorized
+    async def get(self, archive: str, table: str):
+        self.send(await self.esap.browser.table(archive, table))
+
+
+class ArchiveExamplesHandler(ApiHandler):
+    @api("The TAP examples of an archive (DALI /examples) as name and ADQL; none: an empty list",
+         response=ExampleList, errors=(404, 502, 504))
+    @web.authenticated
+    @authorized
+    async def get(self, archive: str):
+        self.send(await self.esap.browser.examples(archive))
+
+
+class SearchesHandler(_AdqlErrors):
+    @api("Send one request to several archives at once (one query each, in each archive's own threads)",
+         body=SearchBody, query=StartParams, response=SearchInfo, status=201, links={"sid": "/id"})
+    @web.authenticated
+    @authorized
+    async def post(self):
+        body = self.parse_body(SearchBody)
+        params = self.parse_query(StartParams)
+        self.send(await self.esap.searches.start(body.request, body.archives, wait=params.wait), status=201)
+
+
+class SearchHandler(ApiHandler):
+    @api("A fan-out search: each archive's query id, status, row count and error", response=SearchInfo,
+         errors=(404,))
+    @web.authenticated
+    @authorized
+    async def get(self, sid: str):
+        self.send(await self.esap.searches.get(sid))

@@ -1,0 +1,307 @@
+"""The schema browser and TAP examples of an archive: its VOSI /tables and DALI /examples.
+
+A service with tens of thousands of tables answers its whole tableset slowly, so the browser
+loads lazily: first the names of every schema and table (VOSI 1.1 ``/tables?detail=min``, one
+request, cached per archive for ``ttl`` seconds), then the columns of one table when asked
+(``/tables/<name>``, cached too). A service that ignores ``detail=min`` sends its columns at once;
+they are kept. The filter (``q``) runs here, over the cached names, so the browser never
+receives more than a page.
+
+Every request goes through the archive's own outbound session (its deadline, auth and the
+server's outbound policy) in the archive's own threads (esap_lab.executors).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import time
+import warnings
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from urllib.parse import quote, urljoin
+
+from .. import executors
+from ..errors import BadRequest, EsapError, NotFound, RemoteError
+from .models import Example, ExampleList, SchemaEntry, TableColumn, TableDetail, TableEntry, TableList
+from .queries import archive_service
+from .registry import ArchiveRegistry
+
+MAX_EXAMPLE_PAGES = 5  # DALI examples may continue on other pages
+
+
+@dataclass
+class _Table:
+    name: str
+    schema: str
+    title: str | None
+    description: str | None
+    type: str | None
+    nrows: int | None
+    columns: list[TableColumn] | None  # None: not loaded yet (detail=min)
+    text: str = ""  # what q is matched against (lower case)
+
+    def entry(self) -> TableEntry:
+        return TableEntry(name=self.name, schema_=self.schema, title=self.title, description=self.description,
+                          type=self.type, nrows=self.nrows)
+
+
+@dataclass
+class _Schema:
+    name: str
+    title: str | None
+    description: str | None
+    tables: list[_Table] = field(default_factory=list)
+    text: str = ""
+
+
+@dataclass
+class _TableSet:
+    loaded: float
+    schemas: dict[str, _Schema]  # lower-case name -> schema
+    tables: dict[str, _Table]  # lower-case name -> table
+
+
+def _text(value) -> str | None:
+    if value is None:
+        return None
+    text = " ".join(str(value).split())
+    return text or None
+
+
+def _column(c) -> TableColumn:
+    dt = getattr(c, "datatype", None)
+    flags = [str(f).lower() for f in (getattr(c, "flags", None) or [])]
+    return TableColumn(name=str(c.name), datatype=_text(getattr(dt, "content", None)),
+                       arraysize=_text(getattr(dt, "arraysize", None)), unit=_text(c.unit), ucd=_text(c.ucd),
+                       utype=_text(getattr(c, "utype", None)), description=_text(c.description),
+                       indexed="indexed" in flags, principal="principal" in flags)
+
+
+def _table(t, schema: str) -> _Table:
+    nrows = getattr(t, "nrows", None)
+    tab = _Table(name=str(t.name), schema=schema, title=_text(getattr(t, "title", None)),
+                 description=_text(t.description), type=_text(getattr(t, "type", None)),
+                 nrows=int(nrows) if nrows is not None else None,
+                 columns=[_column(c) for c in t.columns] or None)
+    tab.text = " ".join(x for x in (tab.name, tab.title, tab.description) if x).lower()
+    return tab
+
+
+def _parse_tables(content: bytes):
+    from pyvo.io import vosi
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # services bend the schema; what is readable is kept
+        return vosi.parse_tables(io.BytesIO(content))
+
+
+class SchemaBrowser:
+    """What an archive's TAP service holds (schemas, tables, columns) and its query examples."""
+
+    def __init__(self, registry: ArchiveRegistry, ttl: float = 300.0):
+        self.registry = registry
+        self.ttl = ttl
+        self._sets: dict[str, _TableSet] = {}
+        self._examples: dict[str, tuple[float, list[Example]]] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    # -- plumbing ---------------------------------------------------------------------------
+    def _tap(self, archive_id: str):
+        archive = self.registry.get(archive_id)
+        url = getattr(archive, "services", {}).get("tap")
+        if not url or not hasattr(archive, "session"):
+            raise BadRequest(f"Archive {archive.cfg.title!r} has no TAP service, so no tables or examples to "
+                             "show.", reason="no-tap-service")
+        return archive, url.rstrip("/")
+
+    def _lock(self, key: str) -> asyncio.Lock:
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
+        return lock
+
+    async def _call(self, archive, fn, *args):
+        """``fn(session, *args)`` in the archive's threads, through its outbound session."""
+        def work():
+            session = archive.session()
+            try:
+                return fn(session, *args)
+            except EsapError:
+                raise
+            except Exception as e:  # unreachable, too slow, unreadable: a 502/504 naming the archive
+                raise archive.error(e, session) from e
+            finally:
+                session.close()
+
+        try:  # the session's deadline bounds each request; this bounds waiting for a free thread too
+            return await executors.run(archive_service(archive.cfg.id), work, timeout=archive.timeout * 3 + 5)
+        except TimeoutError:
+            from ..errors import RemoteTimeout
+
+            raise RemoteTimeout(archive.cfg.title, f"{archive.cfg.title} timed out: no complete answer "
+                                                   f"within {archive.timeout * 3 + 5:g} s.") from None
+
+    # -- the tableset ---------------------------------------------------------------------
+    def _fetch_tableset(self, session, url: str, title: str) -> _TableSet:
+        r = session.get(url + "/tables", params={"detail": "min"})
+        if r.status_code >= 400:
+            raise RemoteError(title, f"{title} has no readable table list (VOSI /tables answered HTTP "
+                                     f"{r.status_code}).", reason="remote-error")
+        tableset = _parse_tables(r.content)
+        schemas: dict[str, _Schema] = {}
+        tables: dict[str, _Table] = {}
+        for s in (tableset.tableset.schemas if tableset.tableset is not None else []):
+            name = str(s.name or "")
+            sch = _Schema(name=name, title=_text(getattr(s, "title", None)), description=_text(s.description))
+            sch.text = " ".join(x for x in (sch.name, sch.title, sch.description) if x).lower()
+            for t in s.tables:
+                tab = _table(t, name)
+                sch.tables.append(tab)
+                tables.setdefault(tab.name.lower(), tab)
+            schemas[name.lower()] = sch
+        return _TableSet(loaded=time.monotonic(), schemas=schemas, tables=tables)
+
+    async def _tableset(self, archive_id: str) -> tuple[object, str, _TableSet]:
+        archive, url = self._tap(archive_id)
+        hit = self._sets.get(archive_id)
+        if hit is not None and time.monotonic() - hit.loaded < self.ttl:
+            return archive, url, hit
+        async with self._lock(archive_id):  # one load at a time per archive; the others use it
+            hit = self._sets.get(archive_id)
+            if hit is None or time.monotonic() - hit.loaded >= self.ttl:
+                hit = await self._call(archive, self._fetch_tableset, url, archive.cfg.title)
+                self._sets[archive_id] = hit
+        return archive, url, hit
+
+    async def tables(self, archive_id: str, schema: str | None = None, q: str | None = None,
+                     offset: int = 0, limit: int = 200) -> TableList:
+        """Without ``schema``: the schemas (those with a match for ``q``, and with ``q`` the
+        matching tables of all of them); with it: that schema's (matching) tables, one page."""
+        _, _, ts = await self._tableset(archive_id)
+        needle = (q or "").strip().lower()
+        if schema is not None:
+            sch = ts.schemas.get(schema.lower())
+            if sch is None:
+                raise NotFound(f"Archive {archive_id!r} has no schema {schema!r}.", reason="unknown-schema")
+            matched = [t for t in sch.tables if needle in t.text] if needle else sch.tables
+            entry = SchemaEntry(name=sch.name, title=sch.title, description=sch.description,
+                                table_count=len(matched))
+            return TableList(archive=archive_id, schema_=sch.name, q=q, schemas=[entry],
+                             tables=[t.entry() for t in matched[offset:offset + limit]], total=len(matched),
+                             offset=offset, limit=limit)
+        if not needle:
+            entries = [SchemaEntry(name=s.name, title=s.title, description=s.description,
+                                   table_count=len(s.tables)) for s in ts.schemas.values()]
+            return TableList(archive=archive_id, q=q, schemas=entries[offset:offset + limit], tables=[],
+                             total=len(entries), offset=offset, limit=limit)
+        entries, matched = [], []
+        for s in ts.schemas.values():
+            hits = [t for t in s.tables if needle in t.text]
+            if hits or needle in s.text:
+                entries.append(SchemaEntry(name=s.name, title=s.title, description=s.description,
+                                           table_count=len(hits)))
+                matched += hits
+        return TableList(archive=archive_id, q=q, schemas=entries, tables=[t.entry() for t in
+                                                                          matched[offset:offset + limit]],
+                         total=len(matched), offset=offset, limit=limit)
+
+    def _fetch_columns(self, session, url: str, name: str) -> list[TableColumn] | None:
+        """The columns of one table (VOSI 1.1 /tables/<name>); None when the service has no such
+        endpoint (VOSI 1.0: the whole tableset is then read once, with its columns)."""
+        r = session.get(url + "/tables/" + quote(name, safe=""))
+        if r.status_code in (404, 400, 405, 501):
+            return None
+        if r.status_code >= 400:
+            raise RemoteError(session.service, f"{session.service} did not describe table {name} (HTTP "
+                                               f"{r.status_code}).")
+        t = _parse_tables(r.content).get_first_table()
+        return [_column(c) for c in t.columns]
+
+    def _fetch_full(self, session, url: str) -> dict[str, list[TableColumn]]:
+        r = session.get(url + "/tables")
+        if r.status_code >= 400:
+            raise RemoteError(session.service, f"{session.service} has no readable table list (HTTP "
+                                               f"{r.status_code}).")
+        return {str(t.name).lower(): [_column(c) for c in t.columns] for t in _parse_tables(r.content).iter_tables()}
+
+    async def table(self, archive_id: str, name: str) -> TableDetail:
+        """One table with its columns (unit, UCD, description, datatype)."""
+        archive, url, ts = await self._tableset(archive_id)
+        tab = ts.tables.get(name.lower())
+        if tab is None:
+            raise NotFound(f"Archive {archive_id!r} has no table {name!r} (its TAP service lists "
+                           f"{len(ts.tables)} tables; names are schema-qualified, e.g. schema.table).",
+                           reason="unknown-table")
+        if tab.columns is None:
+            async with self._lock(f"{archive_id}\0{tab.name}"):
+                if tab.columns is None:
+                    cols = await self._call(archive, self._fetch_columns, url, tab.name)
+                    if cols is None:
+                        full = await self._call(archive, self._fetch_full, url)
+                        for key, columns in full.items():
+                            if key in ts.tables and ts.tables[key].columns is None:
+                                ts.tables[key].columns = columns
+                        cols = full.get(tab.name.lower(), [])
+                    tab.columns = cols
+        return TableDetail(archive=archive_id, columns=tab.columns or [], **tab.entry().model_dump(by_alias=True))
+
+    # -- examples -------------------------------------------------------------------------
+    def _fetch_examples(self, session, url: str) -> list[Example]:
+        examples: list[Example] = []
+        pages, seen = [url + "/examples"], set()
+        while pages and len(seen) < MAX_EXAMPLE_PAGES:
+            page = pages.pop(0)
+            if page in seen:
+                continue
+            seen.add(page)
+            r = session.get(page)
+            if r.status_code == 404:
+                continue  # no examples (or a continuation that is gone)
+            if r.status_code >= 400:
+                raise RemoteError(session.service, f"{session.service} did not give its examples (HTTP "
+                                                   f"{r.status_code}).")
+            found, more = parse_examples(r.content)
+            examples += found
+            pages += [urljoin(page, href) for href in more]
+        return examples
+
+    async def examples(self, archive_id: str) -> ExampleList:
+        """The service's TAP examples (DALI /examples) as name and ADQL; none: an empty list."""
+        archive, url = self._tap(archive_id)
+        hit = self._examples.get(archive_id)
+        if hit is None or time.monotonic() - hit[0] >= self.ttl:
+            found = await self._call(archive, self._fetch_examples, url)
+            hit = self._examples[archive_id] = (time.monotonic(), found)
+        return ExampleList(archive=archive_id, examples=hit[1])
+
+
+def _props(el, name: str) -> list:
+    return [e for e in el.iter() if name in (e.get("property") or "").split()]
+
+
+def parse_examples(content: bytes) -> tuple[list[Example], list[str]]:
+    """The examples of a DALI examples document (XHTML with RDFa: elements ``typeof="example"``
+    holding ``property="name"`` and ``property="query"``) and its continuation links."""
+    try:
+        root = ET.fromstring(content)
+    except ET.ParseError:
+        return [], []  # not XHTML (an HTML page instead of examples): none to offer
+    examples: list[Example] = []
+    containers = [e for e in root.iter() if "example" in (e.get("typeof") or "").split()]
+    for n, ex in enumerate(containers, 1):
+        queries = _props(ex, "query")
+        if not queries:
+            continue
+        names = _props(ex, "name")
+        name = _text("".join(names[0].itertext())) if names else None
+        query = "".join(queries[0].itertext()).strip()
+        if query:
+            examples.append(Example(name=name or ex.get("id") or f"Example {n}", query=query))
+    if not containers:  # queries without their containers: numbered
+        for n, q in enumerate(_props(root, "query"), 1):
+            query = "".join(q.itertext()).strip()
+            if query:
+                examples.append(Example(name=f"Example {n}", query=query))
+    more = [e.get("href") for e in _props(root, "continuation") if e.get("href")]
+    return examples, more

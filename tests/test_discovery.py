@@ -1,0 +1,263 @@
+"""Querying like an expert, against the real local DaCHS: the schema browser (VOSI tables, lazy,
+filtered, cached), TAP examples, ADQL errors with their position, and one search over many
+archives (the local archive under several ids, plus a dead one)."""
+
+import asyncio
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from conftest import DEAD_ARCHIVE, LOCAL_ARCHIVE, poll_until
+
+from esap_lab.archives.models import error_position
+from esap_lab.archives.schema import parse_examples
+
+COPIES = [{**LOCAL_ARCHIVE, "id": f"local{i}", "title": f"Local copy {i}"} for i in (2, 3, 4)]
+
+# A stand-in for TAP services' DALI examples in shapes the local DaCHS does not publish (continuation
+# pages, none at all), which the tests must not reconfigure: other tests use it.
+EXAMPLES = b"""<?xml version="1.0" encoding="utf-8"?>
+<html xmlns="http://www.w3.org/1999/xhtml"><head><title>Examples</title></head><body>
+<div typeof="example" id="bright" resource="#bright">
+  <h2 property="name">Bright sources</h2>
+  <p>The brightest ones.</p>
+  <pre class="dachs-ex-tapquery" property="query">SELECT TOP 10 source_id, vmag
+FROM esapdemo.sources ORDER BY vmag</pre>
+</div>
+<div typeof="example" id="count"><h2 property="name">How many</h2>
+  <pre property="query">SELECT COUNT(*) FROM esapdemo.sources</pre></div>
+<a property="continuation" href="more">more examples</a>
+</body></html>"""
+MORE = b"""<html xmlns="http://www.w3.org/1999/xhtml"><body>
+<div typeof="example"><span property="name">Images</span><pre property="query">SELECT * FROM esapdemo.images</pre>
+</div></body></html>"""
+
+
+class _Examples(BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = {"/tap/examples": EXAMPLES, "/tap/more": MORE}.get(self.path)
+        self.send_response(200 if body else 404)
+        self.send_header("Content-Type", "application/xhtml+xml")
+        self.send_header("Content-Length", str(len(body or b"")))
+        self.end_headers()
+        self.wfile.write(body or b"")
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def examples_server():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Examples)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/tap"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def silent_server():
+    """A service that accepts connections and never answers (an archive that hangs)."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    sock.close()
+
+
+SLOW_TIMEOUT = 3.0
+
+
+@pytest.fixture
+def esap_archives(examples_server, silent_server):
+    return [LOCAL_ARCHIVE, *COPIES, DEAD_ARCHIVE,
+            {"id": "with-examples", "title": "Examples stand-in", "tap": examples_server},
+            {"id": "no-examples", "title": "No examples", "tap": examples_server.replace("/tap", "/none")},
+            {"id": "slow", "title": "Slow archive", "tap": f"{silent_server}/tap", "scs": f"{silent_server}/scs",
+             "timeout": SLOW_TIMEOUT}]
+
+
+# -- the schema browser --------------------------------------------------------------------
+
+
+async def test_schemas_then_tables_then_columns(api):
+    _, top = await api("GET", "archives", "local", "tables", expect=200)
+    schemas = {s["name"]: s for s in top["schemas"]}
+    assert {"esapdemo", "tap_schema", "ivoa"} <= set(schemas)
+    assert schemas["esapdemo"]["table_count"] >= 2 and top["tables"] == []
+    assert top["total"] == len(top["schemas"])
+
+    _, demo = await api("GET", "archives", "local", "tables", params={"schema": "esapdemo"}, expect=200)
+    names = {t["name"]: t for t in demo["tables"]}
+    assert "esapdemo.sources" in names and names["esapdemo.sources"]["schema"] == "esapdemo"
+    assert names["esapdemo.sources"]["description"].startswith("Synthetic point sources")
+    assert demo["total"] == len(demo["tables"]) == demo["schemas"][0]["table_count"]
+
+    _, table = await api("GET", "archives", "local", "tables", "esapdemo.sources", expect=200)
+    cols = {c["name"]: c for c in table["columns"]}
+    assert cols["ra"]["unit"] == "deg" and cols["ra"]["ucd"] == "pos.eq.ra;meta.main"
+    assert cols["ra"]["datatype"] == "double" and cols["ra"]["indexed"] is True
+    assert cols["vmag"]["description"] == "V magnitude"
+    assert cols["source_id"]["datatype"] == "int"
+
+
+async def test_filter_and_paging_run_on_the_server(api):
+    _, hits = await api("GET", "archives", "local", "tables", params={"q": "SOURCES"}, expect=200)
+    assert "esapdemo.sources" in [t["name"] for t in hits["tables"]]
+    assert all("sources" in (t["name"] + (t["description"] or "") + (t["title"] or "")).lower()
+               for t in hits["tables"])
+    assert "esapdemo" in [s["name"] for s in hits["schemas"]]
+    _, ts = await api("GET", "archives", "local", "tables", params={"schema": "tap_schema"}, expect=200)
+    assert ts["total"] >= 5
+    _, page = await api("GET", "archives", "local", "tables",
+                        params={"schema": "tap_schema", "offset": 1, "limit": 2}, expect=200)
+    assert [t["name"] for t in page["tables"]] == [t["name"] for t in ts["tables"][1:3]]
+    assert page["total"] == ts["total"]
+    _, none = await api("GET", "archives", "local", "tables", params={"q": "no-such-thing-here"}, expect=200)
+    assert none["tables"] == [] and none["total"] == 0
+
+
+async def test_the_table_list_is_cached(api):
+    await api("GET", "archives", "local", "tables", expect=200)
+    t0 = time.perf_counter()
+    for _ in range(5):
+        await api("GET", "archives", "local", "tables", params={"schema": "esapdemo", "q": "s"}, expect=200)
+    assert (time.perf_counter() - t0) / 5 < 0.25  # no round trip to the service
+
+
+async def test_unknown_table_schema_and_archive_say_so(api):
+    code, err = await api("GET", "archives", "local", "tables", "esapdemo.nope")
+    assert code == 404 and err["reason"] == "unknown-table" and "esapdemo.nope" in err["message"]
+    code, err = await api("GET", "archives", "local", "tables", params={"schema": "nope"})
+    assert code == 404 and err["reason"] == "unknown-schema"
+    code, err = await api("GET", "archives", "nope", "tables")
+    assert code == 404 and err["reason"] == "unknown-archive"
+    code, err = await api("GET", "archives", "local", "tables", params={"limit": "0"})
+    assert code == 400 and "limit" in err["message"]
+
+
+async def test_dead_archive_is_a_502_naming_it(api):
+    code, err = await api("GET", "archives", "dead", "tables")
+    assert code == 502 and err["service"] == "Dead archive" and "unreachable" in err["message"]
+    code, err = await api("GET", "archives", "dead", "examples")
+    assert code == 502 and err["service"] == "Dead archive"
+
+
+# -- examples ------------------------------------------------------------------------------
+
+
+async def test_examples_of_the_local_dachs(api):
+    _, data = await api("GET", "archives", "local", "examples", expect=200)
+    names = [e["name"] for e in data["examples"]]
+    assert "Cone search around the main field" in names and all(names)
+    assert all(e["query"].strip().upper().startswith("SELECT") for e in data["examples"])
+
+
+async def test_a_service_without_examples_answers_an_empty_list(api):
+    _, data = await api("GET", "archives", "no-examples", "examples", expect=200)
+    assert data == {"archive": "no-examples", "examples": []}
+
+
+async def test_examples_with_names_and_continuations(api):
+    _, data = await api("GET", "archives", "with-examples", "examples", expect=200)
+    assert [e["name"] for e in data["examples"]] == ["Bright sources", "How many", "Images"]
+    assert data["examples"][0]["query"].startswith("SELECT TOP 10 source_id, vmag\nFROM esapdemo.sources")
+    # an example runs on the real DaCHS as it is
+    _, info = await api("POST", "archives", "local", "queries",
+                        body={"kind": "tap", "query": data["examples"][0]["query"]}, expect=201)
+    assert info["status"] == "completed" and info["row_count"] == 10
+
+
+def test_examples_of_a_page_that_is_not_xhtml():
+    assert parse_examples(b"<html><body><p>no examples<br></body></html>") == ([], [])
+
+
+# -- ADQL errors -------------------------------------------------------------------------
+
+
+async def test_adql_syntax_error_has_message_and_position(api):
+    query = "SELECT ra, dec\nFROM esapdemo.sources\nWHER vmag < 10"
+    code, err = await api("POST", "archives", "local", "queries", body={"kind": "tap", "query": query})
+    assert code == 400 and err["reason"] == "query-rejected"
+    assert "Could not parse" in err["message"]
+    assert err["position"]["line"] == 3 and err["position"]["column"] >= 1
+
+
+async def test_async_adql_error_keeps_its_position(api):
+    query = "SELECT ra FROM esapdemo.sources WHER x"
+    _, info = await api("POST", "archives", "local", "queries", body={"kind": "tap", "query": query,
+                                                                       "async": True},
+                        params={"wait": "0"}, expect=201)
+    info = await poll_until(api, "queries", info["id"], until=("completed", "error"), timeout=30, interval=0.2)
+    assert info["status"] == "error" and info["position"] == {"line": 1, "column": 38}, info
+
+
+def test_positions_in_the_words_of_several_services():
+    assert error_position("Encountered \"x\" at line 2, column 5.").model_dump() == {"line": 2, "column": 5}
+    assert error_position("Incorrect ADQL query: [l.3 c.7 - l.3 c.9] unknown").model_dump() == {
+        "line": 3, "column": 7}
+    assert error_position("syntax error (at char 9)", "SELECT\n* FRM t").model_dump() == {"line": 2, "column": 3}
+    assert error_position("relation does not exist") is None
+
+
+# -- one search over many archives -------------------------------------------------------
+
+
+async def test_fan_out_over_live_and_dead_archives(api):
+    ids = ["local", "local2", "local3", "local4", "dead"]
+    body = {"request": {"kind": "cone", "ra": 155.0, "dec": 5.0, "radius": 0.3}, "archives": ids}
+    _, started = await api("POST", "searches", body=body, params={"wait": "0"}, expect=201)
+    assert [e["archive"] for e in started["archives"]] == ids
+    assert all(e["query_id"] for e in started["archives"])
+    done = await poll_until(api, "searches", started["id"], until=("completed",), timeout=60, interval=0.2)
+    by = {e["archive"]: e for e in done["archives"]}
+    counts = {by[a]["row_count"] for a in ids[:4]}
+    assert len(counts) == 1 and counts.pop() > 100
+    assert all(by[a]["status"] == "completed" for a in ids[:4])
+    assert by["dead"]["status"] == "error" and by["dead"]["service"] == "Dead archive"
+    assert "unreachable" in by["dead"]["message"]
+    # each archive's rows are an ordinary query's
+    _, page = await api("GET", "queries", by["local3"]["query_id"], "rows", params={"limit": 5}, expect=200)
+    assert page["total"] == by["local3"]["row_count"]
+
+
+async def test_fan_out_is_bounded_by_the_slowest_archive(api):
+    # "slow": a TAP service that accepts connections and never answers (3 s deadline)
+    ids = ["local", "local2", "local3", "slow"]
+    body = {"request": {"kind": "cone", "ra": 155.0, "dec": 5.0, "radius": 0.3}, "archives": ids}
+    t0 = time.perf_counter()
+    _, res = await api("POST", "searches", body=body, params={"wait": "0"}, expect=201)
+    seen_partial = False
+    while res["status"] != "completed":
+        by = {e["archive"]: e for e in res["archives"]}
+        if all(by[a]["status"] == "completed" for a in ids[:3]) and by["slow"]["status"] == "running":
+            seen_partial = True  # the others did not wait for the slow one
+        await asyncio.sleep(0.1)
+        _, res = await api("GET", "searches", res["id"], expect=200)
+    wall = time.perf_counter() - t0
+    by = {e["archive"]: e for e in res["archives"]}
+    assert seen_partial, res
+    assert by["slow"]["status"] == "error" and by["slow"]["reason"] == "remote-timeout"
+    assert by["slow"]["service"] == "Slow archive" and "timed out" in by["slow"]["message"]
+    assert wall < SLOW_TIMEOUT + 4, wall  # the slowest's deadline, not the sum of all
+
+
+async def test_fan_out_errors(api):
+    code, err = await api("POST", "searches", body={"request": {"kind": "cone", "ra": 1, "dec": 1, "radius": 0.1},
+                                                    "archives": ["local", "nope"]})
+    assert code == 400 and "archives.1" in err["message"] and "nope" in err["message"]
+    code, err = await api("POST", "searches", body={"request": {"kind": "cone", "ra": 1, "dec": 1}, "archives": []})
+    assert code == 400 and "request.cone.radius" in err["message"] and "archives" in err["message"]
+    code, err = await api("GET", "searches", "0123abcd")
+    assert code == 404 and err["reason"] == "unknown-search"
+    # an ADQL error: each archive says where
+    body = {"request": {"kind": "tap", "query": "SELECT ra FROM esapdemo.sources WHER x"},
+            "archives": ["local", "with-examples"]}
+    _, res = await api("POST", "searches", body=body, params={"wait": "20"}, expect=201)
+    by = {e["archive"]: e for e in res["archives"]}
+    assert by["local"]["status"] == "error" and by["local"]["position"] == {"line": 1, "column": 38}
+    assert by["with-examples"]["status"] == "error"  # a stand-in without /sync
+    await asyncio.sleep(0)
