@@ -9,6 +9,8 @@ crash or a failure never leaves a half-written file under the user's name).
 
 from __future__ import annotations
 
+import base64
+import io
 import os
 import re
 import tempfile
@@ -26,6 +28,7 @@ from .models import Column
 from .queries import RESULTS
 
 EXPORTS = "exports"  # the executor writing export files (never the event loop)
+IN_MEMORY = 256 * 1024 * 1024  # a Parquet download of a table up to this size is written in memory
 
 
 def parse_rows(text: str | list[int] | None, total: int, field: str = "rows") -> np.ndarray | None:
@@ -107,9 +110,14 @@ class Exporter:
         return table, columns, safe_name("basket" + (f"-{query_id[:8]}" if query_id else "") + "-records")
 
     # -- writing --------------------------------------------------------------------------
-    async def download(self, table: pa.Table, columns, fmt: str) -> Path:
-        """A temporary file holding the export (the caller streams it, then deletes it)."""
+    async def download(self, table: pa.Table, columns, fmt: str) -> Path | bytes:
+        """The export: its bytes (Parquet of a table that fits in memory: no disk round trip) or a
+        temporary file (the caller streams it, then deletes it)."""
         def work():
+            if fmt == "parquet" and table.nbytes <= IN_MEMORY:
+                sink = pa.BufferOutputStream()
+                write_export(table, columns, fmt, sink)
+                return sink.getvalue().to_pybytes()
             fd, tmp = tempfile.mkstemp(suffix=SUFFIX[fmt], dir=self.tmp)
             os.close(fd)
             try:
@@ -161,6 +169,8 @@ def write_export(table: pa.Table, columns, fmt: str, where) -> None:
     if fmt == "fits":
         write_fits(table, columns, where)
         return
+    if fmt == "votable" and write_binary2(table, columns, where):
+        return
     if fmt != "parquet":
         write(table, columns, fmt, where)
         return
@@ -173,7 +183,8 @@ def write_export(table: pa.Table, columns, fmt: str, where) -> None:
             longest = pc.max(pc.utf8_length(table.column(f.name))).as_py() if table.num_rows else None
             md[f"table::len::{f.name}".encode()] = str(longest or 1).encode()
     out = parquet_schema(table, columns)
-    pq.write_table(out.replace_schema_metadata(md), str(where), compression="snappy", row_group_size=ROW_GROUP)
+    sink = where if isinstance(where, pa.NativeFile) else str(where)
+    pq.write_table(out.replace_schema_metadata(md), sink, compression="snappy", row_group_size=ROW_GROUP)
 
 
 def write_fits(table: pa.Table, columns, where) -> None:
@@ -198,6 +209,110 @@ def write_fits(table: pa.Table, columns, where) -> None:
         if t[name].description:
             hdu.header[f"TCOMM{i}"] = t[name].description[:68]
     fits.HDUList([fits.PrimaryHDU(), hdu]).writeto(str(where), overwrite=True)
+
+
+_FIXED = {"boolean": None, "unsignedByte": ">u1", "short": ">i2", "int": ">i4", "long": ">i8", "float": ">f4",
+          "double": ">f8"}
+
+
+def _votable_header(table, columns):
+    """The VOTable document (no rows) astropy makes for ``table``: FIELDs with units, UCDs and
+    descriptions; text as unicodeChar arraysize="*", booleans as boolean."""
+    from astropy.io.votable import from_table
+
+    vot = from_table(to_astropy(table.slice(0, 0), columns))
+    fields = vot.get_first_table().fields
+    for f, c in zip(fields, table.column_names):
+        m = next((x for x in columns or [] if x.name == c), None)
+        if m is not None and m.ucd:
+            f.ucd = m.ucd
+    for f, c in zip(fields, table.column_names):
+        t = table.schema.field(c).type
+        if pa.types.is_string(t) or pa.types.is_large_string(t):
+            f.datatype, f.arraysize = "unicodeChar", "*"
+        elif pa.types.is_boolean(t):
+            f.datatype, f.arraysize = "boolean", None
+    return vot, fields
+
+
+def _fixed(data: bytes, width: int, n: int) -> pa.Array:
+    """``n`` values of ``width`` bytes each as a binary array."""
+    return pa.FixedSizeBinaryArray.from_buffers(pa.binary(width), n, [None, pa.py_buffer(data)]).cast(pa.binary())
+
+
+def _binary2_column(arr, field):
+    """Each row's BINARY2 bytes of one column (big-endian values, length-prefixed text), or None
+    for a type this writer leaves to astropy."""
+    dt = field.datatype
+    n = len(arr)
+    if dt in _FIXED and not field.arraysize:
+        if dt == "boolean":
+            vals = np.where(arr.is_null().to_numpy(zero_copy_only=False), ord("?"),
+                            np.where(arr.fill_null(False).to_numpy(zero_copy_only=False), ord("T"),
+                                     ord("F"))).astype("u1")
+            width = 1
+            raw = vals
+        else:
+            np_dt = np.dtype(_FIXED[dt])
+            filled = arr.fill_null(0) if arr.null_count else arr
+            raw = np.asarray(filled.to_numpy(zero_copy_only=False)).astype(np_dt)
+            width = np_dt.itemsize
+        return _fixed(np.ascontiguousarray(raw).tobytes(), width, n)
+    if dt in ("char", "unicodeChar") and field.arraysize and field.arraysize.endswith("*"):
+        s = arr.cast(pa.string()).fill_null("")
+        if dt == "char":
+            data = s.cast(pa.binary())
+            lens = pc.binary_length(data)
+        else:
+            vals = s.to_pylist()
+            data = pa.array([v.encode("utf-16-be") for v in vals], pa.binary())
+            lens = pc.divide(pc.binary_length(data), 2)
+        prefix = np.asarray(lens.to_numpy(zero_copy_only=False)).astype(">u4")
+        pre = _fixed(prefix.tobytes(), 4, n)
+        return pc.binary_join_element_wise(pre, data, b"")
+    return None
+
+
+def write_binary2(table: pa.Table, columns, where) -> bool:
+    """VOTable BINARY2, vectorised: each row (null flags, then its values) is built by Arrow
+    kernels, column by column, and the stream base64-encoded at once (astropy's writer goes
+    row by row in Python: 17 s for 200,000 rows here). False: a column type it does not
+    write (arrays, lists): the caller lets astropy write the file."""
+    if not table.num_rows:
+        return False
+    vot, fields = _votable_header(table, columns)
+    parts = []
+    ncol = table.num_columns
+    nbytes = (ncol + 7) // 8
+    flags = np.zeros((table.num_rows, nbytes), np.uint8)
+    for i, (name, field) in enumerate(zip(table.column_names, fields)):
+        arr = table.column(name).combine_chunks()
+        enc = _binary2_column(arr, field)
+        if enc is None:
+            return False
+        parts.append(enc.cast(pa.large_binary()))  # 64-bit offsets: a stream may pass 2 GiB
+        if arr.null_count:
+            nulls = arr.is_null().to_numpy(zero_copy_only=False)
+            flags[nulls, i // 8] |= np.uint8(0x80 >> (i % 8))
+    fl = _fixed(flags.tobytes(), nbytes, table.num_rows).cast(pa.large_binary())
+    rows = pc.binary_join_element_wise(fl, *parts, pa.scalar(b"", pa.large_binary()))
+    _, obuf, dbuf = rows.buffers()
+    off = np.frombuffer(obuf, dtype=np.int64 if pa.types.is_large_binary(rows.type) else np.int32)
+    off = off[rows.offset:rows.offset + len(rows) + 1]
+    stream = memoryview(dbuf)[int(off[0]):int(off[-1])] if len(rows) else b""
+    xml = io.BytesIO()
+    vot.to_xml(xml, tabledata_format="binary2")
+    text = xml.getvalue()
+    end = text.rfind(b"</TABLE>")
+    if end < 0 or b"<DATA" in text:
+        return False
+    with open(where, "wb") as out:
+        out.write(text[:end])
+        out.write(b'<DATA>\n<BINARY2>\n<STREAM encoding="base64">\n')
+        out.write(base64.encodebytes(bytes(stream)))
+        out.write(b"</STREAM>\n</BINARY2>\n</DATA>\n")
+        out.write(text[end:])
+    return True
 
 
 def read_arrow(path: Path) -> pa.Table:

@@ -41,11 +41,19 @@ def exporter(esap):
 
 
 class _FileSender(ApiHandler):
-    async def send_file(self, path: Path, name: str, fmt: str) -> None:
-        """Stream a temporary file as an attachment, then delete it."""
+    async def send_file(self, path: Path | bytes, name: str, fmt: str) -> None:
+        """Stream a temporary file (then delete it), or bytes, as an attachment."""
+        self.set_header("Content-Type", MEDIA_TYPES[fmt])
+        self.set_header("Content-Disposition", f'attachment; filename="{name}"')
+        if isinstance(path, bytes):
+            self.set_header("Content-Length", str(len(path)))
+            view = memoryview(path)
+            for start in range(0, len(view), 1 << 20):
+                self.write(bytes(view[start:start + (1 << 20)]))
+                await self.flush()
+            self.finish()
+            return
         try:
-            self.set_header("Content-Type", MEDIA_TYPES[fmt])
-            self.set_header("Content-Disposition", f'attachment; filename="{name}"')
             self.set_header("Content-Length", str(path.stat().st_size))
             f = await asyncio.to_thread(open, path, "rb")
             try:

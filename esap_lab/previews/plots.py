@@ -37,7 +37,10 @@ def plot(table: pa.Table, units: dict[str, str | None], p: PlotParams) -> PlotDa
     if p.kind == "histogram":
         ok = np.isfinite(x)
         xs = x[ok]
-        counts, edges = np.histogram(xs, bins=p.bins) if xs.size else (np.zeros(p.bins, int), np.linspace(0, 1, p.bins + 1))
+        if xs.size:
+            counts, edges = np.histogram(xs, bins=p.bins)
+        else:
+            counts, edges = np.zeros(p.bins, int), np.linspace(0, 1, p.bins + 1)
         return PlotData(kind="histogram", total=total, used=int(xs.size), x=_axis(p.x, xs, units),
                         edges=edges.tolist(), counts=counts.astype(int).tolist())
     if p.y is None:
