@@ -164,6 +164,23 @@ extras() {
     log "leaving $uc alone (not ours): no TAP examples"
   fi
   [ $RELOAD = 1 ] && { as_dachs dachs serve reload; sleep 2; }
+  # RegTAP (schema rr) from our own OAI-PMH records, after publishing so they are all there;
+  # re-read only when something above was (re)published or the registry's own files changed
+  local changed=$RELOAD; RELOAD=0
+  sync_into "$IN/esaprr" "$X/regtap/q.rd" "$X/regtap/oai2csv.py"
+  local rdst saved; rdst=$(stamp "$IN/esaprr/q.rd" "$IN/esaprr/oai2csv.py")
+  saved=$(cat "$IN/esaprr/.imported" 2>/dev/null || true)
+  if [ "$changed" = 1 ] || [ "${saved:16}" != "$rdst" ] || \
+     [ -z "$(sql gavo "select count(*) from rr.resource" 2>/dev/null)" ]; then
+    curl -sf -m 60 -o "$IN/esaprr/oai.xml" \
+      "http://127.0.0.1:$PORT/oai.xml?verb=ListRecords&metadataPrefix=ivo_vor"
+    st=$(/usr/bin/python3 "$IN/esaprr/oai2csv.py" "$IN/esaprr/oai.xml" "$IN/esaprr/data")$rdst
+    if [ "$saved" != "$st" ] || [ -z "$(sql gavo "select count(*) from rr.resource" 2>/dev/null)" ]; then
+      log "rr: RegTAP of $(( $(wc -l < "$IN/esaprr/data/resource.csv") - 1 )) published resources"
+      imp_pub esaprr "$st"
+    fi
+  fi
+  [ $RELOAD = 1 ] && { as_dachs dachs serve reload; sleep 2; }
   return 0
 }
 
@@ -171,6 +188,11 @@ case "${1:-start}" in
   start) start ;;
   stop) stop ;;
   status) up && echo running || { echo stopped; exit 1; } ;;
-  env) echo "export ESAP_TEST_VO_URL=http://127.0.0.1:$PORT" ;;
+  env) U=http://127.0.0.1:$PORT
+    echo "export ESAP_TEST_VO_URL=$U"
+    echo "export ESAP_TEST_SSA_URL=$U/esapspec/q/ssap/ssap.xml"
+    echo "export ESAP_TEST_SIA_DL_URL=$U/esapimg/q/siap/siap.xml"
+    echo "export ESAP_TEST_REGTAP_URL=$U/tap"
+    echo "export ESAP_TEST_HIPS_URL=$U/esapimg/q/hips/static/" ;;
   *) echo "usage: $0 start|stop|status|env" >&2; exit 2 ;;
 esac
