@@ -261,3 +261,23 @@ async def test_fan_out_errors(api):
     assert by["local"]["status"] == "error" and by["local"]["position"] == {"line": 1, "column": 38}
     assert by["with-examples"]["status"] == "error"  # a stand-in without /sync
     await asyncio.sleep(0)
+
+
+# -- from a notebook (esap_lab.client) -------------------------------------------------------
+
+
+async def test_kernel_api(api):
+    from esap_lab import archives
+
+    top = await asyncio.to_thread(archives.tables, "local")
+    assert "esapdemo" in [s.name for s in top.schemas]
+    demo = await asyncio.to_thread(archives.tables, "local", "esapdemo", q="sources")
+    assert [t.name for t in demo.tables] == ["esapdemo.sources"]
+    cols = {c.name: c for c in (await asyncio.to_thread(archives.table, "local", "esapdemo.sources")).columns}
+    assert cols["dec"].unit == "deg"
+    assert await asyncio.to_thread(archives.examples, "no-examples") == []
+    s = await asyncio.to_thread(archives.search_many, ["local", "local2", "dead"], kind="cone", ra=155.0,
+                                dec=5.0, radius=0.2, wait=60)
+    by = {e.archive: e for e in s.archives}
+    assert s.status == "completed" and by["local"].row_count == by["local2"].row_count > 0
+    assert by["dead"].status == "error" and by["dead"].service == "Dead archive"

@@ -14,6 +14,11 @@ _WHERE = {
     "ArchiveRegistry": ".registry",
     "ResultStore": ".results",
     "ResultTable": ".results",
+    # the notebook side (through esap_lab.client): archives.tables("a"), archives.search_many([...], ...)
+    "examples": ".kernel",
+    "search_many": ".kernel",
+    "table": ".kernel",
+    "tables": ".kernel",
 }
 
 __all__ = sorted(_WHERE)
