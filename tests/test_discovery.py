@@ -35,9 +35,52 @@ MORE = b"""<html xmlns="http://www.w3.org/1999/xhtml"><body>
 </div></body></html>"""
 
 
+# A stand-in for a VizieR-size TAP service (the local DaCHS has a few dozen tables): its VOSI
+# tables, in three flavours: /big honours detail=min and answers /tables/<name> (VOSI 1.1); /v10
+# always sends the whole tableset with columns (VOSI 1.0); /minonly honours detail=min but has no
+# /tables/<name>.
+SCHEMAS, PER_SCHEMA = 50, 100
+_NS = ('xmlns:vtm="http://www.ivoa.net/xml/VOSITables/v1.0" xmlns:vs="http://www.ivoa.net/xml/VODataService/v1.1" '
+       'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"')
+_COLUMNS = ('<column><name>ra</name><description>Right ascension</description><unit>deg</unit><ucd>pos.eq.ra</ucd>'
+            '<dataType xsi:type="vs:VOTableType">double</dataType><flag>indexed</flag></column>'
+            '<column><name>label</name><dataType xsi:type="vs:VOTableType" arraysize="*">char</dataType></column>')
+
+
+def _big_table(s: int, t: int, columns: bool) -> str:
+    return (f'<table type="table"><name>cat{s:03d}.t{t:04d}</name><description>Table {t} of group {s}'
+            f'{" (quasars)" if t == 42 else ""}</description><nrows>{s * 1000 + t}</nrows>'
+            f'{_COLUMNS if columns else ""}</table>')
+
+
+def _big_tableset(columns: bool) -> bytes:
+    parts = [f'<?xml version="1.0" encoding="utf-8"?><vtm:tableset {_NS}>']
+    for s in range(SCHEMAS):
+        parts.append(f"<schema><name>cat{s:03d}</name><description>Catalogue group {s}</description>")
+        parts += [_big_table(s, t, columns) for t in range(PER_SCHEMA)]
+        parts.append("</schema>")
+    return "".join([*parts, "</vtm:tableset>"]).encode()
+
+
+BIG_MIN, BIG_FULL = _big_tableset(False), _big_tableset(True)
+_ONE_BODY = _big_table(7, 42, True).removeprefix('<table type="table">').removesuffix("</table>")
+BIG_ONE = f'<?xml version="1.0"?><vtm:table {_NS}>{_ONE_BODY}</vtm:table>'
+
+
 class _Examples(BaseHTTPRequestHandler):
+    requests: list[str] = []
+
     def do_GET(self):
+        type(self).requests.append(self.path)
+        flavour, _, rest = self.path.lstrip("/").partition("/")
         body = {"/tap/examples": EXAMPLES, "/tap/more": MORE}.get(self.path)
+        if flavour in ("big", "v10", "minonly") and rest.startswith("tables"):
+            if rest == "tables?detail=min" and flavour != "v10":
+                body = BIG_MIN
+            elif rest in ("tables", "tables?detail=min"):
+                body = BIG_FULL
+            elif flavour == "big" and rest == "tables/cat007.t0042":
+                body = BIG_ONE.encode()
         self.send_response(200 if body else 404)
         self.send_header("Content-Type", "application/xhtml+xml")
         self.send_header("Content-Length", str(len(body or b"")))
@@ -76,6 +119,8 @@ def esap_archives(examples_server, silent_server):
     return [LOCAL_ARCHIVE, *COPIES, DEAD_ARCHIVE,
             {"id": "with-examples", "title": "Examples stand-in", "tap": examples_server},
             {"id": "no-examples", "title": "No examples", "tap": examples_server.replace("/tap", "/none")},
+            *({"id": f, "title": f"Many tables ({f})", "tap": examples_server.replace("/tap", f"/{f}")}
+              for f in ("big", "v10", "minonly")),
             {"id": "slow", "title": "Slow archive", "tap": f"{silent_server}/tap", "scs": f"{silent_server}/scs",
              "timeout": SLOW_TIMEOUT}]
 
@@ -144,6 +189,40 @@ async def test_dead_archive_is_a_502_naming_it(api):
     assert code == 502 and err["service"] == "Dead archive" and "unreachable" in err["message"]
     code, err = await api("GET", "archives", "dead", "examples")
     assert code == 502 and err["service"] == "Dead archive"
+
+
+async def test_thousands_of_tables_answer_within_a_second(api):
+    t0 = time.perf_counter()
+    _, top = await api("GET", "archives", "big", "tables", expect=200)  # cold: fetched and parsed
+    first = time.perf_counter() - t0
+    assert top["total"] == SCHEMAS and top["schemas"][7] == {
+        "name": "cat007", "title": None, "description": "Catalogue group 7", "table_count": PER_SCHEMA}
+    assert first < 1.0, first
+    t0 = time.perf_counter()
+    _, hits = await api("GET", "archives", "big", "tables", params={"q": "QUASARS"}, expect=200)
+    assert time.perf_counter() - t0 < 1.0
+    assert hits["total"] == SCHEMAS and len(hits["schemas"]) == SCHEMAS
+    assert hits["tables"][7] == {"name": "cat007.t0042", "schema": "cat007", "title": None,
+                                 "description": "Table 42 of group 7 (quasars)", "type": "table", "nrows": 7042}
+    _, page = await api("GET", "archives", "big", "tables", params={"schema": "cat007", "offset": 40, "limit": 5},
+                        expect=200)
+    assert [t["name"] for t in page["tables"]] == [f"cat007.t{t:04d}" for t in range(40, 45)]
+    # the columns of one table only when asked, by its own request (VOSI 1.1)
+    _Examples.requests.clear()
+    _, one = await api("GET", "archives", "big", "tables", "cat007.t0042", expect=200)
+    assert _Examples.requests == ["/big/tables/cat007.t0042"]
+    assert one["nrows"] == 7042 and one["columns"][0]["unit"] == "deg" and one["columns"][0]["indexed"] is True
+    assert one["columns"][1] == {"name": "label", "datatype": "char", "arraysize": "*", "unit": None, "ucd": None,
+                                 "utype": None, "description": None, "indexed": False, "principal": False}
+    await api("GET", "archives", "big", "tables", "cat007.t0042", expect=200)
+    assert len(_Examples.requests) == 1  # cached
+
+
+async def test_services_without_per_table_requests(api):
+    for flavour in ("v10", "minonly"):
+        _, one = await api("GET", "archives", flavour, "tables", "cat003.t0001", expect=200)
+        assert [c["name"] for c in one["columns"]] == ["ra", "label"], flavour
+        assert one["columns"][0]["ucd"] == "pos.eq.ra"
 
 
 # -- examples ------------------------------------------------------------------------------

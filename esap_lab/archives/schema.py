@@ -14,9 +14,7 @@ server's outbound policy) in the archive's own threads (esap_lab.executors).
 from __future__ import annotations
 
 import asyncio
-import io
 import time
-import warnings
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from urllib.parse import quote, urljoin
@@ -69,31 +67,64 @@ def _text(value) -> str | None:
     return text or None
 
 
-def _column(c) -> TableColumn:
-    dt = getattr(c, "datatype", None)
-    flags = [str(f).lower() for f in (getattr(c, "flags", None) or [])]
-    return TableColumn(name=str(c.name), datatype=_text(getattr(dt, "content", None)),
-                       arraysize=_text(getattr(dt, "arraysize", None)), unit=_text(c.unit), ucd=_text(c.ucd),
-                       utype=_text(getattr(c, "utype", None)), description=_text(c.description),
-                       indexed="indexed" in flags, principal="principal" in flags)
+def _local(tag) -> str:
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
-def _table(t, schema: str) -> _Table:
-    nrows = getattr(t, "nrows", None)
-    tab = _Table(name=str(t.name), schema=schema, title=_text(getattr(t, "title", None)),
-                 description=_text(t.description), type=_text(getattr(t, "type", None)),
-                 nrows=int(nrows) if nrows is not None else None,
-                 columns=[_column(c) for c in t.columns] or None)
+def _child(el, name: str):
+    return next((c for c in el if _local(c.tag) == name), None)
+
+
+def _child_text(el, name: str) -> str | None:
+    c = _child(el, name)
+    return _text("".join(c.itertext())) if c is not None else None
+
+
+def _column(el) -> TableColumn:
+    dt = _child(el, "dataType")
+    flags = {(f.text or "").strip().lower() for f in el if _local(f.tag) == "flag"}
+    return TableColumn(name=_child_text(el, "name") or "", datatype=_text(dt.text) if dt is not None else None,
+                       arraysize=_text(dt.get("arraysize")) if dt is not None else None,
+                       unit=_child_text(el, "unit"), ucd=_child_text(el, "ucd"), utype=_child_text(el, "utype"),
+                       description=_child_text(el, "description"), indexed="indexed" in flags,
+                       principal="principal" in flags)
+
+
+def _table(el, schema: str) -> _Table:
+    nrows = _child_text(el, "nrows")
+    columns = [_column(c) for c in el if _local(c.tag) == "column"]
+    tab = _Table(name=_child_text(el, "name") or "", schema=schema, title=_child_text(el, "title"),
+                 description=_child_text(el, "description"), type=_text(el.get("type")),
+                 nrows=int(nrows) if nrows and nrows.isdigit() else None, columns=columns or None)
     tab.text = " ".join(x for x in (tab.name, tab.title, tab.description) if x).lower()
     return tab
 
 
-def _parse_tables(content: bytes):
-    from pyvo.io import vosi
+def parse_tables(content: bytes) -> list[_Schema]:
+    """The schemas and tables of a VOSI tables document (a tableset, or one table).
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # services bend the schema; what is readable is kept
-        return vosi.parse_tables(io.BytesIO(content))
+    Not pyvo's parser: on a tableset of 5,000 tables it takes about 2 s where ElementTree takes
+    0.1 s, and the browser's first answer must come within a second."""
+    try:
+        root = ET.fromstring(content)
+    except ET.ParseError as e:
+        raise ValueError(f"its VOSI tables document is not XML ({e})") from None
+    if _local(root.tag) == "table":
+        tab = _table(root, "")
+        tab.schema = tab.name.rsplit(".", 1)[0] if "." in tab.name else ""
+        return [_Schema(name=tab.schema, title=None, description=None, tables=[tab])]
+    if _local(root.tag) != "tableset":
+        raise ValueError(f"it answered a {_local(root.tag)!r} document, not a VOSI tableset")
+    schemas = []
+    for el in root:
+        if _local(el.tag) != "schema":
+            continue
+        sch = _Schema(name=_child_text(el, "name") or "", title=_child_text(el, "title"),
+                      description=_child_text(el, "description"))
+        sch.text = " ".join(x for x in (sch.name, sch.title, sch.description) if x).lower()
+        sch.tables = [_table(t, sch.name) for t in el if _local(t.tag) == "table"]
+        schemas.append(sch)
+    return schemas
 
 
 class SchemaBrowser:
@@ -148,18 +179,12 @@ class SchemaBrowser:
         if r.status_code >= 400:
             raise RemoteError(title, f"{title} has no readable table list (VOSI /tables answered HTTP "
                                      f"{r.status_code}).", reason="remote-error")
-        tableset = _parse_tables(r.content)
         schemas: dict[str, _Schema] = {}
         tables: dict[str, _Table] = {}
-        for s in (tableset.tableset.schemas if tableset.tableset is not None else []):
-            name = str(s.name or "")
-            sch = _Schema(name=name, title=_text(getattr(s, "title", None)), description=_text(s.description))
-            sch.text = " ".join(x for x in (sch.name, sch.title, sch.description) if x).lower()
-            for t in s.tables:
-                tab = _table(t, name)
-                sch.tables.append(tab)
+        for sch in parse_tables(r.content):
+            schemas.setdefault(sch.name.lower(), sch)
+            for tab in sch.tables:
                 tables.setdefault(tab.name.lower(), tab)
-            schemas[name.lower()] = sch
         return _TableSet(loaded=time.monotonic(), schemas=schemas, tables=tables)
 
     async def _tableset(self, archive_id: str) -> tuple[object, str, _TableSet]:
@@ -215,15 +240,15 @@ class SchemaBrowser:
         if r.status_code >= 400:
             raise RemoteError(session.service, f"{session.service} did not describe table {name} (HTTP "
                                                f"{r.status_code}).")
-        t = _parse_tables(r.content).get_first_table()
-        return [_column(c) for c in t.columns]
+        found = [t for sch in parse_tables(r.content) for t in sch.tables]
+        return (found[0].columns or []) if found else []
 
     def _fetch_full(self, session, url: str) -> dict[str, list[TableColumn]]:
         r = session.get(url + "/tables")
         if r.status_code >= 400:
             raise RemoteError(session.service, f"{session.service} has no readable table list (HTTP "
                                                f"{r.status_code}).")
-        return {str(t.name).lower(): [_column(c) for c in t.columns] for t in _parse_tables(r.content).iter_tables()}
+        return {t.name.lower(): t.columns or [] for sch in parse_tables(r.content) for t in sch.tables}
 
     async def table(self, archive_id: str, name: str) -> TableDetail:
         """One table with its columns (unit, UCD, description, datatype)."""
