@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import pytest
 from conftest import DEAD_ARCHIVE, LOCAL_ARCHIVE, poll_until
@@ -68,7 +69,7 @@ BIG_ONE = f'<?xml version="1.0"?><vtm:table {_NS}>{_ONE_BODY}</vtm:table>'
 
 
 class _Examples(BaseHTTPRequestHandler):
-    requests: list[str] = []
+    requests: ClassVar[list[str]] = []
 
     def do_GET(self):
         type(self).requests.append(self.path)
