@@ -72,6 +72,91 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/archives/{archive}/tables": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The schemas of an archive's TAP service, or the tables of one schema (VOSI tables, loaded lazily and cached), filtered by q and paged */
+        get: operations["ArchiveTablesHandler_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/archives/{archive}/tables/{table}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One table of an archive's TAP service with its columns (datatype, unit, UCD, description) */
+        get: operations["ArchiveTableHandler_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/archives/{archive}/examples": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The TAP examples of an archive (DALI /examples) as name and ADQL; none: an empty list */
+        get: operations["ArchiveExamplesHandler_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/searches": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send one request to several archives at once (one query each, in each archive's own threads) */
+        post: operations["SearchesHandler_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/searches/{sid}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A fan-out search: each archive's query id, status, row count and error */
+        get: operations["SearchHandler_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/queries": {
         parameters: {
             query?: never;
@@ -1389,6 +1474,20 @@ export interface components {
              * @default null
              */
             column: number | null;
+        };
+        /** Example */
+        Example: {
+            /** Name */
+            name: string;
+            /** Query */
+            query: string;
+        };
+        /** ExampleList */
+        ExampleList: {
+            /** Archive */
+            archive: string;
+            /** Examples */
+            examples: components["schemas"]["Example"][];
         };
         /**
          * ExportDoc
@@ -2803,12 +2902,114 @@ export interface components {
             /** Bytes */
             bytes: number;
         };
+        /** SchemaEntry */
+        SchemaEntry: {
+            /** Name */
+            name: string;
+            /**
+             * Title
+             * @default null
+             */
+            title: string | null;
+            /**
+             * Description
+             * @default null
+             */
+            description: string | null;
+            /**
+             * Table Count
+             * @description its tables (those matching q, when q is given)
+             */
+            table_count: number;
+        };
         /** ScopeList */
         ScopeList: {
             /** Instance */
             instance: string;
             /** Scopes */
             scopes: string[];
+        };
+        /**
+         * SearchBody
+         * @description POST /searches: one request, sent to each archive at once.
+         */
+        SearchBody: {
+            /** Request */
+            request: components["schemas"]["ConeQuery"] | components["schemas"]["SiaQuery"] | components["schemas"]["SsaQuery"] | components["schemas"]["TapQuery"] | components["schemas"]["DidQuery"];
+            /**
+             * Archives
+             * @description archive ids
+             */
+            archives: string[];
+        };
+        /** SearchEntry */
+        SearchEntry: {
+            /** Archive */
+            archive: string;
+            /**
+             * Query Id
+             * @description GET /queries/{query_id} and its rows; none when the archive could not take the query
+             * @default null
+             */
+            query_id: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "running" | "completed" | "error" | "cancelled";
+            /**
+             * Row Count
+             * @default null
+             */
+            row_count: number | null;
+            /**
+             * Overflow
+             * @default false
+             */
+            overflow: boolean;
+            /**
+             * Message
+             * @default null
+             */
+            message: string | null;
+            /**
+             * Reason
+             * @default null
+             */
+            reason: string | null;
+            /**
+             * Service
+             * @description the remote service that failed
+             * @default null
+             */
+            service: string | null;
+            /**
+             * @description where an ADQL error is, when the service said
+             * @default null
+             */
+            position: components["schemas"]["ErrorPosition"] | null;
+        };
+        /** SearchInfo */
+        SearchInfo: {
+            /** Id */
+            id: string;
+            /**
+             * Created
+             * Format: date-time
+             */
+            created: string;
+            /** Request */
+            request: {
+                [key: string]: unknown;
+            };
+            /**
+             * Status
+             * @description running while any archive's query runs; completed once each has ended (see each entry)
+             * @enum {string}
+             */
+            status: "running" | "completed";
+            /** Archives */
+            archives: components["schemas"]["SearchEntry"][];
         };
         /** SearchPage */
         SearchPage: {
@@ -3513,6 +3714,119 @@ export interface components {
                 [key: string]: number;
             };
         };
+        /** TableColumn */
+        TableColumn: {
+            /** Name */
+            name: string;
+            /**
+             * Datatype
+             * @default null
+             */
+            datatype: string | null;
+            /**
+             * Arraysize
+             * @default null
+             */
+            arraysize: string | null;
+            /**
+             * Unit
+             * @default null
+             */
+            unit: string | null;
+            /**
+             * Ucd
+             * @default null
+             */
+            ucd: string | null;
+            /**
+             * Utype
+             * @default null
+             */
+            utype: string | null;
+            /**
+             * Description
+             * @default null
+             */
+            description: string | null;
+            /**
+             * Indexed
+             * @default false
+             */
+            indexed: boolean;
+            /**
+             * Principal
+             * @default false
+             */
+            principal: boolean;
+        };
+        /** TableDetail */
+        TableDetail: {
+            /**
+             * Name
+             * @description the name to use in ADQL (schema-qualified)
+             */
+            name: string;
+            /** Schema */
+            schema: string;
+            /**
+             * Title
+             * @default null
+             */
+            title: string | null;
+            /**
+             * Description
+             * @default null
+             */
+            description: string | null;
+            /**
+             * Type
+             * @description table, view or output
+             * @default null
+             */
+            type: string | null;
+            /**
+             * Nrows
+             * @description row count, where the service gives it
+             * @default null
+             */
+            nrows: number | null;
+            /** Archive */
+            archive: string;
+            /** Columns */
+            columns: components["schemas"]["TableColumn"][];
+        };
+        /** TableEntry */
+        TableEntry: {
+            /**
+             * Name
+             * @description the name to use in ADQL (schema-qualified)
+             */
+            name: string;
+            /** Schema */
+            schema: string;
+            /**
+             * Title
+             * @default null
+             */
+            title: string | null;
+            /**
+             * Description
+             * @default null
+             */
+            description: string | null;
+            /**
+             * Type
+             * @description table, view or output
+             * @default null
+             */
+            type: string | null;
+            /**
+             * Nrows
+             * @description row count, where the service gives it
+             * @default null
+             */
+            nrows: number | null;
+        };
         /** TableFields */
         TableFields: {
             /**
@@ -3728,15 +4042,30 @@ export interface components {
              */
             version: number;
         };
-        /** TableList */
-        "TableList-Input": {
-            /** Tables */
-            tables: components["schemas"]["TableInfo-Input"][];
-        };
-        /** TableList */
-        "TableList-Output": {
-            /** Tables */
-            tables: components["schemas"]["TableInfo-Output"][];
+        /** TableListParams */
+        TableListParams: {
+            /**
+             * Schema
+             * @description list the tables of this schema (else: the schemas)
+             * @default null
+             */
+            schema: string | null;
+            /**
+             * Q
+             * @description keep schemas and tables whose name, title or description contains this (case-insensitive)
+             * @default null
+             */
+            q: string | null;
+            /**
+             * Offset
+             * @default 0
+             */
+            offset: number;
+            /**
+             * Limit
+             * @default 200
+             */
+            limit: number;
         };
         /** TapQuery */
         TapQuery: {
@@ -3996,6 +4325,40 @@ export interface components {
             /** Version */
             version: string;
         };
+        /** TableList */
+        esap_lab__archives__models__TableList: {
+            /** Archive */
+            archive: string;
+            /**
+             * Schema
+             * @default null
+             */
+            schema: string | null;
+            /**
+             * Q
+             * @default null
+             */
+            q: string | null;
+            /**
+             * Schemas
+             * @description without schema: the schemas (matching q); else that one
+             */
+            schemas: components["schemas"]["SchemaEntry"][];
+            /**
+             * Tables
+             * @description with schema or q: one page of the (matching) tables
+             */
+            tables: components["schemas"]["TableEntry"][];
+            /**
+             * Total
+             * @description tables (with schema or q) or schemas (else) in all, before paging
+             */
+            total: number;
+            /** Offset */
+            offset: number;
+            /** Limit */
+            limit: number;
+        };
         /** ListParams */
         esap_lab__basket__models__ListParams: {
             /**
@@ -4147,6 +4510,16 @@ export interface components {
              * @default null
              */
             project: string | null;
+        };
+        /** TableList */
+        "esap_lab__tables__models__TableList-Input": {
+            /** Tables */
+            tables: components["schemas"]["TableInfo-Input"][];
+        };
+        /** TableList */
+        "esap_lab__tables__models__TableList-Output": {
+            /** Tables */
+            tables: components["schemas"]["TableInfo-Output"][];
         };
         Error: {
             /** @description what went wrong and what to do */
@@ -4325,6 +4698,288 @@ export interface operations {
             };
             /** @description A remote service timed out (the service is named) */
             504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    ArchiveTablesHandler_get: {
+        parameters: {
+            query?: {
+                schema?: string | null;
+                q?: string | null;
+                offset?: number;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                archive: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["esap_lab__archives__models__TableList"];
+                };
+            };
+            /** @description Invalid request (the message names the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A remote service failed (the service is named) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A remote service timed out (the service is named) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    ArchiveTableHandler_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                archive: string;
+                table: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TableDetail"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A remote service failed (the service is named) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A remote service timed out (the service is named) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    ArchiveExamplesHandler_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                archive: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExampleList"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A remote service failed (the service is named) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A remote service timed out (the service is named) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    SearchesHandler_post: {
+        parameters: {
+            query?: {
+                wait?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SearchBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchInfo"];
+                };
+            };
+            /** @description Invalid request (the message names the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts (c.EsapLab.max_body_size) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    SearchHandler_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                sid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchInfo"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6520,7 +7175,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TableList-Output"];
+                    "application/json": components["schemas"]["esap_lab__tables__models__TableList-Output"];
                 };
             };
             /** @description Invalid request (the message names the field) */
