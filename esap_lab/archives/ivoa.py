@@ -41,8 +41,8 @@ def _secret(cfg: ArchiveConfig, env: str | None, file: str | None) -> str:
 
     if env and secret(env):
         return secret(env)
-    if file and Path(file).exists():
-        return Path(file).read_text().strip()
+    if file and Path(file).expanduser().exists():  # e.g. ~/.esap/access_token (esap_lab.hub)
+        return Path(file).expanduser().read_text().strip()
     raise RemoteError(cfg.title, f"The credentials of archive {cfg.title!r} are not available on the server; "
                                  "ask the administrator to set them.", reason="archive-credentials-missing")
 
