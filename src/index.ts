@@ -15,6 +15,7 @@ import { metaApi } from './api';
 import { basketPlugin } from './basket';
 import { jobsPlugin } from './jobs';
 import { searchPlugin } from './search';
+import { softwarePlugin } from './software';
 import { stagingPlugin } from './staging';
 import { tablesPlugin } from './tables';
 import { EsapSidebar } from './sidebar';
@@ -73,4 +74,4 @@ async function checkServerVersion(
 }
 
 export * from './tokens';
-export default [sidebarPlugin, searchPlugin, basketPlugin, stagingPlugin, jobsPlugin, tablesPlugin];
+export default [sidebarPlugin, searchPlugin, basketPlugin, stagingPlugin, jobsPlugin, tablesPlugin, softwarePlugin];

@@ -31,6 +31,16 @@ Path(c.ServerApp.root_dir, "xray_sources.csv").write_text(  # noqa: F821
     "name,ra,dec,flux\nX1,155.0,5.0,1.5\nX2,155.1,5.05,0.7\nX3,154.9,4.95,2.1\nX4,155.2,4.9,0.3\n"
 )
 
+# Software from the OSSR: Zenodo cannot be reached here, so a stand-in of its records API
+# (ui-tests/ossr_standin.py) serves two records on 127.0.0.1, in a thread of this server
+import importlib.util  # noqa: E402
+
+_spec = importlib.util.spec_from_file_location("ossr_standin", Path(__file__).with_name("ossr_standin.py"))
+_ossr = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_ossr)
+c.EsapLab.software_url = _ossr.start()  # noqa: F821
+c.EsapLab.software_community = _ossr.COMMUNITY  # noqa: F821
+
 # Areas that need more services read their settings from this optional file (written by them).
 extra = Path(__file__).with_name("jupyter_server_test_config_extra.py")
 if extra.exists():
