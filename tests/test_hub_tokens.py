@@ -52,3 +52,42 @@ def test_an_archive_reads_the_token_file_at_each_use(tmp_path, monkeypatch):
     assert archive.session().headers["Authorization"] == "Bearer one"
     write_token_file(tmp_path / ".esap" / "access_token", "two")  # refreshed by the server
     assert archive.session().headers["Authorization"] == "Bearer two"
+
+
+RUCIO = os.environ.get("ESAP_TEST_RUCIO_HOST")
+
+
+@pytest.mark.skipif(not RUCIO, reason="needs scripts/services/rucio.sh")
+def test_a_rucio_instance_reads_a_rewritten_token_file_at_once(tmp_path):
+    """A Rucio instance with auth_type oidc / token_file: when the file is rewritten (the hub
+    refreshed the login), the next call uses the new token, without failing once first."""
+    import requests
+
+    from esap_lab.errors import AuthenticationFailed
+    from esap_lab.staging.config import parse_instances
+    from esap_lab.staging.sessions import RucioSessions
+
+    account = os.environ["ESAP_TEST_RUCIO_ACCOUNT"]
+
+    def rucio_token():
+        r = requests.get(f"{RUCIO}/auth/userpass", timeout=30, headers={
+            "X-Rucio-Account": account, "X-Rucio-Username": os.environ["ESAP_TEST_RUCIO_USERNAME"],
+            "X-Rucio-Password": os.environ["ESAP_TEST_RUCIO_PASSWORD"]})
+        return r.headers["X-Rucio-Auth-Token"]
+
+    path = tmp_path / "home" / ".esap" / "access_token"
+    path.parent.parent.mkdir()
+    sessions = RucioSessions(parse_instances([{
+        "name": "lake", "title": "Lake", "rucio_host": RUCIO, "account": account, "auth_type": "oidc",
+        "token_file": str(path)}]), tmp_path / "tokens")
+    whoami = lambda c: c.whoami()["account"]  # noqa: E731
+    write_token_file(path, rucio_token())
+    assert sessions.run("lake", whoami) == account
+    write_token_file(path, "expired-and-replaced")
+    with pytest.raises(AuthenticationFailed, match="instance lake"):
+        sessions.run("lake", whoami)
+    write_token_file(path, rucio_token())
+    assert sessions.run("lake", whoami) == account
+    write_token_file(path, "expired-and-replaced")  # a cached client is not kept past a rewrite
+    with pytest.raises(AuthenticationFailed, match="instance lake"):
+        sessions.run("lake", whoami)

@@ -217,10 +217,14 @@ class RucioSessions:
     def client(self, name: str, fresh: bool = False):
         """The instance's client (blocking: the first call authenticates)."""
         cfg = self.config(name)
+        stamp = _token_file_stamp(cfg)
         with self._lock:
             c = None if fresh else self._clients.get(cfg.name)
+        if c is not None and getattr(c, "_esap_token_stamp", None) != stamp:
+            c = None  # the token file was rewritten (a hub's refreshed login): read it again
         if c is None:
             c = make_client(connection_args(cfg, self.token_dir), service=f"Rucio ({cfg.label})")
+            c._esap_token_stamp = stamp
             with self._lock:
                 self._clients[cfg.name] = c
         return c
@@ -270,6 +274,17 @@ class RucioSessions:
     def connection(self, name: str) -> dict[str, Any]:
         """Arguments for a download worker process to build its own client (holds secrets)."""
         return connection_args(self.config(name), self.token_dir)
+
+
+def _token_file_stamp(cfg: RucioInstanceConfig) -> tuple | None:
+    """When and how the token file of an oidc / token_file instance was last written."""
+    if cfg.auth_type not in ("oidc", "token_file") or not cfg.token_file:
+        return None
+    try:
+        st = Path(cfg.token_file).expanduser().stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
 
 
 def _need_rucio_clients() -> None:
