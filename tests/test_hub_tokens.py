@@ -80,7 +80,7 @@ def test_a_rucio_instance_reads_a_rewritten_token_file_at_once(tmp_path):
     sessions = RucioSessions(parse_instances([{
         "name": "lake", "title": "Lake", "rucio_host": RUCIO, "account": account, "auth_type": "oidc",
         "token_file": str(path)}]), tmp_path / "tokens")
-    whoami = lambda c: c.whoami()["account"]  # noqa: E731
+    whoami = lambda c: c.whoami()["account"]
     write_token_file(path, rucio_token())
     assert sessions.run("lake", whoami) == account
     write_token_file(path, "expired-and-replaced")
