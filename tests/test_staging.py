@@ -508,6 +508,43 @@ async def test_plain_urls_with_size_and_checksum(api, web_files, jp_root_dir):
     assert not list(Path(jp_root_dir).rglob("*.part"))
 
 
+async def test_urls_the_outbound_policy_refuses_are_a_400_at_submit(api, web_files, jp_root_dir):
+    """Unspecified, link-local, private and loopback addresses the admin did not allow (the tests
+    allow 127.0.0.1 only) are refused when the transfer is asked for, naming the field; no
+    connection is made: a server on 127.0.0.2 (refused) counts them."""
+    _, base = web_files
+    hits = []
+
+    class Count(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            hits.append(self.path)
+            self.send_error(404)
+
+        def log_message(self, *a):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.2", 0), Count)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    other = f"http://127.0.0.2:{server.server_address[1]}/x.fits"
+    try:
+        for i, (url, words) in enumerate([("http://0/x.fits", "(0.0.0.0) is an unspecified address"),
+                                          ("http://169.254.169.254/latest", "169.254.169.254 is a link-local"),
+                                          ("http://10.1.2.3/x.fits", "10.1.2.3 is a private address"),
+                                          (other, "127.0.0.2 is a loopback address")]):
+            t0 = time.monotonic()
+            code, err = await api("POST", "staging", body={"urls": [f"{base}/ok.fits"] * i + [url],
+                                                           "destination": "refused"})
+            assert code == 400 and err["reason"] == "outbound-refused", err
+            assert err["message"].startswith(f"urls.{i}.url: ") and words in err["message"], err
+            assert "outbound_allow_private" in err["message"] and time.monotonic() - t0 < 2
+        _, listed = await api("GET", "staging", expect=200)
+        assert not any(t["destination"].endswith("refused") for t in listed["transfers"]), listed
+        assert hits == [] and not (Path(jp_root_dir) / "refused").exists()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 async def test_cancel_removes_the_partial_file_of_a_url_download(api, web_files, jp_root_dir):
     _, base = web_files
     _, t = await api("POST", "staging", body={"urls": [f"{base}/slow.fits"], "destination": "slow"}, expect=201)

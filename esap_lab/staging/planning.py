@@ -18,8 +18,11 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+from .. import executors
 from ..errors import BadRequest, Conflict
+from ..outbound import OutboundRefused
 from . import urls as urlfetch
 from .dids import did_parts
 from .models import StageBody, UrlSpec
@@ -46,12 +49,14 @@ class Planner:
         """DIDs, URLs and the Rucio instance from the body, basket items resolved."""
         dids = list(dict.fromkeys(body.dids))
         urls = list(body.urls)
+        fields = [f"urls.{i}.url" for i in range(len(urls))]  # where each URL came from, for errors
         instances = {body.instance} if body.instance else set()
         if body.items:
             if self.basket is None:
                 raise BadRequest("Staging basket items is not available on this server.", reason="no-basket")
             for iid in dict.fromkeys(body.items):
                 item = await db.run(self.basket, iid)
+                before = len(urls)
                 kind = getattr(item, "kind", None)
                 if kind == "did":
                     dids.append(item.did)
@@ -69,6 +74,9 @@ class Planner:
                 else:
                     raise BadRequest(f"Basket item {iid} is a {kind}: stage its results (records) instead.",
                                      reason="nothing-to-stage")
+                fields += [f"items.{body.items.index(iid)}"] * (len(urls) - before)
+        if urls:  # refused here, before anything is planned or stored, not when the file is fetched
+            await executors.run("outbound-check", check_urls, list(zip(fields, (u.url for u in urls))))
         dids = list(dict.fromkeys(dids))
         seen: set[str] = set()
         urls = [u for u in urls if not (u.url in seen or seen.add(u.url))]
@@ -158,6 +166,27 @@ class Planner:
             out.append({"url": u.url, "name": path.name, "bytes": u.bytes, "bytes_done": 0, "state": "queued",
                         "checksum": u.checksum, "path": str(path)})
         return out
+
+
+def check_urls(urls: list[tuple[str, str]]) -> None:
+    """Refuse (a 400 naming the field) the first URL the outbound policy forbids: a non-http(s)
+    scheme, a loopback, link-local or private address the admin has not allowed. Blocking (DNS),
+    each host resolved once; nothing is sent to any host."""
+    seen: set[tuple] = set()
+    for field, url in urls:
+        try:
+            parts = urlsplit(url)
+            host = (parts.scheme, parts.hostname, parts.port)
+        except ValueError:
+            host = None
+        if host is not None and host in seen:
+            continue
+        try:
+            urlfetch.check_url(url)
+        except OutboundRefused as e:
+            raise OutboundRefused(f"{field}: {e.message}") from None
+        if host is not None:
+            seen.add(host)
 
 
 def replicas(client, refs: list[dict]) -> list[dict]:
