@@ -2484,6 +2484,18 @@ export interface components {
              * @default null
              */
             position: components["schemas"]["ErrorPosition"] | null;
+            /**
+             * Phase
+             * @description the UWS phase of the archive's async job (QUEUED, EXECUTING, COMPLETED, ERROR, ABORTED), updated while it runs; none for synchronous queries
+             * @default null
+             */
+            phase: string | null;
+            /**
+             * Elapsed
+             * @description seconds since the query started (to its end once final)
+             * @default null
+             */
+            elapsed: number | null;
         };
         /** QueryItem */
         QueryItem: {

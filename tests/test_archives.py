@@ -76,6 +76,9 @@ async def test_tap_async_runs_as_uws_job(api):
     assert info["status"] in ("queued", "running")
     info = await wait_done(api, info["id"])
     assert info["status"] == "completed" and info["row_count"] == 30000
+    # the remote UWS job's phase is kept on the record, with the time the query took
+    assert info["phase"] == "COMPLETED"
+    assert info["elapsed"] is not None and info["elapsed"] >= 0
 
 
 async def test_tap_async_cancel_aborts_remote_job_and_forgets(api, jp_serverapp):
@@ -95,6 +98,14 @@ async def test_tap_async_cancel_aborts_remote_job_and_forgets(api, jp_serverapp)
             break
         await asyncio.sleep(0.1)
     assert remote, "the UWS job URL is recorded"
+    # while the job runs, the record shows its UWS phase and a growing elapsed time
+    for _ in range(100):
+        _, running = await api("GET", "queries", info["id"])
+        if running["phase"]:
+            break
+        await asyncio.sleep(0.1)
+    assert running["status"] == "running" and running["phase"] in ("PENDING", "QUEUED", "EXECUTING")
+    assert running["elapsed"] is not None and running["elapsed"] >= 0
     await api("DELETE", "queries", info["id"], expect=204)
     await api("GET", "queries", info["id"], expect=404)
     phase = await asyncio.to_thread(lambda: requests.get(remote + "/phase", timeout=5))

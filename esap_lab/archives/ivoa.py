@@ -126,10 +126,11 @@ class IvoaArchive:
         return s
 
     # -- running ----------------------------------------------------------------------------
-    def run(self, request, *, remote: str | None, on_remote: Callable[[str | None], None],
+    def run(self, request, *, remote: str | None, on_remote: Callable[..., None],
             cancelled: threading.Event) -> ResultTable:
         """Run ``request`` to completion and return its rows. ``remote`` is the URL of a UWS job
-        already submitted (a query resumed after a server restart); ``on_remote`` records it.
+        already submitted (a query resumed after a server restart); ``on_remote(url, phase=...)``
+        records it and the job's UWS phase as it changes.
         Setting ``cancelled`` (an esap_lab.executors.CancelToken) closes the connection in use."""
         session = self.session()
         if hasattr(cancelled, "on_cancel"):
@@ -239,7 +240,7 @@ class IvoaArchive:
                 on_remote(job.url)
                 job.run()
         try:
-            phase = _wait_for_job(session, job, cancelled)
+            phase = _wait_for_job(session, job, cancelled, lambda p: on_remote(job.url, phase=p))
             if phase == "ABORTED":
                 raise RemoteError(self.cfg.title, f"{self.cfg.title} aborted the query.")
             job.raise_if_error()
@@ -306,14 +307,18 @@ class IvoaArchive:
 FINAL_PHASES = ("COMPLETED", "ERROR", "ABORTED")
 
 
-def _wait_for_job(session: requests.Session, job, cancelled: threading.Event) -> str:
+def _wait_for_job(session: requests.Session, job, cancelled: threading.Event,
+                  on_phase: Callable[[str], None] | None = None) -> str:
     """Wait for a UWS job to end. UWS 1.1 blocking requests (WAIT) return as soon as the phase
-    changes, so the end is seen at once; a service that ignores WAIT is polled with backoff."""
+    changes, so the end is seen at once; a service that ignores WAIT is polled with backoff.
+    ``on_phase`` hears each phase seen (QUEUED, EXECUTING, ..., the final one)."""
     from functools import partial
 
     from pyvo.io import uws
 
     phase, delay = job.phase, 0.05
+    if on_phase is not None:
+        on_phase(phase)
     while phase not in FINAL_PHASES:
         if cancelled.is_set():
             raise Cancelled()
@@ -325,6 +330,8 @@ def _wait_for_job(session: requests.Session, job, cancelled: threading.Event) ->
         if new == phase and time.monotonic() - started < 0.5 and cancelled.wait(delay):
             raise Cancelled()  # WAIT not honoured: back off
         delay = min(delay * 2, 1.0) if new == phase else 0.05
+        if new != phase and on_phase is not None:
+            on_phase(new)
         phase = new
     return job.phase  # refreshes pyvo's view of the job (result URI, errors)
 

@@ -114,6 +114,10 @@ class QueryInfo(OperationFields):
         None, description="the column holding each row's data link (images, spectra, files)")
     position: ErrorPosition | None = Field(None, description="where an ADQL error is (line, column), when "
                                                              "the service's message says")
+    phase: str | None = Field(None, description="the UWS phase of the archive's async job (QUEUED, EXECUTING, "
+                                            "COMPLETED, ERROR, ABORTED), updated while it runs; none for "
+                                            "synchronous queries")
+    elapsed: float | None = Field(None, description="seconds since the query started (to its end once final)")
 
     @model_validator(mode="after")
     def _error_position(self):

@@ -47,6 +47,7 @@ class QueryRecord(Base):
     error_status: Mapped[int | None] = mapped_column(Integer)
     service: Mapped[str | None] = mapped_column("error_service", String(256))  # the remote service that failed
     remote_url: Mapped[str | None] = mapped_column(Text)
+    phase: Mapped[str | None] = mapped_column(String(16))  # the UWS phase of its remote job
     created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     started: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -59,7 +60,14 @@ class QueryRecord(Base):
             columns=[Column(**c) for c in (self.columns or [])], access_url_column=self.access_url_column,
             message=self.message, reason=self.reason, service=self.service, created=_aware(self.created),
             started=_aware(self.started), finished=_aware(self.finished), updated=_aware(self.updated),
+            phase=self.phase, elapsed=self._elapsed(),
         )
+
+    def _elapsed(self) -> float | None:
+        if self.started is None:
+            return None
+        end = _aware(self.finished) or utcnow()
+        return round(max(0.0, (end - _aware(self.started)).total_seconds()), 1)
 
     def error(self) -> EsapError:
         return error_of(self, "The query failed.")
@@ -123,9 +131,9 @@ class QueryManager:
 
     async def _execute(self, qid, archive, request, remote, run: _Running) -> None:
         try:
-            def on_remote(url):
+            def on_remote(url, phase=None):
                 if not run.cancelled.is_set():
-                    self._update(qid, {"remote_url": url})
+                    self._update(qid, {"remote_url": url, **({"phase": phase} if phase else {})})
 
             def work():
                 if run.cancelled.is_set():
