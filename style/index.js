@@ -1,1 +1,3 @@
 import './base.css';
+import './tables.css';
+import './software.css';
