@@ -68,34 +68,50 @@ def _text(value) -> str | None:
 
 
 def _local(tag) -> str:
-    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+    return tag[tag.rfind("}") + 1:] if isinstance(tag, str) else ""
 
 
-def _child(el, name: str):
-    return next((c for c in el if _local(c.tag) == name), None)
+def _children(el) -> tuple[dict, list, set]:
+    """An element's children by local name (the first of each), its columns and its flags, in
+    one pass (thousands of tables: this loop is the parse)."""
+    first: dict = {}
+    columns: list = []
+    flags: set = set()
+    for c in el:
+        name = _local(c.tag)
+        if name == "column":
+            columns.append(c)
+        elif name == "flag":
+            flags.add((c.text or "").strip().lower())
+        elif name not in first:
+            first[name] = c
+    return first, columns, flags
 
 
-def _child_text(el, name: str) -> str | None:
-    c = _child(el, name)
-    return _text("".join(c.itertext())) if c is not None else None
+def _value(first: dict, name: str) -> str | None:
+    c = first.get(name)
+    if c is None:
+        return None
+    return _text(c.text if len(c) == 0 else "".join(c.itertext()))
 
 
 def _column(el) -> TableColumn:
-    dt = _child(el, "dataType")
-    flags = {(f.text or "").strip().lower() for f in el if _local(f.tag) == "flag"}
-    return TableColumn(name=_child_text(el, "name") or "", datatype=_text(dt.text) if dt is not None else None,
+    first, _, flags = _children(el)
+    dt = first.get("dataType")
+    return TableColumn(name=_value(first, "name") or "", datatype=_text(dt.text) if dt is not None else None,
                        arraysize=_text(dt.get("arraysize")) if dt is not None else None,
-                       unit=_child_text(el, "unit"), ucd=_child_text(el, "ucd"), utype=_child_text(el, "utype"),
-                       description=_child_text(el, "description"), indexed="indexed" in flags,
+                       unit=_value(first, "unit"), ucd=_value(first, "ucd"), utype=_value(first, "utype"),
+                       description=_value(first, "description"), indexed="indexed" in flags,
                        principal="principal" in flags)
 
 
 def _table(el, schema: str) -> _Table:
-    nrows = _child_text(el, "nrows")
-    columns = [_column(c) for c in el if _local(c.tag) == "column"]
-    tab = _Table(name=_child_text(el, "name") or "", schema=schema, title=_child_text(el, "title"),
-                 description=_child_text(el, "description"), type=_text(el.get("type")),
-                 nrows=int(nrows) if nrows and nrows.isdigit() else None, columns=columns or None)
+    first, columns, _ = _children(el)
+    nrows = _value(first, "nrows")
+    tab = _Table(name=_value(first, "name") or "", schema=schema, title=_value(first, "title"),
+                 description=_value(first, "description"), type=_text(el.get("type")),
+                 nrows=int(nrows) if nrows and nrows.isdigit() else None,
+                 columns=[_column(c) for c in columns] or None)
     tab.text = " ".join(x for x in (tab.name, tab.title, tab.description) if x).lower()
     return tab
 
@@ -119,8 +135,9 @@ def parse_tables(content: bytes) -> list[_Schema]:
     for el in root:
         if _local(el.tag) != "schema":
             continue
-        sch = _Schema(name=_child_text(el, "name") or "", title=_child_text(el, "title"),
-                      description=_child_text(el, "description"))
+        first, _, _ = _children(el)
+        sch = _Schema(name=_value(first, "name") or "", title=_value(first, "title"),
+                      description=_value(first, "description"))
         sch.text = " ".join(x for x in (sch.name, sch.title, sch.description) if x).lower()
         sch.tables = [_table(t, sch.name) for t in el if _local(t.tag) == "table"]
         schemas.append(sch)
