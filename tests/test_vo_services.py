@@ -1,6 +1,7 @@
 """The local demo archive's discovery services, checked with pyvo against the real DaCHS that
 scripts/services/vo-archive.sh starts: SSA spectra, DataLink + SODA cutouts on the images, the
-TAP examples, the RegTAP registry of its own services, the large tableset and the HiPS.
+TAP examples, the RegTAP registry of its own services, the large tableset (5,000 tables behind
+a service's VOSI endpoint) and the HiPS.
 
 pyvo fetches IVOA vocabularies from the network at run time (DataLink semantics, messengers);
 there is no network here, so the module seeds astropy's cache with the minimal vocabularies
@@ -141,3 +142,20 @@ def test_hips_properties_are_served():
     props = {k.strip(): v.strip() for k, v in props.items()}
     assert props["hips_tile_format"] == "png fits"
     assert int(props["hips_order"]) >= 3
+
+
+# -- a large tableset ---------------------------------------------------------------------------
+MANY_URL = ENV.get("ESAP_TEST_MANY_TABLES_URL", f"{VO_URL}/esapmany/q/browse")
+
+
+def test_many_tables_service_lists_5000_tables_and_each_one_alone():
+    from pyvo.io import vosi
+
+    r = requests.get(MANY_URL + "/tables", params={"detail": "min"}, timeout=120)
+    assert r.status_code == 200
+    tableset = vosi.parse_tables(io.BytesIO(r.content))
+    names = [t.name for s in tableset.tableset.schemas for t in s.tables]
+    assert len(names) >= 5000 and "esapmany.t0042" in names
+    one = requests.get(MANY_URL + "/tables/esapmany.t0042", timeout=30)
+    assert one.status_code == 200
+    assert b"<name>esapmany.t0042</name>" in one.content and b"<name>val</name>" in one.content

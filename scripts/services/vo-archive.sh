@@ -163,6 +163,12 @@ extras() {
   else
     log "leaving $uc alone (not ours): no TAP examples"
   fi
+  # 5,000 tables: an RD only (nothing in the database), loaded by DaCHS on the first request
+  sync_into "$IN/esapmany" "$X/many/q.rd"
+  sync_into "$IN/esapmany/res" "$X/many/res/manycore.py"
+  chown -R dachsroot:gavo "$IN/esapmany"
+  # parsing it takes DaCHS 10-30 s once (then it is cached): warm it up in the background
+  (curl -s -m 300 -o /dev/null "http://127.0.0.1:$PORT/esapmany/q/browse/tables?detail=min" &)
   [ $RELOAD = 1 ] && { as_dachs dachs serve reload; sleep 2; }
   # RegTAP (schema rr) from our own OAI-PMH records, after publishing so they are all there;
   # re-read only when something above was (re)published or the registry's own files changed
@@ -193,6 +199,7 @@ case "${1:-start}" in
     echo "export ESAP_TEST_SSA_URL=$U/esapspec/q/ssap/ssap.xml"
     echo "export ESAP_TEST_SIA_DL_URL=$U/esapimg/q/siap/siap.xml"
     echo "export ESAP_TEST_REGTAP_URL=$U/tap"
-    echo "export ESAP_TEST_HIPS_URL=$U/esapimg/q/hips/static/" ;;
+    echo "export ESAP_TEST_HIPS_URL=$U/esapimg/q/hips/static/"
+    echo "export ESAP_TEST_MANY_TABLES_URL=$U/esapmany/q/browse" ;;
   *) echo "usage: $0 start|stop|status|env" >&2; exit 2 ;;
 esac
