@@ -33,7 +33,8 @@ c.EsapLab.archives = [
     {"id": "local", "title": "Local demo archive",
      "description": "DaCHS on this machine with 200,000 synthetic sources around (155, 5) and a few images",
      "tap": f"{vo}/tap", "scs": f"{vo}/esapdemo/q/cone/scs.xml",
-     "sia2": f"{vo}/__system__/siap2/sitewide/siap2.xml", "sia": f"{vo}/esapdemo/q/siap/siap.xml"},
+     "sia2": f"{vo}/__system__/siap2/sitewide/siap2.xml", "sia": f"{vo}/esapdemo/q/siap/siap.xml",
+     "ssa": f"{vo}/esapspec/q/ssap/ssap.xml"},
     *DEFAULT_ARCHIVES,
 ]
 c.EsapLab.outbound_allow_private = ["127.0.0.1"]  # the local demo archive
