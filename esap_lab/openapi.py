@@ -98,6 +98,11 @@ def openapi_document() -> dict[str, Any]:
                 schema = ref(spec["response"], "serialization") if spec.get("response") is not None \
                     else {"type": "object"}
                 resp["content"] = {"application/json": {"schema": schema}}
+                if spec.get("media") and code == spec["status"]:  # a file answer (exports, previews)
+                    binary = {"schema": {"type": "string", "format": "binary"}}
+                    if spec.get("response") is None:
+                        resp["content"] = {}
+                    resp["content"].update({m: binary for m in spec["media"]})
                 if links:
                     resp["links"] = {
                         f"{target}": {"operationId": target,
