@@ -180,3 +180,18 @@ async def test_basket_records_export_as_one_table(api, fetch, jp_root_dir):
     assert code == 400 and "no record" in err["message"]
     code, err = await api("GET", "basket", "export", "table", params={"items": "nosuch"})
     assert code == 400 and "items" in err["message"]
+
+
+async def test_image_search_results_and_odd_basket_records_export_in_every_format(api, fetch):
+    # an SIA result holds arrays (s_region polygons) and times; records hold whatever JSON a user gave
+    _, info = await api("POST", "archives", "local", "queries",
+                        body={"kind": "sia", "ra": 155.0, "dec": 5.0, "size": 0.4}, expect=201)
+    await api("POST", "basket", "items", expect=201, body={"kind": "record", "archive": "local", "query_id": "odd",
+              "rows": [{"a": {"x": 1}, "b": 2**70, "c": None, "d": True}, {"a": [1, 2], "b": 1, "c": None, "d": None}]})
+    for fmt in FORMATS:
+        r = await fetch("queries", info["id"], "export", params={"format": fmt})
+        assert r.code == 200 and len(read_back(fmt, r.body)) == info["row_count"], (fmt, r.code)
+        r = await fetch("basket", "export", "table", params={"format": fmt, "query_id": "odd"})
+        assert r.code == 200, (fmt, r.code)
+        t = read_back(fmt, r.body)
+        assert len(t) == 2 and "a" in t.colnames

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import os
 import re
 import tempfile
@@ -278,7 +279,9 @@ def write_binary2(table: pa.Table, columns, where) -> bool:
     kernels, column by column, and the stream base64-encoded at once (astropy's writer goes
     row by row in Python: 17 s for 200,000 rows here). False: a column type it does not
     write (arrays, lists): the caller lets astropy write the file."""
-    if not table.num_rows:
+    plain = (pa.types.is_integer, pa.types.is_floating, pa.types.is_boolean, pa.types.is_string,
+             pa.types.is_large_string)
+    if not table.num_rows or not all(any(f(t) for f in plain) for t in table.schema.types):
         return False
     vot, fields = _votable_header(table, columns)
     parts = []
@@ -335,7 +338,12 @@ def records_table(records: list[dict]) -> tuple[pa.Table, list[Column]]:
     for n in names:
         values = [row.get(n) for row in rows]
         try:
-            cols[n] = pa.array(values)
-        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
-            cols[n] = pa.array([None if v is None else str(v) for v in values], pa.string())
+            arr = pa.array(values)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
+            arr = None  # mixed types, integers beyond 64 bits: as text
+        if arr is None or pa.types.is_nested(arr.type) or pa.types.is_null(arr.type):
+            # objects and arrays as JSON text (every format holds text); a column of nulls as text
+            arr = pa.array([None if v is None else v if isinstance(v, str) else json.dumps(v, default=str)
+                            for v in values], pa.string())
+        cols[n] = arr
     return pa.table(cols), [columns[n] for n in names if n in columns]

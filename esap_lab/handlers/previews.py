@@ -29,6 +29,19 @@ from ..tables.formats import MEDIA_TYPES, SUFFIX
 from .base import ApiHandler, api
 
 
+def files(*media: str):
+    """Mark an operation (above its @api) as answering a file of these media types: the OpenAPI
+    document says so (esap_lab/openapi.py)."""
+    def mark(fn):
+        fn.__esap_api__["media"] = media
+        return fn
+
+    return mark
+
+
+FILE_TYPES = tuple(MEDIA_TYPES[f] for f in ("votable", "fits", "csv", "ecsv", "parquet"))
+
+
 def exporter(esap):
     """The services' Exporter (made on first use)."""
     from ..archives.export import Exporter
@@ -68,6 +81,7 @@ class _FileSender(ApiHandler):
 
 
 class QueryExportHandler(_FileSender):
+    @files(*FILE_TYPES)
     @api("A stored result, or some of its rows, as a file: votable (binary2), fits, csv, ecsv or parquet, with "
          "units, UCDs and descriptions where the format holds them", query=ExportParams, errors=(400, 404, 409))
     @web.authenticated
@@ -91,6 +105,7 @@ class QueryExportHandler(_FileSender):
 
 
 class BasketTableExportHandler(_FileSender):
+    @files(*FILE_TYPES)
     @api("Basket records (all, those of one query, or the items named) as one table file: votable, fits, csv, "
          "ecsv or parquet", query=BasketExportParams, errors=(400,))
     @web.authenticated
@@ -171,6 +186,7 @@ def preview_service(esap):
 
 
 class PreviewHandler(ApiHandler):
+    @files("image/png")
     @api("A preview rendered on the server of a FITS file under the server root (path) or of the data link of a "
          "result row (query, row): an image as PNG (zscale or asinh stretch, WCS grid), a spectrum as JSON",
          query=PreviewParams, response=Spectrum, errors=(400, 404, 409, 502, 504))

@@ -17,8 +17,9 @@ class ExportParams(BaseModel):
     """GET /queries/{q}/export."""
 
     format: ExportFormat = "votable"
-    rows: str | None = Field(None, max_length=10_000_000, pattern=r"^[0-9, ]*$",
-                             description="only these rows: numbers from 0, comma separated (e.g. 0,5,17)")
+    rows: str | None = Field(None, max_length=4000, pattern=r"^[0-9, ]*$",
+                             description="only these rows: numbers from 0, comma separated (e.g. 0,5,17); more "
+                                         "rows than a URL holds: POST with a path")
 
 
 class ExportSaveBody(BaseModel):
@@ -36,7 +37,7 @@ class BasketExportParams(BaseModel):
 
     format: ExportFormat = "votable"
     query_id: str | None = Field(None, max_length=64, description="only the records that came from this query")
-    items: str | None = Field(None, max_length=100_000, description="only these record items (ids, comma separated)")
+    items: str | None = Field(None, max_length=4000, description="only these record items (ids, comma separated)")
 
 
 class BasketSaveBody(BaseModel):
