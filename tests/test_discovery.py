@@ -3,6 +3,7 @@ filtered, cached), TAP examples, ADQL errors with their position, and one search
 archives (the local archive under several ids, plus a dead one)."""
 
 import asyncio
+import os
 import socket
 import threading
 import time
@@ -10,11 +11,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
 
 import pytest
-from conftest import DEAD_ARCHIVE, LOCAL_ARCHIVE, poll_until
+from conftest import DEAD_ARCHIVE, LOCAL_ARCHIVE, VO_URL, poll_until
 
 from esap_lab.archives.models import error_position
 from esap_lab.archives.schema import parse_examples
 
+MANY_URL = os.environ.get("ESAP_TEST_MANY_TABLES_URL", f"{VO_URL}/esapmany/q/browse")  # 5,000 tables
 COPIES = [{**LOCAL_ARCHIVE, "id": f"local{i}", "title": f"Local copy {i}"} for i in (2, 3, 4)]
 
 # A stand-in for TAP services' DALI examples in shapes the local DaCHS does not publish (continuation
@@ -120,6 +122,7 @@ def esap_archives(examples_server, silent_server):
     return [LOCAL_ARCHIVE, *COPIES, DEAD_ARCHIVE,
             {"id": "with-examples", "title": "Examples stand-in", "tap": examples_server},
             {"id": "no-examples", "title": "No examples", "tap": examples_server.replace("/tap", "/none")},
+            {"id": "many", "title": "Many tables (DaCHS)", "tap": MANY_URL, "timeout": 120},
             *({"id": f, "title": f"Many tables ({f})", "tap": examples_server.replace("/tap", f"/{f}")}
               for f in ("big", "v10", "minonly")),
             {"id": "slow", "title": "Slow archive", "tap": f"{silent_server}/tap", "scs": f"{silent_server}/scs",
@@ -219,6 +222,21 @@ async def test_thousands_of_tables_answer_within_a_second(api):
                                  "utype": None, "description": None, "indexed": False, "principal": False}
     await api("GET", "archives", "big", "tables", "cat007.t0042", expect=200)
     assert len(_Examples.requests) == 1  # cached
+
+
+async def test_the_5000_tables_of_the_local_dachs(api):
+    # DaCHS itself takes seconds to list them: the first answer waits for it, the others do not
+    _, top = await api("GET", "archives", "many", "tables", expect=200)
+    assert [s["name"] for s in top["schemas"]] == ["esapmany"] and top["schemas"][0]["table_count"] == 5000
+    t0 = time.perf_counter()
+    _, page = await api("GET", "archives", "many", "tables", params={"schema": "esapmany", "limit": 50},
+                        expect=200)
+    _, hits = await api("GET", "archives", "many", "tables", params={"q": "t004"}, expect=200)
+    assert time.perf_counter() - t0 < 1.0
+    assert page["total"] == 5000 and len(page["tables"]) == 50
+    assert "esapmany.t0042" in [t["name"] for t in hits["tables"]] and hits["total"] < 5000
+    _, one = await api("GET", "archives", "many", "tables", "esapmany.t0042", expect=200)
+    assert [c["name"] for c in one["columns"]] == ["id", "val"] and one["columns"][0]["ucd"] == "meta.id"
 
 
 async def test_services_without_per_table_requests(api):
