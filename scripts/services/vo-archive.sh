@@ -164,11 +164,11 @@ extras() {
     log "leaving $uc alone (not ours): no TAP examples"
   fi
   # 5,000 tables: an RD only (nothing in the database), loaded by DaCHS on the first request
+  cmp -s "$X/many/q.rd" "$IN/esapmany/q.rd" && cmp -s "$X/many/res/manycore.py" "$IN/esapmany/res/manycore.py" \
+    || RELOAD=1
   sync_into "$IN/esapmany" "$X/many/q.rd"
   sync_into "$IN/esapmany/res" "$X/many/res/manycore.py"
   chown -R dachsroot:gavo "$IN/esapmany"
-  # parsing it takes DaCHS 10-30 s once (then it is cached): warm it up in the background
-  (curl -s -m 300 -o /dev/null "http://127.0.0.1:$PORT/esapmany/q/browse/tables?detail=min" &)
   [ $RELOAD = 1 ] && { as_dachs dachs serve reload; sleep 2; }
   # RegTAP (schema rr) from our own OAI-PMH records, after publishing so they are all there;
   # re-read only when something above was (re)published or the registry's own files changed
@@ -187,6 +187,8 @@ extras() {
     fi
   fi
   [ $RELOAD = 1 ] && { as_dachs dachs serve reload; sleep 2; }
+  # DaCHS parses the 5,000-table RD once (10-30 s) and then caches it: warm it up in the background
+  (curl -s -m 300 -o /dev/null "http://127.0.0.1:$PORT/esapmany/q/browse/tables?detail=min" >/dev/null 2>&1 &)
   return 0
 }
 
