@@ -22,7 +22,7 @@ test('basket -> suggestions -> open here -> run with the basket', async ({ page 
   await page.fill('.jp-EsapSearch input[name="dec"]', '5');
   await page.fill('.jp-EsapSearch input[name="radius"]', '0.1');
   await page.click('.jp-EsapSearch-run');
-  await expect(page.locator('.jp-EsapResults-count')).toContainText('rows', { timeout: 30000 });
+  await expect(page.locator('.jp-EsapResults-count')).toContainText('rows', { timeout: 60000 });
   await selectGridRows(page, 0, 2);
   await page.locator('.jp-EsapResults-addRows').click();
   await expect(page.locator('.Toastify__toast', { hasText: 'to the basket' })).toBeVisible();

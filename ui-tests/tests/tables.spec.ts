@@ -39,7 +39,7 @@ async function journey(page: Page, theme: 'light' | 'dark'): Promise<void> {
   await page.fill('.jp-EsapSearch input[name="dec"]', '5');
   await page.fill('.jp-EsapSearch input[name="radius"]', '0.5');
   await page.click('.jp-EsapSearch-run');
-  await expect(page.locator('.jp-EsapResults-count')).toContainText('rows', { timeout: 30000 });
+  await expect(page.locator('.jp-EsapResults-count')).toContainText('rows', { timeout: 60000 });
   await page.locator('.jp-EsapResults-saveTable').click();
   await fillDialog(page, { name: `stars_${theme}` }, 'Save');
   await expect(page.locator('.Toastify__toast', { hasText: `Saved as table stars_${theme}` })).toBeVisible({ timeout: 30000 });
