@@ -545,6 +545,49 @@ async def test_urls_the_outbound_policy_refuses_are_a_400_at_submit(api, web_fil
         server.server_close()
 
 
+async def test_a_slow_host_slows_only_its_own_files(api, web_files):
+    """Each host (and port) has its own few threads: ten files trickling from one server do not
+    hold up a file from another one in the same transfer."""
+    folder, base = web_files
+    (folder / "quick.fits").write_bytes(b"q" * 1000)
+
+    class Trickle(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", str(1 << 20))
+            self.end_headers()
+            try:
+                for _ in range(256):  # 1 MB in about 8 s
+                    self.wfile.write(b"t" * 4096)
+                    time.sleep(0.03)
+            except OSError:
+                pass
+
+        def log_message(self, *a):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Trickle)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    slow = [f"http://127.0.0.1:{server.server_address[1]}/slow-{i}.fits" for i in range(10)]
+    try:
+        t0 = time.monotonic()
+        _, t = await api("POST", "staging", body={"urls": slow + [f"{base}/quick.fits"], "destination": "hosts"},
+                         expect=201)
+        while True:
+            _, t = await api("GET", "staging", t["id"], expect=200)
+            states = {f["name"]: f["state"] for f in t["files"]}
+            if states["quick.fits"] in ("done", "error") or time.monotonic() - t0 > 6:
+                break
+            await asyncio.sleep(0.05)
+        assert states["quick.fits"] == "done" and time.monotonic() - t0 < 3, (states, t["message"])
+        assert t["status"] == "running" and not any(states[f"slow-{i}.fits"] == "done" for i in range(10))
+        _, c = await api("DELETE", "staging", t["id"], expect=200)
+        assert c["status"] == "cancelled"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 async def test_cancel_removes_the_partial_file_of_a_url_download(api, web_files, jp_root_dir):
     _, base = web_files
     _, t = await api("POST", "staging", body={"urls": [f"{base}/slow.fits"], "destination": "slow"}, expect=201)
