@@ -23,6 +23,13 @@ log() { echo "[vo-archive] $*"; }
 as_dachs() { runuser -u dachsroot -- "$@"; }
 sql() { runuser -u postgres -- psql -d "$1" -Atc "$2"; }
 up() { curl -sf -m 5 "http://127.0.0.1:$PORT/tap/availability" >/dev/null 2>&1; }
+# DaCHS serves from one thread: while it parses a big RD (esapmany: 10-30 s after a reload) it
+# does not answer. A running server gets a minute before it is taken for dead and restarted.
+up_patient() {
+  up && return 0
+  pgrep -u dachsroot -f "dachs serve" >/dev/null 2>&1 || return 1
+  local _; for _ in $(seq 1 12); do sleep 5; up && return 0; done; return 1
+}
 
 stop() {
   command -v dachs >/dev/null && dachs serve stop >/dev/null 2>&1 || true
@@ -94,7 +101,7 @@ EOF
     as_dachs dachs pub esapdemo/q //services //tap //siap2
     echo "$stamp" > "$RD/.imported"
   fi
-  if [ $need_import = 1 ] || [ $rc_changed = 1 ] || ! up; then
+  if [ $need_import = 1 ] || [ $rc_changed = 1 ] || ! up_patient; then
     dachs serve stop >/dev/null 2>&1 || true
     sleep 1
     log "starting DaCHS on 127.0.0.1:$PORT"
@@ -195,7 +202,7 @@ extras() {
 case "${1:-start}" in
   start) start ;;
   stop) stop ;;
-  status) up && echo running || { echo stopped; exit 1; } ;;
+  status) up_patient && echo running || { echo stopped; exit 1; } ;;
   env) U=http://127.0.0.1:$PORT
     echo "export ESAP_TEST_VO_URL=$U"
     echo "export ESAP_TEST_SSA_URL=$U/esapspec/q/ssap/ssap.xml"

@@ -47,9 +47,11 @@ def main(out: str, images: list[str]) -> None:
         # FITS tiles run bottom-up, PNG tiles top-down
         Image.fromarray(np.dstack([grey, grey, grey, alpha])[::-1], "RGBA").save(path[:-5] + ".png")
     props = os.path.join(tiles, "properties")
-    text = re.sub(r"(?m)^hips_tile_format\s*=.*$", "hips_tile_format = png fits", open(props).read())
+    with open(props) as f:
+        text = re.sub(r"(?m)^hips_tile_format\s*=.*$", "hips_tile_format = png fits", f.read())
     text = re.sub(r"(?m)^hips_pixel_cut\s*=.*\n", "", text)
-    open(props, "w").write(text + f"hips_pixel_cut = {lo} {hi}\nhips_data_range = {lo} {hi}\n")
+    with open(props, "w") as f:
+        f.write(text + f"hips_pixel_cut = {lo} {hi}\nhips_data_range = {lo} {hi}\n")
     shutil.rmtree(out, ignore_errors=True)
     os.rename(tiles, out)
     shutil.rmtree(work, ignore_errors=True)

@@ -134,7 +134,8 @@ def main(src, out):
             w.writeheader()
             w.writerows(rows[name])
         if name in ("capability", "interface", "res_subject"):
-            digest.update(open(os.path.join(out, name + ".csv"), "rb").read())
+            with open(os.path.join(out, name + ".csv"), "rb") as f:
+                digest.update(f.read())
     digest.update(" ".join(sorted(r["ivoid"] for r in rows["resource"])).encode())
     print(digest.hexdigest()[:16])
 

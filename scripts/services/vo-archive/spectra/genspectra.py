@@ -34,11 +34,11 @@ for i in range(count):
     noise = 0.03 * cont
     flux = cont + lines + rng.normal(0.0, 1.0, lam.size) * noise
     head = fits.Header()
-    head["OBJECT"] = "%s-%02d" % (kind, i)
+    head["OBJECT"] = f"{kind}-{i:02d}"
     head["OBJCLASS"] = kind
     head["RA"], head["DEC"] = round(ra, 6), round(dec, 6)
     head["REDSHIFT"] = round(float(z), 5)
-    head["DATE-OBS"] = "2022-%02d-%02dT03:00:00" % (1 + i % 12, 1 + i % 28)
+    head["DATE-OBS"] = f"2022-{1 + i % 12:02d}-{1 + i % 28:02d}T03:00:00"
     head["EXPTIME"] = 900.0
     head["WAVMIN"], head["WAVMAX"], head["NPIX"] = float(lam[0]), float(lam[-1]), lam.size
     head["SPECRES"] = 3.0
@@ -48,4 +48,4 @@ for i in range(count):
         fits.Column(name="ERROR", format="D", unit="erg / (s cm2 Angstrom)", array=noise),
     ], name="SPECTRUM")
     fits.HDUList([fits.PrimaryHDU(header=head), table]).writeto(
-        os.path.join(out, "spec%03d.fits" % i), overwrite=True)
+        os.path.join(out, f"spec{i:03d}.fits"), overwrite=True)
