@@ -195,6 +195,8 @@ def write_fits(table: pa.Table, columns, where) -> None:
     from astropy.io import fits
     from astropy.table import MaskedColumn
 
+    if _write_fits_numeric(table, columns, where):
+        return
     t = to_astropy(table, columns)
     for name in t.colnames:
         col = t[name]
@@ -214,6 +216,43 @@ def write_fits(table: pa.Table, columns, where) -> None:
 
 _FIXED = {"boolean": None, "unsignedByte": ">u1", "short": ">i2", "int": ">i4", "long": ">i8", "float": ">f4",
           "double": ">f8"}
+
+
+_FITS_FORMATS = {"i1": "I", "i2": "I", "i4": "J", "i8": "K", "u1": "B", "f4": "E", "f8": "D", "b1": "L"}
+
+
+def _write_fits_numeric(table: pa.Table, columns, where) -> bool:
+    """A table of numbers only (integers and booleans without nulls, floats with NaN for null)
+    straight from Arrow's buffers into a FITS binary table; False: any other table."""
+    from astropy.io import fits
+
+    meta = {c.name: c for c in columns or []}
+    cols, headers = [], []
+    for i, name in enumerate(table.column_names, start=1):
+        arr = table.column(name)
+        t = arr.type
+        if pa.types.is_floating(t):
+            data = (arr.fill_null(float("nan")) if arr.null_count else arr).to_numpy()
+        elif (pa.types.is_integer(t) or pa.types.is_boolean(t)) and not arr.null_count:
+            data = arr.to_numpy()
+        else:
+            return False
+        code = _FITS_FORMATS.get(data.dtype.str.lstrip("<>|="))
+        if code is None:
+            return False
+        if code == "I" and data.dtype.itemsize == 1:
+            data = data.astype("i2")
+        m = meta.get(name)
+        cols.append(fits.Column(name=name, format=code, array=data, unit=m.unit if m and m.unit else None))
+        if m and m.ucd:
+            headers.append((f"TUCD{i}", m.ucd))
+        if m and m.description:
+            headers.append((f"TCOMM{i}", m.description[:68]))
+    hdu = fits.BinTableHDU.from_columns(cols)
+    for key, value in headers:
+        hdu.header[key] = value
+    fits.HDUList([fits.PrimaryHDU(), hdu]).writeto(str(where), overwrite=True)
+    return True
 
 
 def _votable_header(table, columns):
