@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from ... import executors
 from ...errors import BadRequest, RemoteError, RemoteTimeout
 
 INPUT = "input.ipynb"
@@ -139,6 +140,12 @@ class JobBackend(ABC):
     def option_names(cls) -> tuple[str, ...]:
         return ()
 
+    async def blocking(self, fn, *args, timeout: float | None = None):
+        """``fn(*args)`` in this backend's own small thread pool (esap_lab.executors,
+        ``backend:<name>``): a slow batch system (or its shared file system) holds up only its
+        own calls, never Python's default pool."""
+        return await executors.run(f"backend:{self.name}", fn, *args, timeout=timeout)
+
     # -- what every backend implements -------------------------------------------------------
     @abstractmethod
     async def check(self) -> None:
@@ -164,7 +171,8 @@ class JobBackend(ABC):
 
     async def logs(self, native_id: str | None, spec: JobSpec, limit: int) -> tuple[str, str]:
         """The job's standard output and error (the tail of each, ``limit`` characters)."""
-        return read_tail(spec.workdir / STDOUT, limit), read_tail(spec.workdir / STDERR, limit)
+        return await self.blocking(lambda: (read_tail(spec.workdir / STDOUT, limit),
+                                            read_tail(spec.workdir / STDERR, limit)))
 
     async def fetch_outputs(self, native_id: str, spec: JobSpec) -> str | None:
         """Bring the job's outputs into its folder (a no-op on a shared file system).

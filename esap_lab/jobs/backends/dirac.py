@@ -29,7 +29,6 @@ never logged nor returned by any endpoint, and never written into a job.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import io
@@ -231,7 +230,7 @@ class DiracBackend(JobBackend):
         return r
 
     async def _acall(self, method: str, path: str, **kw) -> requests.Response:
-        return await asyncio.to_thread(self._call, method, path, **kw)
+        return await self.blocking(self._call, method, path, **kw)
 
     # -- the interface ----------------------------------------------------------------------
     async def check(self) -> None:
@@ -245,7 +244,7 @@ class DiracBackend(JobBackend):
                 raise RemoteError(self.name, f"DIRAC ({self.name}) is not healthy (HTTP {r.status_code}).")
             self._token()
 
-        await asyncio.to_thread(live)
+        await self.blocking(live)
 
     def _sandbox(self, spec: JobSpec) -> bytes:
         buf = io.BytesIO()
@@ -309,7 +308,7 @@ class DiracBackend(JobBackend):
         return str(result[0]["JobID"])
 
     async def submit(self, spec: JobSpec) -> str:
-        return await asyncio.to_thread(self._submit, spec)
+        return await self.blocking(self._submit, spec)
 
     async def status(self, native_id: str, spec: JobSpec) -> NativeStatus:
         return (await self.status_many([(native_id, spec)]))[native_id]
@@ -366,4 +365,4 @@ class DiracBackend(JobBackend):
         return None
 
     async def fetch_outputs(self, native_id: str, spec: JobSpec) -> str | None:
-        return await asyncio.to_thread(self._fetch, native_id, spec)
+        return await self.blocking(self._fetch, native_id, spec)

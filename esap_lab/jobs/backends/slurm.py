@@ -113,8 +113,12 @@ class SlurmBackend(JobBackend):
     async def submit(self, spec: JobSpec) -> str:
         await self.check()  # fails at once; sbatch alone retries an unreachable controller for seconds
         path = spec.workdir / SCRIPT
-        path.write_text(self.script(spec))
-        path.chmod(0o755)
+
+        def write() -> None:  # the job folder is on the cluster's shared file system
+            path.write_text(self.script(spec))
+            path.chmod(0o755)
+
+        await self.blocking(write)
         rc, out, err = await self._run("sbatch", "--parsable", self.export_arg(), *self.sbatch_args, str(path))
         if rc != 0:
             self._raise("sbatch", err or out)
@@ -152,7 +156,7 @@ class SlurmBackend(JobBackend):
             if len(parts) >= 2 and parts[0] == native_id:
                 state = parts[1]
                 return NativeStatus(normalise(state), state)
-        code = read_exit_code(spec.workdir)
+        code = await self.blocking(read_exit_code, spec.workdir)
         if code is not None:
             return NativeStatus("completed" if code == 0 else "failed", f"exit {code}")
         return NativeStatus("failed", "UNKNOWN", f"Slurm no longer knows job {native_id} and it left no exit code.")
