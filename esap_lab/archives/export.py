@@ -29,7 +29,7 @@ from .models import Column
 from .queries import RESULTS
 
 EXPORTS = "exports"  # the executor writing export files (never the event loop)
-IN_MEMORY = 256 * 1024 * 1024  # a Parquet download of a table up to this size is written in memory
+IN_MEMORY = 256 * 1024 * 1024  # a Parquet or FITS download of a table up to this size is made in memory
 
 
 def parse_rows(text: str | list[int] | None, total: int, field: str = "rows") -> np.ndarray | None:
@@ -119,6 +119,10 @@ class Exporter:
                 sink = pa.BufferOutputStream()
                 write_export(table, columns, fmt, sink)
                 return sink.getvalue().to_pybytes()
+            if fmt == "fits" and table.nbytes <= IN_MEMORY:
+                buf = io.BytesIO()
+                write_fits(table, columns, buf)
+                return buf.getvalue()
             fd, tmp = tempfile.mkstemp(suffix=SUFFIX[fmt], dir=self.tmp)
             os.close(fd)
             try:
@@ -188,6 +192,10 @@ def write_export(table: pa.Table, columns, fmt: str, where) -> None:
     pq.write_table(out.replace_schema_metadata(md), sink, compression="snappy", row_group_size=ROW_GROUP)
 
 
+def _sink(where):
+    return where if hasattr(where, "write") else str(where)
+
+
 def write_fits(table: pa.Table, columns, where) -> None:
     """As esap_lab.tables.formats writes FITS (TUNITn, TUCDn, TCOMMn), except that text which is
     not ASCII is written as UTF-8 bytes (what astropy's ``convert_bytestring_to_unicode`` reads)
@@ -211,7 +219,7 @@ def write_fits(table: pa.Table, columns, where) -> None:
             hdu.header[f"TUCD{i}"] = t[name].meta["ucd"]
         if t[name].description:
             hdu.header[f"TCOMM{i}"] = t[name].description[:68]
-    fits.HDUList([fits.PrimaryHDU(), hdu]).writeto(str(where), overwrite=True)
+    fits.HDUList([fits.PrimaryHDU(), hdu]).writeto(_sink(where), overwrite=True)
 
 
 _FIXED = {"boolean": None, "unsignedByte": ">u1", "short": ">i2", "int": ">i4", "long": ">i8", "float": ">f4",
@@ -251,7 +259,7 @@ def _write_fits_numeric(table: pa.Table, columns, where) -> bool:
     hdu = fits.BinTableHDU.from_columns(cols)
     for key, value in headers:
         hdu.header[key] = value
-    fits.HDUList([fits.PrimaryHDU(), hdu]).writeto(str(where), overwrite=True)
+    fits.HDUList([fits.PrimaryHDU(), hdu]).writeto(_sink(where), overwrite=True)
     return True
 
 
