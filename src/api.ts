@@ -129,6 +129,10 @@ export interface IQueryInfo {
   reason: string | null;
   created: string;
   updated: string;
+  /** the UWS phase of an async TAP job (QUEUED, EXECUTING, COMPLETED, ...), none for sync queries */
+  phase?: string | null;
+  /** seconds since the query started (to its end once final) */
+  elapsed?: number | null;
 }
 
 export interface IRowsPage {

@@ -12,7 +12,7 @@ export const esapIcon = new LabIcon({ name: 'esap-lab:esap', svgstr: esapSvg });
 
 /**
  * The ESAP sidebar: a navigator with one tab per step of the flow (Search, Basket, Staging,
- * Jobs). The step shown takes the whole height of the sidebar and scrolls on its own (one
+ * Jobs, Tables, Software). The step shown takes the whole height of the sidebar and scrolls on its own (one
  * scrollbar, never one per section); work that needs room opens in the main area.
  */
 export class EsapSidebar extends BoxPanel implements IEsapSidebar {
@@ -37,6 +37,28 @@ export class EsapSidebar extends BoxPanel implements IEsapSidebar {
     this.addWidget(this._steps);
     BoxPanel.setStretch(header, 0);
     BoxPanel.setStretch(this._steps, 1);
+    // The steps wrap onto as many rows as the sidebar's width needs (six steps: two rows of
+    // three at the default 250 px) so no label is cut. Lumino sizes the tab bar from its CSS
+    // min/max height, so the bar follows the height of its wrapped content.
+    const content = this._steps.tabBar.contentNode;
+    if (typeof ResizeObserver !== 'undefined') {
+      this._observer = new ResizeObserver(() => this._fitTabs());
+      this._observer.observe(content);
+    }
+  }
+
+  dispose(): void {
+    this._observer?.disconnect();
+    super.dispose();
+  }
+
+  private _fitTabs(): void {
+    const height = Math.ceil(this._steps.tabBar.contentNode.getBoundingClientRect().height);
+    const bar = this._steps.tabBar.node;
+    if (height > 0 && bar.style.minHeight !== `${height}px`) {
+      bar.style.minHeight = bar.style.maxHeight = `${height}px`;
+      this._steps.fit();
+    }
   }
 
   /** The step shown (its widget), e.g. for the layout restorer. */
@@ -51,6 +73,10 @@ export class EsapSidebar extends BoxPanel implements IEsapSidebar {
     let index = widgets.findIndex(w => (this._ranks.get(w) ?? 0) > rank);
     if (index < 0) {
       index = widgets.length;
+    }
+    // the full label as a tooltip too (read by screen readers from the tab's text)
+    if (!widget.title.caption) {
+      widget.title.caption = widget.title.label;
     }
     this._steps.insertWidget(index, widget);
     // the first step (Search) is shown at start
@@ -98,5 +124,6 @@ export class EsapSidebar extends BoxPanel implements IEsapSidebar {
 
   private _ranks = new Map<Widget, number>();
   private _steps: TabPanel;
+  private _observer: ResizeObserver | null = null;
   private _shownChanged = new Signal<this, boolean>(this);
 }

@@ -64,6 +64,13 @@ export function describeQuery(q: { kind: string; request: Record<string, any> })
   }
 }
 
+/** "EXECUTING · 12 s": an async query's UWS phase and the seconds it took (or has taken). */
+export function phaseText(q: { phase?: string | null; elapsed?: number | null }): string {
+  const secs =
+    typeof q.elapsed === 'number' ? `${q.elapsed < 10 ? q.elapsed.toFixed(1) : Math.round(q.elapsed)} s` : '';
+  return [q.phase ?? '', secs].filter(Boolean).join(' · ');
+}
+
 function parseNumber(v: string): number | undefined {
   if (v.trim() === '') {
     return undefined;
@@ -434,7 +441,9 @@ function SearchForm(props: ISearchOptions): JSX.Element {
         <div className="jp-EsapSearch-progress" role="status">
           <progress className="jp-EsapProgress" aria-label={t.__('Query running')} />
           <span className="jp-EsapSection-hint">
-            {t.__('%1 for %2 s…', running.status === 'queued' ? t.__('Queued') : t.__('Running'), elapsed.toFixed(1))}
+            {running.phase
+              ? t.__('%1 · %2 s', running.phase, elapsed.toFixed(0))
+              : t.__('%1 for %2 s…', running.status === 'queued' ? t.__('Queued') : t.__('Running'), elapsed.toFixed(1))}
           </span>
         </div>
       )}
@@ -464,6 +473,11 @@ function SearchForm(props: ISearchOptions): JSX.Element {
                 >
                   {describeQuery(q)} {q.row_count !== null ? `(${q.row_count})` : ''}
                 </button>
+                {(q.phase || typeof q.elapsed === 'number') && (
+                  <span className="jp-EsapSearch-phase" title={t.__('UWS phase of the archive job and time taken')}>
+                    {phaseText(q)}
+                  </span>
+                )}
                 {q.status === 'error' && q.message && (
                   <div className="jp-EsapSearch-recentError" title={q.message}>
                     {q.message}

@@ -111,5 +111,52 @@ test.describe('ESAP search', () => {
     await expect(transfer.locator('.jp-EsapChip').first()).toHaveText('completed', { timeout: 60000 });
     await shot(page, 'search-images-staged');
   });
-});
 
+  test('the step bar shows every step whole at the default width', async ({ page }) => {
+    await openSearch(page);
+    const tabs = page.locator('.jp-EsapSidebar-tabs .lm-TabBar-tab');
+    expect(await tabs.count()).toBeGreaterThanOrEqual(4);
+    // no label is cut ("Sea…"): each fits its tab, and the tabs wrap onto rows instead
+    const cut = await tabs.evaluateAll(els =>
+      els
+        .map(el => el.querySelector('.lm-TabBar-tabLabel') as HTMLElement)
+        .filter(l => l.scrollWidth > l.clientWidth + 1)
+        .map(l => l.textContent)
+    );
+    expect(cut).toEqual([]);
+    // the step shown starts below the bar (the bar's height follows its rows)
+    const bar = (await page.locator('.jp-EsapSidebar-tabs').boundingBox())!;
+    const lastTab = (await tabs.last().boundingBox())!;
+    expect(lastTab.y + lastTab.height).toBeLessThanOrEqual(bar.y + bar.height + 1);
+    const step = (await page.locator('#esap-lab-search').boundingBox())!;
+    expect(step.y).toBeGreaterThanOrEqual(bar.y + bar.height - 1);
+    await shot(page, 'sidebar-step-bar');
+  });
+
+  test('an async TAP query shows its UWS phase while running and in Recent queries', async ({ page }) => {
+    await openSearch(page);
+    await page.locator('.jp-EsapSearch select[name="archive"]').selectOption('local');
+    await page.click('.jp-EsapSearch-mode-tap');
+    await page.check('.jp-EsapSearch input[name="async"]');
+    // a bounded join (6000 x 6000 rows, a few seconds on the local DaCHS): long enough to show
+    // the remote job's phase while it runs, short enough not to load the shared archive
+    await page.fill(
+      '.jp-EsapSearch textarea[name="adql"]',
+      'SELECT COUNT(*) AS n FROM esapdemo.sources AS a JOIN esapdemo.sources AS b ON a.vmag < b.vmag ' +
+        'WHERE a.source_id < 6000 AND b.source_id < 6000'
+    );
+    await page.click('.jp-EsapSearch-run');
+    await expect(page.locator('.jp-EsapSearch-progress')).toContainText(/(QUEUED|EXECUTING) · \d+ s/, {
+      timeout: 20000
+    });
+    await shot(page, 'search-async-phase');
+
+    // once done, Recent queries keeps its final phase and the time it took
+    await expect(page.locator('.jp-EsapResults')).toBeVisible({ timeout: 60000 });
+    await openSearch(page);
+    await expect(page.locator('.jp-EsapSearch-recentEntry .jp-EsapSearch-phase').first()).toHaveText(
+      /^COMPLETED · [\d.]+ s$/
+    );
+    await shot(page, 'search-async-recent');
+  });
+});
