@@ -7,7 +7,7 @@ source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
 # The services, each with scripts/services/NAME.sh start|stop|status|env (idempotent, pid files).
-SERVICES=(postgres vo-archive rucio slurm dirac)
+SERVICES=(postgres vo-archive rucio slurm dirac hub)
 
 set -e
 apt_install curl git chromium

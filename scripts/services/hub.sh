@@ -83,7 +83,7 @@ rig = {
     "proxy_token": new("proxy_token"),
     "users": {u: {"password": (old.get("users") or {}).get(u, {}).get("password") or secrets.token_urlsafe(12),
                   "email": f"{u}@example.org"} for u in users},
-    "database": "esap_hub_rig", "token_sync": 20, "access_token_ttl": 600,
+    "database": "esap_hub_rig", "token_sync": 10, "access_token_ttl": 60,
     "chp": str(base / "node/node_modules/.bin/configurable-http-proxy"),
     "user_python": str(base / "users-venv/bin/python"),
 }
@@ -119,7 +119,8 @@ start() {
       || { echo "the OIDC provider did not start: see $BASE/logs/idp.log" >&2; exit 1; }
     log "starting JupyterHub on 127.0.0.1:$P_PROXY"
     local admin; admin=$("$HERE/postgres.sh" env | sed -n 's/^export ESAP_TEST_PG_ADMIN_URL=//p')
-    (cd "$BASE/hub" && JUPYTERHUB_CRYPT_KEY=$(cat crypt_key) CONFIGPROXY_AUTH_TOKEN=$(secret proxy_token) \
+    (cd "$BASE/hub" || exit 1  # only the hub in the background: nothing else holds our stdout
+     JUPYTERHUB_CRYPT_KEY=$(cat crypt_key) CONFIGPROXY_AUTH_TOKEN=$(secret proxy_token) \
        ESAP_HUB_RIG=$RIG ESAP_HUB_DB_ADMIN_URL=$admin PATH="$VENV/bin:$PATH" \
        nohup "$VENV/bin/jupyterhub" -f "$HERE/hub/jupyterhub_config.py" >> "$BASE/logs/hub.log" 2>&1 < /dev/null &)
   fi

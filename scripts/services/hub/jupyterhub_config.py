@@ -6,7 +6,8 @@ import os
 
 from esap_lab.hub import database_pre_spawn_hook, token_auth_state_hook
 
-rig = json.load(open(os.environ["ESAP_HUB_RIG"]))
+with open(os.environ["ESAP_HUB_RIG"]) as f:
+    rig = json.load(f)
 state = rig["state"]
 public = f"http://127.0.0.1:{rig['ports']['proxy']}"
 idp = f"http://127.0.0.1:{rig['ports']['idp']}"
@@ -35,7 +36,10 @@ a.scope = ["openid", "profile", "email"]
 a.username_claim = "preferred_username"
 a.allowed_users = set(rig["users"])
 a.enable_auth_state = True  # needs JUPYTERHUB_CRYPT_KEY
-a.auth_refresh_age = 30     # the hub checks (and refreshes) a user's token at most this often
+a.auth_refresh_age = 10     # the hub checks (and refreshes) a user's token at most this often
+# a login that cannot be refreshed any more refuses the server's own API requests too (403):
+# esap_lab.hub then tells the user to log in again instead of handing on a dead token
+a.auth_refresh_strict = True
 
 # -- what each user's server gets
 c.Spawner.auth_state_hook = token_auth_state_hook()  # ~/.esap/access_token, 0600
