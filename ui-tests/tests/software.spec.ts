@@ -16,6 +16,7 @@ async function openSoftware(page: Page): Promise<void> {
 }
 
 test('basket -> suggestions -> open here -> run with the basket', async ({ page }) => {
+  test.setTimeout(180000); // a search, a download and a job on a loaded machine
   // records of the local archive in the basket
   await openStep(page, 'Search');
   await page.fill('.jp-EsapSearch input[name="ra"]', '155');

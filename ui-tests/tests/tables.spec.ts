@@ -93,6 +93,9 @@ async function journey(page: Page, theme: 'light' | 'dark'): Promise<void> {
 }
 
 test.describe('My tables', () => {
+  // a whole journey: two searches' worth of waiting on a loaded machine
+  test.setTimeout(180000);
+
   test('cone result + CSV -> crossmatch with separation, SQL (light)', async ({ page }) => {
     await journey(page, 'light');
   });
