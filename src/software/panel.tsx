@@ -137,7 +137,7 @@ function Software(props: ISectionProps<SoftwareModel, ISoftwareActions>): JSX.El
       {(page || model.error) && (
         <section className="jp-EsapSoftware-results">
           <h3 className="jp-EsapBasket-groupTitle">
-            {page ? t.__('%1 records for “%2” in %3', page.total, page.q, page.community) : t.__('Search')}
+            {page ? t._n('%1 record for “%2” in %3', '%1 records for “%2” in %3', page.total, page.q, page.community) : t.__('Search')}
           </h3>
           <ErrorAlert message={model.error} />
           {page && (
