@@ -473,7 +473,7 @@ function SearchForm(props: ISearchOptions): JSX.Element {
                 >
                   {describeQuery(q)} {q.row_count !== null ? `(${q.row_count})` : ''}
                 </button>
-                {(q.phase || typeof q.elapsed === 'number') && (
+                {q.phase && (
                   <span className="jp-EsapSearch-phase" title={t.__('UWS phase of the archive job and time taken')}>
                     {phaseText(q)}
                   </span>
