@@ -10,7 +10,9 @@ inherits them; the server's code reads them back with ``secret(name)``.
 
 from __future__ import annotations
 
+import ctypes
 import os
+import sys
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -27,7 +29,22 @@ def withdraw(names: Iterable[str]) -> list[str]:
             value = os.environ.pop(name)
             if value:
                 _held[name] = value
+    if _held:
+        _hide_start_environment()
     return sorted(_held)
+
+
+def _hide_start_environment() -> None:
+    # os.environ.pop does not touch /proc/<pid>/environ, which shows the environment the process
+    # started with to every process of the same user (a kernel reading its parent's). A process
+    # that is not dumpable has its /proc files owned by root, so only root can read them.
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
+    except (OSError, AttributeError):
+        pass
 
 
 def secret(name: str | None) -> str | None:

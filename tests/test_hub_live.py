@@ -10,6 +10,7 @@ import os
 import pwd
 import re
 import stat
+import subprocess
 import time
 import uuid
 from urllib.parse import urljoin
@@ -166,21 +167,37 @@ def test_each_server_uses_its_own_database_role(users, rig):
             engine.dispose()
 
 
-def server_db_url(user):
+def test_a_users_code_cannot_read_the_servers_start_environment(users, rig):
+    # The server took ESAP_LAB_DB_URL out of os.environ, but /proc/<pid>/environ keeps the start-up
+    # environment: a kernel of the same user must not be able to read it there either.
+    for user in ("alice", "bob"):
+        pid = server_pid(user)
+        r = subprocess.run(["runuser", "-u", user, "--", "cat", f"/proc/{pid}/environ"],
+                           capture_output=True, timeout=30)
+        assert r.returncode != 0 and b"ESAP_LAB_DB_URL" not in r.stdout, r.stderr
+
+
+def server_pid(user):
     uid = pwd.getpwnam(user).pw_uid
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
-            if os.stat(f"/proc/{pid}").st_uid != uid:
-                continue
             with open(f"/proc/{pid}/cmdline", "rb") as f:
                 if b"jupyterhub.singleuser" not in f.read():
                     continue
-            with open(f"/proc/{pid}/environ", "rb") as f:
-                env = dict(v.split(b"=", 1) for v in f.read().split(b"\0") if b"=" in v)
+            with open(f"/proc/{pid}/status") as f:
+                if f"Uid:\t{uid}\t" not in f.read():
+                    continue
         except OSError:
             continue
-        return env[b"ESAP_LAB_DB_URL"].decode()
+        return pid
     pytest.fail(f"no server process of {user}")
+
+
+def server_db_url(user):
+    # root reads the server's start-up environment (its /proc files are root's: see above)
+    with open(f"/proc/{server_pid(user)}/environ", "rb") as f:
+        env = dict(v.split(b"=", 1) for v in f.read().split(b"\0") if b"=" in v)
+    return env[b"ESAP_LAB_DB_URL"].decode()
 
 
 def revoke(rig, token, hint):  # as the hub would (its client credentials)
