@@ -4458,7 +4458,7 @@ export interface components {
             format: "votable" | "fits" | "csv" | "ecsv" | "parquet";
             /**
              * Rows
-             * @description only these rows: numbers from 0, comma separated (e.g. 0,5,17)
+             * @description only these rows: numbers from 0, comma separated (e.g. 0,5,17); more rows than a URL holds: POST with a path
              * @default null
              */
             rows: string | null;
@@ -5191,7 +5191,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/x-votable+xml": string;
+                    "application/fits": string;
+                    "text/csv": string;
+                    "text/plain": string;
+                    "application/vnd.apache.parquet": string;
                 };
             };
             /** @description Invalid request (the message names the field) */
@@ -5871,7 +5875,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/x-votable+xml": string;
+                    "application/fits": string;
+                    "text/csv": string;
+                    "text/plain": string;
+                    "application/vnd.apache.parquet": string;
                 };
             };
             /** @description Invalid request (the message names the field) */
@@ -7882,6 +7890,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Spectrum"];
+                    "image/png": string;
                 };
             };
             /** @description Invalid request (the message names the field) */
