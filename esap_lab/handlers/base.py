@@ -150,7 +150,9 @@ class ApiHandler(APIHandler):
         if repeated:
             raise EsapError("Invalid request: " + "; ".join(f"{k}: given more than once" for k in repeated),
                             status=400, reason="invalid-request")
-        args = {k: self.get_argument(k) for k in self.request.query_arguments}
+        # JupyterLab's ServerConnection appends a cache-buster (a bare number, no value) to GETs
+        args = {k: self.get_argument(k) for k in self.request.query_arguments
+                if not (k.isdigit() and not self.get_argument(k))}
         return validate(model, args)
 
     def send(self, payload: Any, status: int = 200) -> None:
