@@ -40,6 +40,13 @@ install() {
   local want; want=$("$VENV/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
   local py=/usr/bin/python$want
   [ -x "$py" ] || { echo "needs $py (the project venv's Python version) for the users' servers" >&2; exit 1; }
+  # They import esap-lab from this checkout: every folder above it must let them pass (a clone
+  # under a private folder such as /root would otherwise fail at their first import).
+  local d=$ROOT
+  while [ "$d" != / ]; do
+    d=$(dirname "$d")
+    [ "$(stat -c %A "$d" | cut -c10)" = x ] || { log "letting other users pass through $d (o+x)"; chmod o+x "$d"; }
+  done
   if [ ! -x "$BASE/users-venv/bin/python" ]; then
     log "making the users' Python ($py) in $BASE/users-venv"
     "$py" -m venv --without-pip "$BASE/users-venv"
