@@ -230,7 +230,7 @@ class DiracBackend(JobBackend):
         return r
 
     async def _acall(self, method: str, path: str, **kw) -> requests.Response:
-        return await self.blocking(self._call, method, path, **kw)
+        return await self.blocking(lambda: self._call(method, path, **kw))
 
     # -- the interface ----------------------------------------------------------------------
     async def check(self) -> None:
