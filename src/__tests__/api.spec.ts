@@ -5,7 +5,7 @@
  */
 import { ServerConnection } from '@jupyterlab/services';
 import { ChildProcess, execFileSync, spawn } from 'child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 
@@ -167,6 +167,7 @@ describe('the generated API types', () => {
     // kept in node_modules/.cache to compare with when this fails
     const input = path.join(root, 'node_modules', '.cache', 'esap-openapi-served.json');
     const output = path.join(root, 'node_modules', '.cache', 'esap-schema-served.d.ts');
+    mkdirSync(path.dirname(input), { recursive: true });
     writeFileSync(input, JSON.stringify(doc));
     execFileSync(path.join(root, 'node_modules', '.bin', 'openapi-typescript'), [input, '-o', output], {
       stdio: 'ignore'
