@@ -5,6 +5,7 @@ Handlers stay thin: parse and validate (pydantic), call one domain method, seria
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 from collections.abc import Callable
@@ -154,6 +155,17 @@ class ApiHandler(APIHandler):
         args = {k: self.get_argument(k) for k in self.request.query_arguments
                 if not (k.isdigit() and not self.get_argument(k))}
         return validate(model, args)
+
+    async def stream_file(self, path) -> None:
+        """Stream a file's bytes in 1 MiB chunks (reads off the event loop) and finish."""
+        f = await asyncio.to_thread(open, path, "rb")
+        try:
+            while chunk := await asyncio.to_thread(f.read, 1 << 20):
+                self.write(chunk)
+                await self.flush()
+        finally:
+            f.close()
+        self.finish()
 
     def send(self, payload: Any, status: int = 200) -> None:
         if isinstance(payload, pydantic.BaseModel):

@@ -3,7 +3,6 @@ region selections, and previews of FITS images and spectra."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from jupyter_server.auth.decorator import authorized
@@ -68,14 +67,7 @@ class _FileSender(ApiHandler):
             return
         try:
             self.set_header("Content-Length", str(path.stat().st_size))
-            f = await asyncio.to_thread(open, path, "rb")
-            try:
-                while chunk := await asyncio.to_thread(f.read, 1 << 20):
-                    self.write(chunk)
-                    await self.flush()
-            finally:
-                f.close()
-            self.finish()
+            await self.stream_file(path)
         finally:
             path.unlink(missing_ok=True)
 

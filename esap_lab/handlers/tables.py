@@ -1,6 +1,5 @@
 """My tables: named tables (from results, basket records, files, URLs, uploads), SQL, crossmatch."""
 
-import asyncio
 
 from jupyter_server.auth.decorator import authorized
 from tornado import web
@@ -118,14 +117,7 @@ class TableExportHandler(ApiHandler):
         try:
             self.set_header("Content-Type", MEDIA_TYPES[p.format])
             self.set_header("Content-Disposition", f'attachment; filename="{name}"')
-            f = await asyncio.to_thread(open, path, "rb")
-            try:
-                while chunk := await asyncio.to_thread(f.read, 1 << 20):
-                    self.write(chunk)
-                    await self.flush()
-            finally:
-                f.close()
-            self.finish()
+            await self.stream_file(path)
         finally:
             if temporary:
                 path.unlink(missing_ok=True)
