@@ -715,8 +715,12 @@ async def test_files_go_to_a_folder_per_dataset_and_never_overwrite(api, web_fil
     assert (root / "urls" / "x-2.fits").read_bytes() == b"a" * 100
 
 
-async def test_progress_while_downloading_and_the_total_deadline(tmp_path):
+async def test_progress_while_downloading_and_the_total_deadline(tmp_path, monkeypatch):
+    from esap_lab.staging import downloads
     from esap_lab.staging.models import StageBody
+
+    # 200 MB from the local RSE can take well under a second: progress written often enough to see
+    monkeypatch.setattr(downloads, "PROGRESS_EVERY", 0.02)
 
     root = tmp_path / "root"
     root.mkdir()
@@ -726,7 +730,7 @@ async def test_progress_while_downloading_and_the_total_deadline(tmp_path):
         seen = []
         while (info := await m.get(t.id)).status in ("queued", "running"):
             seen.append((info.progress.fraction, info.progress.files_done))
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.01)
         assert info.status == "completed", info.message
         # progress while the files come, not 0 then 100 % (here 200 MB take about a second)
         assert [s for s in seen if 0 < s[0] < 1], seen

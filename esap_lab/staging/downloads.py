@@ -16,6 +16,7 @@ from .urlpool import UrlDownloads
 from .workers import DownloadWorkers
 
 PROGRESS_EVERY = 0.25  # seconds between two progress writes to the database (at least)
+MAX_PAUSE = 3.0  # seconds between two progress writes (at most)
 
 
 class Downloads:
@@ -79,7 +80,8 @@ class Downloads:
                 "files": [dict(f) for f in files], "bytes_done": bytes_done(files),
                 "files_done": sum(f["state"] == "done" for f in files),
                 "bytes_total": rec.bytes_total if rec.bytes_total is not None else total(files)})
-            pause = max(PROGRESS_EVERY, 10 * (time.monotonic() - began))
+            # never more than a few seconds apart, however slow the database is
+            pause = min(MAX_PAUSE, max(PROGRESS_EVERY, 10 * (time.monotonic() - began)))
 
 
 def bytes_done(files: list[dict]) -> int:

@@ -4,9 +4,9 @@
 import { expect } from '@jupyterlab/galata';
 import type { Page } from '@playwright/test';
 
-/** Screenshots for people to look at (ui-tests/test-results/screenshots). */
+/** Screenshots for people to look at (ui-tests/test-results/screenshots, or ESAP_SHOTS). */
 export const shot = (page: Page, name: string) =>
-  page.screenshot({ path: `test-results/screenshots/${name}.png` });
+  page.screenshot({ path: `${process.env.ESAP_SHOTS || 'test-results/screenshots'}/${name}.png` });
 
 export type Step = 'Search' | 'Basket' | 'Staging' | 'Jobs';
 

@@ -46,7 +46,10 @@ test('basket -> suggestions -> open here -> run with the basket', async ({ page 
 
   // open here: the files are fetched, checked and unpacked; the README opens
   await suggestion.locator('.jp-EsapSoftware-open').click();
-  await expect(page.locator('.Toastify__toast', { hasText: 'checksums verified' })).toBeVisible({ timeout: 30000 });
+  // (a retry finds it opened already: "is in ... already")
+  await expect(page.locator('.Toastify__toast', { hasText: /checksums verified|already/ })).toBeVisible({
+    timeout: 30000
+  });
   await expect(page.locator('.lm-DockPanel-tabBar .lm-TabBar-tab', { hasText: 'README.md' })).toBeVisible({
     timeout: 20000
   });
@@ -64,6 +67,8 @@ test('basket -> suggestions -> open here -> run with the basket', async ({ page 
   await expect(job.locator('.jp-EsapChip')).toHaveText('completed', { timeout: 90000 });
   await job.hover();
   await job.locator('button[aria-label^="Show the log"]').click();
-  await expect(page.locator('.jp-EsapJobs-log').first()).toContainText(/PhotoFit got [1-9]\d* basket items: \['record'\]/, { timeout: 120000 });
+  await expect(page.locator('.jp-EsapJobs-log').first()).toContainText(
+    // earlier journeys of the run may have put other kinds in the basket too
+    /PhotoFit got [1-9]\d* basket items: \[[^\]]*'record'/, { timeout: 120000 });
   await shot(page, 'software-run');
 });
