@@ -807,7 +807,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A preview rendered on the server of a FITS file under the server root (path) or of the data link of a result row (query, row): an image as PNG (zscale or asinh stretch, WCS grid), a spectrum as JSON */
+        /** A preview rendered on the server of a FITS file under the server root (path) or of the data link of a result row (query, row) or of a basket record (item): an image as PNG (zscale or asinh stretch, WCS grid), a spectrum as JSON */
         get: operations["PreviewHandler_get"];
         put?: never;
         post?: never;
@@ -2088,12 +2088,12 @@ export interface components {
         PlotParams: {
             /**
              * X
-             * @description a numeric column
+             * @description a numeric column, or 'a - b' (a colour: the difference of two numeric columns)
              */
             x: string;
             /**
              * Y
-             * @description a numeric column (scatter, density)
+             * @description a numeric column or 'a - b' (scatter, density)
              * @default null
              */
             y: string | null;
@@ -2136,6 +2136,12 @@ export interface components {
              * @default null
              */
             row: number | null;
+            /**
+             * Item
+             * @description a basket record item whose access URL is previewed
+             * @default null
+             */
+            item: string | null;
             /**
              * Stretch
              * @default zscale
@@ -7873,6 +7879,7 @@ export interface operations {
                 path?: string | null;
                 query?: string | null;
                 row?: number | null;
+                item?: string | null;
                 stretch?: "zscale" | "asinh";
                 hdu?: number | null;
                 size?: number;

@@ -185,3 +185,40 @@ async def test_the_kernel_api_exports_plots_and_previews_in_one_line(api, jp_roo
     fits.PrimaryHDU(np.ones((50, 50), "f4")).writeto(jp_root_dir / "flat.fits")
     png = await asyncio.to_thread(look.preview, "flat.fits")
     assert png._repr_png_()[:4] == b"\x89PNG"
+
+
+async def test_a_colour_axis_is_the_difference_of_two_columns(api):
+    # a colour-magnitude diagram straight from the magnitudes (one click in the UI): x = "bmag - vmag"
+    cmd = await cmd_query(api)
+    qid = cmd["id"]
+    rows = await all_rows(api, qid)
+    _, d = await api("GET", "queries", qid, "plot", params={"x": "bmag - vmag", "y": "vmag", "kind": "density",
+                                                           "bins": "10"}, expect=200)
+    assert d["x"] == {**d["x"], "name": "bmag - vmag", "unit": "mag"} and np.array(d["grid"]).sum() == 5000
+    region = {"x": "bmag - vmag", "y": "vmag", "xmin": 0.2, "xmax": 0.8, "ymin": 14, "ymax": 18}
+    _, sel = await api("POST", "queries", qid, "select", body=region, expect=200)
+    inside = [i for i, r in enumerate(rows)
+              if 0.2 <= float(np.float32(r["bmag"])) - float(np.float32(r["vmag"])) <= 0.8
+              and 14 <= np.float32(r["vmag"]) <= 18]
+    assert sel["rows"] == inside and sel["count"] > 0
+    code, err = await api("GET", "queries", qid, "plot", params={"x": "bmag - nosuch", "kind": "histogram"})
+    assert code == 400 and err["message"].startswith("x:") and "nosuch" in err["message"]
+    code, err = await api("GET", "queries", qid, "plot", params={"x": "a - b - c", "kind": "histogram"})
+    assert code == 400 and err["message"].startswith("x:")
+
+
+async def test_a_basket_record_is_previewed_from_its_data_link(api, fetch):
+    _, info = await api("POST", "archives", "local", "queries",
+                        body={"kind": "sia", "ra": 155.0, "dec": 5.0, "size": 0.4}, expect=201)
+    _, page = await api("GET", "queries", info["id"], "rows", params={"limit": 1}, expect=200)
+    row = page["rows"][0]
+    _, added = await api("POST", "basket", "items", body={
+        "kind": "record", "archive": "local", "query_id": info["id"], "row": row,
+        "access_url": row[info["access_url_column"]], "title": "an image"})
+    iid = added["items"][0]["id"]
+    r = await fetch({"item": iid, "size": "200"})
+    assert r.code == 200 and png_size(r.body)[0] <= 200
+    code, err = await api("GET", "previews", params={"item": "nosuch"})
+    assert code == 404 and "nosuch" in err["message"]
+    code, err = await api("GET", "previews", params={"item": iid, "path": "x.fits"})
+    assert code == 400 and "item" in err["message"]

@@ -173,14 +173,16 @@ def preview_service(esap):
 
     svc = esap.extra.get("previews")
     if svc is None:
-        svc = esap.extra["previews"] = PreviewService(esap.queries, esap.root_dir, Path(esap.data_dir) / "previews")
+        svc = esap.extra["previews"] = PreviewService(esap.queries, esap.root_dir, Path(esap.data_dir) / "previews",
+                                                      basket=esap.basket)
     return svc
 
 
 class PreviewHandler(ApiHandler):
     @files("image/png")
     @api("A preview rendered on the server of a FITS file under the server root (path) or of the data link of a "
-         "result row (query, row): an image as PNG (zscale or asinh stretch, WCS grid), a spectrum as JSON",
+         "result row (query, row) or of a basket record (item): an image as PNG (zscale or asinh stretch, WCS "
+         "grid), a spectrum as JSON",
          query=PreviewParams, response=Spectrum, errors=(400, 404, 409, 502, 504))
     @web.authenticated
     @authorized

@@ -7,7 +7,9 @@ same REST door as the UI (esap_lab.client).
     data = look.export(qid, "votable")               # ... or its bytes
     look.export_basket("parquet", path="b.parquet")  # basket records as one table
     fig = look.plot(qid, "bv", "vmag", kind="density")   # a matplotlib Figure from the server's bins
+    fig = look.plot(qid, "bmag - vmag", "vmag")      # an axis may be a colour: a difference of two columns
     look.preview(query=sia_qid, row=0)               # a FITS image as PNG (shows in a notebook)
+    look.preview(item=basket_item_id)                # ... or a basket record's data link
     look.preview(path="spec.fits")                   # a spectrum as a matplotlib Figure, with units
 
 The server side: esap_lab.archives.export, esap_lab.previews.plots and .service.
@@ -113,12 +115,13 @@ class Png:
 
 
 def preview(path: str | None = None, *, query: str | None = None, row: int | None = None,
-            stretch: str = "zscale", size: int = 800):
+            item: str | None = None, stretch: str = "zscale", size: int = 800):
     """A FITS image (-> Png) or spectrum (-> matplotlib Figure, axes with units) rendered on the
-    server, from a file under the server root or the data link of a result row."""
+    server, from a file under the server root, the data link of a result row, or of a basket record."""
     import json
 
-    body = _raw("previews", params={"path": path, "query": query, "row": row, "stretch": stretch, "size": size})
+    body = _raw("previews", params={"path": path, "query": query, "row": row, "item": item, "stretch": stretch,
+                                    "size": size})
     if body[:8] == b"\x89PNG\r\n\x1a\n":
         return Png(body)
     spec = json.loads(body)

@@ -61,8 +61,10 @@ PlotKind = Literal["scatter", "histogram", "density"]
 
 
 class PlotParams(BaseModel):
-    x: str = Field(min_length=1, max_length=256, description="a numeric column")
-    y: str | None = Field(None, min_length=1, max_length=256, description="a numeric column (scatter, density)")
+    x: str = Field(min_length=1, max_length=256, description="a numeric column, or 'a - b' (a colour: the "
+                                                             "difference of two numeric columns)")
+    y: str | None = Field(None, min_length=1, max_length=256,
+                          description="a numeric column or 'a - b' (scatter, density)")
     kind: PlotKind = "scatter"
     bins: int = Field(50, ge=1, le=1000, description="histogram bins; density bins per axis")
     max_points: int = Field(20_000, ge=100, le=200_000,
@@ -114,6 +116,7 @@ class PreviewParams(BaseModel):
     path: ServerPath | None = Field(None, min_length=1, description="a FITS file under the server root")
     query: str | None = Field(None, max_length=64, description="a query id (with row)")
     row: int | None = Field(None, ge=0, description="the row whose access URL is previewed")
+    item: str | None = Field(None, max_length=64, description="a basket record item whose access URL is previewed")
     stretch: Literal["zscale", "asinh"] = "zscale"
     hdu: int | None = Field(None, ge=0, le=1000, description="default: the first HDU holding an image or spectrum")
     size: int = Field(800, ge=64, le=4000, description="the PNG's largest side in pixels")

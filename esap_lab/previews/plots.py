@@ -12,7 +12,15 @@ from .models import Axis, PlotData, PlotParams, SelectBody, Selection
 
 
 def numeric(table: pa.Table, name: str, field: str) -> np.ndarray:
-    """The column ``name`` as float64 (nulls as NaN); a column that is not numeric is a 400 naming ``field``."""
+    """The column ``name`` as float64 (nulls as NaN), or a colour ``"a - b"`` (the difference of two
+    columns, e.g. ``bmag - vmag`` for a colour-magnitude diagram); a column that is missing or not
+    numeric is a 400 naming ``field``."""
+    if name not in table.column_names and " - " in name:
+        a, b = (part.strip() for part in name.split(" - ", 1))
+        if " - " in b:
+            raise BadRequest(f"{field}: give one column, or the difference of two ('bmag - vmag').",
+                             reason="bad-expression")
+        return numeric(table, a, field) - numeric(table, b, field)
     if name not in table.column_names:
         raise BadRequest(f"{field}: there is no column {name!r}. Columns: {', '.join(table.column_names)}",
                          reason="unknown-column")
@@ -26,8 +34,16 @@ def numeric(table: pa.Table, name: str, field: str) -> np.ndarray:
     return np.asarray(col.to_numpy(), dtype=np.float64)
 
 
+def _unit(name: str, units: dict[str, str | None]) -> str | None:
+    """A column's unit; a difference of two columns in the same unit keeps it (a colour is in mag)."""
+    if name not in units and " - " in name:
+        a, b = (units.get(part.strip()) for part in name.split(" - ", 1))
+        return a if a == b else None
+    return units.get(name)
+
+
 def _axis(name: str, values: np.ndarray, units: dict[str, str | None]) -> Axis:
-    return Axis(name=name, unit=units.get(name), min=float(values.min()) if values.size else None,
+    return Axis(name=name, unit=_unit(name, units), min=float(values.min()) if values.size else None,
                 max=float(values.max()) if values.size else None)
 
 

@@ -29,8 +29,10 @@ FLUX_NAMES = ("flux", "flux_density", "intensity", "counts", "fluxdens")
 
 
 class PreviewService:
-    def __init__(self, queries, root_dir: str | os.PathLike, tmp: str | os.PathLike, timeout: float = 30.0):
+    def __init__(self, queries, root_dir: str | os.PathLike, tmp: str | os.PathLike, timeout: float = 30.0,
+                 basket=None):
         self.queries = queries
+        self.basket = basket  # the BasketService: a record item's access URL (optional)
         self.root_dir = Path(root_dir).resolve()
         self.tmp = Path(tmp)
         self.tmp.mkdir(parents=True, exist_ok=True)
@@ -38,15 +40,18 @@ class PreviewService:
 
     async def preview(self, p: PreviewParams) -> tuple[str, bytes | Spectrum]:
         """-> ("image", PNG bytes) or ("spectrum", Spectrum)."""
-        if (p.path is None) == (p.query is None):
-            raise BadRequest("path, query: give either path (a file under the server root) or query and row.",
-                             reason="bad-preview")
+        if sum(v is not None for v in (p.path, p.query, p.item)) != 1:
+            raise BadRequest("path, query, item: give one of path (a file under the server root), query and row, "
+                             "or item (a basket record).", reason="bad-preview")
         if p.path is not None:
             path = self._inside_root(p.path)
             return await executors.run("previews", render_file, path, p, f"path {p.path!r}")
-        if p.row is None:
-            raise BadRequest("row: give the row (from 0) of the query's result to preview.", reason="bad-preview")
-        url = await self._access_url(p.query, p.row)
+        if p.item is not None:
+            url = await self._item_url(p.item)
+        else:
+            if p.row is None:
+                raise BadRequest("row: give the row (from 0) of the query's result to preview.", reason="bad-preview")
+            url = await self._access_url(p.query, p.row)
         host = urlparse(url).netloc or url
         fd, tmp = tempfile.mkstemp(suffix=".fits", dir=self.tmp)
         os.close(fd)
@@ -69,6 +74,16 @@ class PreviewService:
         if not p.is_file():
             raise BadRequest(f"path {rel!r}: no such file in the server's root folder.", reason="no-such-file")
         return p
+
+    async def _item_url(self, iid: str) -> str:
+        if self.basket is None:
+            raise BadRequest("item: this server has no basket.", reason="no-basket")
+        item = await self.basket.get(iid)
+        url = getattr(item, "access_url", None) or getattr(item, "url", None)
+        if not url or not str(url).startswith(("http://", "https://")):
+            raise BadRequest(f"item: basket item {iid!r} has no http(s) data link to preview.",
+                             reason="no-access-url")
+        return str(url)
 
     async def _access_url(self, qid: str, row: int) -> str:
         info = await self.queries.get(qid)
