@@ -11,7 +11,7 @@ import {
 import { Notification } from '@jupyterlab/apputils';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
-import { metaApi } from './api';
+import { metaApi, useServerSettings } from './api';
 import { basketPlugin } from './basket';
 import { jobsPlugin } from './jobs';
 import { searchPlugin } from './search';
@@ -37,6 +37,8 @@ const sidebarPlugin: JupyterFrontEndPlugin<IEsapSidebar> = {
     restorer: ILayoutRestorer | null,
     translator: ITranslator | null
   ): IEsapSidebar => {
+    // every area's API object talks to the server through the application's connection settings
+    useServerSettings(app.serviceManager.serverSettings);
     translator = translator ?? nullTranslator;
     const trans = translator.load('esap_lab');
     const sidebar = new EsapSidebar(shell, translator);

@@ -9,7 +9,19 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 
-import { apiUrl, archivesApi, EsapApiError, metaApi, requestAPI } from '../api';
+import {
+  apiUrl,
+  archivesApi,
+  EsapApiError,
+  EsapClient,
+  esapClient,
+  metaApi,
+  requestAPI,
+  useServerSettings
+} from '../api';
+import { basketApiOf } from '../basket/api';
+import { jobsApiOf } from '../jobs/api';
+import { stagingApiOf } from '../staging/api';
 import { FRONTEND_VERSION } from '../version';
 
 const TOKEN = 'esap-jest';
@@ -152,11 +164,36 @@ describe('requestAPI against the server', () => {
   });
 });
 
-// The typed wrappers use the default settings; here they only need to exist with the right shape.
-describe('typed wrappers', () => {
-  it('are functions', () => {
-    expect(typeof archivesApi.rows).toBe('function');
-    expect(typeof metaApi.version).toBe('function');
+describe('EsapClient', () => {
+  it('is bound to the settings it is given: URLs, typed areas, errors', async () => {
+    const client = new EsapClient(settings);
+    expect(client.url('basket', { kind: 'did' })).toBe(
+      `http://127.0.0.1:${PORT}/esap-lab/api/basket?kind=did`
+    );
+    expect(await client.meta.version()).toBe(FRONTEND_VERSION);
+    const archives = await client.archives.list(false);
+    expect(archives.map(a => a.id)).toEqual(['local']);
+    const summary = await basketApiOf(client).summary();
+    expect(typeof summary.count).toBe('number');
+    expect(Array.isArray(await stagingApiOf(client).list())).toBe(true);
+    expect((await jobsApiOf(client).backends(false)).map(b => b.name)).toContain('local');
+    const error = await client.archives.get('no-such-query').catch(e => e);
+    expect(error).toBeInstanceOf(EsapApiError);
+    expect(error.status).toBe(404);
+  });
+
+  it('the exported API objects use the default client, bound as the plugin binds it', async () => {
+    const before = esapClient.serverSettings;
+    useServerSettings(settings);
+    try {
+      expect(esapClient.serverSettings).toBe(settings);
+      expect(await metaApi.version()).toBe(FRONTEND_VERSION);
+      expect((await archivesApi.list(false))[0].id).toBe('local');
+      expect(await requestAPI<{ version: string }>('version')).toEqual({ version: FRONTEND_VERSION });
+      expect(apiUrl('version')).toBe(`http://127.0.0.1:${PORT}/esap-lab/api/version`);
+    } finally {
+      useServerSettings(before);
+    }
   });
 });
 

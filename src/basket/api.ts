@@ -1,7 +1,7 @@
 /**
  * The basket part of the REST API (see esap_lab/basket/models.py for the item fields).
  */
-import { requestAPI } from '../api';
+import { EsapClient, esapClient } from '../api';
 import { IBasketItemInput } from '../tokens';
 
 export type BasketKind = 'record' | 'query' | 'did' | 'file';
@@ -65,34 +65,38 @@ export interface IImportResult {
   revision: number;
 }
 
-export const basketApi = {
-  summary: () => requestAPI<IBasketSummary>('basket'),
-  list: (offset = 0, limit = 10000, kind?: BasketKind) =>
-    requestAPI<IBasketPage>('basket/items', { query: { offset, limit, kind } }),
-  add: (items: IBasketItemInput[]) =>
-    requestAPI<IAddResult>('basket/items', { method: 'POST', json: items }),
-  patch: (
-    id: string,
-    version: number,
-    changes: { title?: string; notes?: string; tags?: string[] }
-  ) =>
-    requestAPI<IBasketItem>(`basket/items/${encodeURIComponent(id)}`, {
-      method: 'PATCH',
-      json: { version, ...changes }
-    }),
-  remove: (id: string) =>
-    requestAPI<void>(`basket/items/${encodeURIComponent(id)}`, {
-      method: 'DELETE'
-    }),
-  clear: () =>
-    requestAPI<{ removed: number; revision: number }>('basket/items', {
-      method: 'DELETE'
-    }),
-  exportFile: () => requestAPI<Record<string, unknown>>('basket/export'),
-  importFile: (doc: unknown, mode: 'merge' | 'replace' = 'merge') =>
-    requestAPI<IImportResult>('basket/import', {
-      method: 'POST',
-      json: doc,
-      query: { mode }
-    })
-};
+export function basketApiOf(c: EsapClient) {
+  return {
+    summary: () => c.request<IBasketSummary>('basket'),
+    list: (offset = 0, limit = 10000, kind?: BasketKind) =>
+      c.request<IBasketPage>('basket/items', { query: { offset, limit, kind } }),
+    add: (items: IBasketItemInput[]) =>
+      c.request<IAddResult>('basket/items', { method: 'POST', json: items }),
+    patch: (
+      id: string,
+      version: number,
+      changes: { title?: string; notes?: string; tags?: string[] }
+    ) =>
+      c.request<IBasketItem>(`basket/items/${encodeURIComponent(id)}`, {
+        method: 'PATCH',
+        json: { version, ...changes }
+      }),
+    remove: (id: string) =>
+      c.request<void>(`basket/items/${encodeURIComponent(id)}`, {
+        method: 'DELETE'
+      }),
+    clear: () =>
+      c.request<{ removed: number; revision: number }>('basket/items', {
+        method: 'DELETE'
+      }),
+    exportFile: () => c.request<Record<string, unknown>>('basket/export'),
+    importFile: (doc: unknown, mode: 'merge' | 'replace' = 'merge') =>
+      c.request<IImportResult>('basket/import', {
+        method: 'POST',
+        json: doc,
+        query: { mode }
+      })
+  };
+}
+
+export const basketApi = basketApiOf(esapClient);

@@ -1,7 +1,7 @@
 /**
  * The batch-job part of the REST API (see esap_lab/jobs/models.py for the fields).
  */
-import { requestAPI } from '../api';
+import { EsapClient, esapClient } from '../api';
 
 export type JobStatus =
   | 'queued'
@@ -97,27 +97,31 @@ export interface ITransferSummary {
   title: string;
 }
 
-export const jobsApi = {
-  backends: (check = true) =>
-    requestAPI<{ backends: IBackend[] }>('backends', { query: { check } }).then(r => r.backends),
-  list: (limit = 200) => requestAPI<{ jobs: IJob[] }>('jobs', { query: { limit } }).then(r => r.jobs),
-  get: (jid: string) => requestAPI<IJob>(`jobs/${encodeURIComponent(jid)}`),
-  submit: (request: ISubmitRequest) => requestAPI<IJob>('jobs', { method: 'POST', json: request }),
-  /** Cancel an active job (-> the job), or remove an ended one from the list (-> undefined). */
-  remove: (jid: string) =>
-    requestAPI<IJob | undefined>(`jobs/${encodeURIComponent(jid)}`, { method: 'DELETE' }),
-  resubmit: (jid: string) =>
-    requestAPI<IJob>(`jobs/${encodeURIComponent(jid)}/resubmit`, { method: 'POST', json: {} }),
-  log: (jid: string, tail = 200000) =>
-    requestAPI<IJobLog>(`jobs/${encodeURIComponent(jid)}/log`, { query: { tail } }),
-  output: (jid: string) => requestAPI<IJobOutput>(`jobs/${encodeURIComponent(jid)}/output`),
-  /** Transfers still on their way (for "start when staged"); [] when there is no staging. */
-  pendingTransfers: async (): Promise<ITransferSummary[]> => {
-    try {
-      const r = await requestAPI<{ transfers: ITransferSummary[] }>('staging', { query: { limit: 100 } });
-      return r.transfers.filter(t => t.status === 'queued' || t.status === 'running');
-    } catch {
-      return [];
+export function jobsApiOf(c: EsapClient) {
+  return {
+    backends: (check = true) =>
+      c.request<{ backends: IBackend[] }>('backends', { query: { check } }).then(r => r.backends),
+    list: (limit = 200) => c.request<{ jobs: IJob[] }>('jobs', { query: { limit } }).then(r => r.jobs),
+    get: (jid: string) => c.request<IJob>(`jobs/${encodeURIComponent(jid)}`),
+    submit: (request: ISubmitRequest) => c.request<IJob>('jobs', { method: 'POST', json: request }),
+    /** Cancel an active job (-> the job), or remove an ended one from the list (-> undefined). */
+    remove: (jid: string) =>
+      c.request<IJob | undefined>(`jobs/${encodeURIComponent(jid)}`, { method: 'DELETE' }),
+    resubmit: (jid: string) =>
+      c.request<IJob>(`jobs/${encodeURIComponent(jid)}/resubmit`, { method: 'POST', json: {} }),
+    log: (jid: string, tail = 200000) =>
+      c.request<IJobLog>(`jobs/${encodeURIComponent(jid)}/log`, { query: { tail } }),
+    output: (jid: string) => c.request<IJobOutput>(`jobs/${encodeURIComponent(jid)}/output`),
+    /** Transfers still on their way (for "start when staged"); [] when there is no staging. */
+    pendingTransfers: async (): Promise<ITransferSummary[]> => {
+      try {
+        const r = await c.request<{ transfers: ITransferSummary[] }>('staging', { query: { limit: 100 } });
+        return r.transfers.filter(t => t.status === 'queued' || t.status === 'running');
+      } catch {
+        return [];
+      }
     }
-  }
-};
+  };
+}
+
+export const jobsApi = jobsApiOf(esapClient);

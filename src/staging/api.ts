@@ -1,7 +1,7 @@
 /**
  * The staging part of the REST API (see esap_lab/staging/models.py for the fields).
  */
-import { requestAPI } from '../api';
+import { EsapClient, esapClient } from '../api';
 
 export type TransferStatus = 'queued' | 'running' | 'completed' | 'error' | 'cancelled';
 export type TransferMode = 'download' | 'replica' | 'url';
@@ -103,31 +103,35 @@ export interface IDidContents {
   offset: number;
 }
 
-export const stagingApi = {
-  stage: (request: IStageRequest) =>
-    requestAPI<ITransfer>('staging', { method: 'POST', json: request }),
-  list: (files = false) =>
-    requestAPI<{ transfers: ITransfer[] }>('staging', { query: { files } }).then(r => r.transfers),
-  get: (tid: string) => requestAPI<ITransfer>(`staging/${encodeURIComponent(tid)}`),
-  /** Cancel a running transfer (-> its final state) or remove a finished one (-> undefined). */
-  cancel: (tid: string) =>
-    requestAPI<ITransfer | undefined>(`staging/${encodeURIComponent(tid)}`, { method: 'DELETE' }),
-  instances: () =>
-    requestAPI<{ instances: IRucioInstance[] }>('rucio').then(r => r.instances),
-  /** The scopes of an instance (what a DID search can look in). */
-  scopes: (instance: string) =>
-    requestAPI<{ instance: string; scopes: string[] }>(`rucio/${encodeURIComponent(instance)}/scopes`).then(
-      r => r.scopes
-    ),
-  contents: (instance: string, did: string, offset = 0, limit = 1000) => {
-    const [scope, ...rest] = did.split(':');
-    const name = rest.join(':');
-    return requestAPI<IDidContents>(
-      `rucio/${encodeURIComponent(instance)}/dids/${encodeURIComponent(scope)}/${name
-        .split('/')
-        .map(encodeURIComponent)
-        .join('/')}/files`,
-      { query: { offset, limit } }
-    );
-  }
-};
+export function stagingApiOf(c: EsapClient) {
+  return {
+    stage: (request: IStageRequest) =>
+      c.request<ITransfer>('staging', { method: 'POST', json: request }),
+    list: (files = false) =>
+      c.request<{ transfers: ITransfer[] }>('staging', { query: { files } }).then(r => r.transfers),
+    get: (tid: string) => c.request<ITransfer>(`staging/${encodeURIComponent(tid)}`),
+    /** Cancel a running transfer (-> its final state) or remove a finished one (-> undefined). */
+    cancel: (tid: string) =>
+      c.request<ITransfer | undefined>(`staging/${encodeURIComponent(tid)}`, { method: 'DELETE' }),
+    instances: () =>
+      c.request<{ instances: IRucioInstance[] }>('rucio').then(r => r.instances),
+    /** The scopes of an instance (what a DID search can look in). */
+    scopes: (instance: string) =>
+      c.request<{ instance: string; scopes: string[] }>(`rucio/${encodeURIComponent(instance)}/scopes`).then(
+        r => r.scopes
+      ),
+    contents: (instance: string, did: string, offset = 0, limit = 1000) => {
+      const [scope, ...rest] = did.split(':');
+      const name = rest.join(':');
+      return c.request<IDidContents>(
+        `rucio/${encodeURIComponent(instance)}/dids/${encodeURIComponent(scope)}/${name
+          .split('/')
+          .map(encodeURIComponent)
+          .join('/')}/files`,
+        { query: { offset, limit } }
+      );
+    }
+  };
+}
+
+export const stagingApi = stagingApiOf(esapClient);

@@ -7,7 +7,7 @@ import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyte
 import { ICommandPalette, MainAreaWidget, Notification, WidgetTracker } from '@jupyterlab/apputils';
 import { ITranslator, nullTranslator, TranslationBundle } from '@jupyterlab/translation';
 
-import { requestAPI } from '../api';
+import { esapClient } from '../api';
 import { ITEM_CLASS, ITEM_ID_ATTR } from '../basket/panel';
 import { contextTarget, notifyFailure } from '../common/commands';
 import { IEsapBasket, IEsapSidebar, IEsapStaging } from '../tokens';
@@ -263,7 +263,7 @@ export const stagingPlugin: JupyterFrontEndPlugin<IEsapStaging> = {
           return;
         }
         try {
-          const item = await requestAPI<any>(`basket/items/${encodeURIComponent(id)}`);
+          const item = await esapClient.request<any>(`basket/items/${encodeURIComponent(id)}`);
           const instance = item.instance ?? (model.instances.length === 1 ? model.instances[0].name : '');
           if (!instance) {
             Notification.warning(t.__('This DID names no Rucio instance, and several are configured.'), {
