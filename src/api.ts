@@ -1,12 +1,14 @@
 /**
  * The typed client of the esap-lab REST API (prefix /esap-lab/api under the server's base URL).
- * Every call goes through `requestAPI`, which turns an error body {message, reason} into an
- * `EsapApiError` whose message is ready to show to the user.
+ * Every call goes through `EsapClient.request`, which turns an error body {message, reason} into
+ * an `EsapApiError` whose message is ready to show to the user.
  */
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
 import { noticeLogin } from './common/login';
+
+import type { components } from './schema';
 
 export const API_PREFIX = 'esap-lab/api';
 
@@ -24,70 +26,123 @@ export class EsapApiError extends Error {
 
 export type Query = Record<string, string | number | boolean | undefined | null>;
 
-export function apiUrl(
-  endpoint: string,
-  query?: Query,
-  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
-): string {
-  let url = URLExt.join(settings.baseUrl, API_PREFIX, endpoint);
-  if (query) {
-    const params = Object.entries(query)
-      .filter(([, v]) => v !== undefined && v !== null)
-      .map(
-        ([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`
-      );
-    if (params.length) {
-      url += '?' + params.join('&');
-    }
+/** What a request takes besides fetch's own options: query parameters and a JSON body. */
+export type RequestOptions = RequestInit & { query?: Query; json?: unknown };
+
+/** The generated types of the REST API's bodies and records (src/schema.d.ts, from openapi.json). */
+export type Schemas = components['schemas'];
+
+/**
+ * The one client of the esap-lab REST API, bound to the Jupyter server's connection settings
+ * (the plugins pass `app.serviceManager.serverSettings`). The areas' API objects
+ * (`basketApi`, `stagingApi`, ...) are built on a client; the ones exported by each area use
+ * the default client, which the sidebar plugin binds to the application's settings at start.
+ */
+export class EsapClient {
+  constructor(serverSettings?: ServerConnection.ISettings) {
+    this._settings = serverSettings ?? null;
   }
-  return url;
+
+  /** The server connection settings (made from the page's when none were given). */
+  get serverSettings(): ServerConnection.ISettings {
+    if (!this._settings) {
+      this._settings = ServerConnection.makeSettings();
+    }
+    return this._settings;
+  }
+
+  set serverSettings(settings: ServerConnection.ISettings) {
+    this._settings = settings;
+  }
+
+  /** The full URL of an endpoint (relative to the API prefix) with encoded query parameters. */
+  url(endpoint: string, query?: Query): string {
+    let url = URLExt.join(this.serverSettings.baseUrl, API_PREFIX, endpoint);
+    if (query) {
+      const params = Object.entries(query)
+        .filter(([, v]) => v !== undefined && v !== null)
+        .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`);
+      if (params.length) {
+        url += '?' + params.join('&');
+      }
+    }
+    return url;
+  }
+
+  /** Call the API; resolves to the parsed JSON body (undefined for 204). */
+  async request<T>(endpoint: string, init: RequestOptions = {}): Promise<T> {
+    const settings = this.serverSettings;
+    const { query, json, ...rest } = init;
+    if (json !== undefined) {
+      rest.body = JSON.stringify(json);
+      rest.headers = { 'Content-Type': 'application/json', ...(rest.headers ?? {}) };
+    }
+    let response: Response;
+    try {
+      response = await ServerConnection.makeRequest(this.url(endpoint, query), rest, settings);
+    } catch (error) {
+      throw new EsapApiError(
+        `The Jupyter server could not be reached: ${(error as Error).message}`,
+        0,
+        'network'
+      );
+    }
+    const text = await response.text();
+    let data: any = undefined;
+    if (text) {
+      try {
+        data = JSON.parse(text);
+      } catch {
+        data = { message: text };
+      }
+    }
+    if (!response.ok) {
+      const error = new EsapApiError(
+        data?.message ?? `${response.status} ${response.statusText}`,
+        response.status,
+        data?.reason ?? '',
+        data?.service
+      );
+      noticeLogin(error); // an expired login: "Log in again" (common/login.ts)
+      throw error;
+    }
+    return data as T;
+  }
+
+  /** Discovery: archives and their queries. */
+  readonly archives = archivesApiOf(this);
+
+  /** The server extension itself. */
+  readonly meta = metaApiOf(this);
+
+  private _settings: ServerConnection.ISettings | null;
 }
 
-/** Call the API; resolves to the parsed JSON body (undefined for 204). */
-export async function requestAPI<T>(
+/** The client the areas' exported API objects use (see `EsapClient`). */
+export const esapClient = new EsapClient();
+
+/** Bind the default client to the application's server settings (the sidebar plugin does). */
+export function useServerSettings(settings: ServerConnection.ISettings): void {
+  esapClient.serverSettings = settings;
+}
+
+/** The client for `settings`, or the default one. */
+function clientFor(settings?: ServerConnection.ISettings): EsapClient {
+  return settings ? new EsapClient(settings) : esapClient;
+}
+
+/** The URL of an endpoint (the default client's, or for the given settings). */
+export function apiUrl(endpoint: string, query?: Query, settings?: ServerConnection.ISettings): string {
+  return clientFor(settings).url(endpoint, query);
+}
+
+/** Call the API with the default client (or with the given settings). */
+export function requestAPI<T>(
   endpoint: string,
-  init: RequestInit & { query?: Query; json?: unknown } = {},
-  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+  init: RequestOptions = {},
+  settings?: ServerConnection.ISettings
 ): Promise<T> {
-  const { query, json, ...rest } = init;
-  if (json !== undefined) {
-    rest.body = JSON.stringify(json);
-    rest.headers = { 'Content-Type': 'application/json', ...(rest.headers ?? {}) };
-  }
-  let response: Response;
-  try {
-    response = await ServerConnection.makeRequest(
-      apiUrl(endpoint, query, settings),
-      rest,
-      settings
-    );
-  } catch (error) {
-    throw new EsapApiError(
-      `The Jupyter server could not be reached: ${(error as Error).message}`,
-      0,
-      'network'
-    );
-  }
-  const text = await response.text();
-  let data: any = undefined;
-  if (text) {
-    try {
-      data = JSON.parse(text);
-    } catch {
-      data = { message: text };
-    }
-  }
-  if (!response.ok) {
-    const error = new EsapApiError(
-      data?.message ?? `${response.status} ${response.statusText}`,
-      response.status,
-      data?.reason ?? '',
-      data?.service
-    );
-    noticeLogin(error); // an expired login: "Log in again" (common/login.ts)
-    throw error;
-  }
-  return data as T;
+  return clientFor(settings).request<T>(endpoint, init);
 }
 
 // ---- discovery -----------------------------------------------------------------------------
@@ -155,34 +210,32 @@ export type QueryRequest =
   | { kind: 'tap'; query: string; async?: boolean; maxrec?: number }
   | { kind: 'did'; scope: string; name: string; type?: string; filters?: Record<string, unknown> };
 
-export const archivesApi = {
-  list: (check = true) =>
-    requestAPI<{ archives: IArchive[] }>('archives', { query: { check } }).then(
-      r => r.archives
-    ),
-  start: (archive: string, request: QueryRequest, wait = 0) =>
-    requestAPI<IQueryInfo>(`archives/${encodeURIComponent(archive)}/queries`, {
-      method: 'POST',
-      json: request,
-      query: { wait }
-    }),
-  queries: () =>
-    requestAPI<{ queries: IQueryInfo[] }>('queries').then(r => r.queries),
-  get: (qid: string) => requestAPI<IQueryInfo>(`queries/${qid}`),
-  rows: (
-    qid: string,
-    offset: number,
-    limit: number,
-    sort?: string | null,
-    order: 'asc' | 'desc' = 'asc'
-  ) =>
-    requestAPI<IRowsPage>(`queries/${qid}/rows`, {
-      query: { offset, limit, sort: sort ?? undefined, order }
-    }),
-  cancel: (qid: string) =>
-    requestAPI<void>(`queries/${qid}`, { method: 'DELETE' })
-};
+export function archivesApiOf(c: EsapClient) {
+  return {
+    list: (check = true) =>
+      c.request<{ archives: IArchive[] }>('archives', { query: { check } }).then(r => r.archives),
+    start: (archive: string, request: QueryRequest, wait = 0) =>
+      c.request<IQueryInfo>(`archives/${encodeURIComponent(archive)}/queries`, {
+        method: 'POST',
+        json: request,
+        query: { wait }
+      }),
+    queries: () => c.request<{ queries: IQueryInfo[] }>('queries').then(r => r.queries),
+    get: (qid: string) => c.request<IQueryInfo>(`queries/${qid}`),
+    rows: (qid: string, offset: number, limit: number, sort?: string | null, order: 'asc' | 'desc' = 'asc') =>
+      c.request<IRowsPage>(`queries/${qid}/rows`, {
+        query: { offset, limit, sort: sort ?? undefined, order }
+      }),
+    cancel: (qid: string) => c.request<void>(`queries/${qid}`, { method: 'DELETE' })
+  };
+}
 
-export const metaApi = {
-  version: () => requestAPI<{ version: string }>('version').then(r => r.version)
-};
+export function metaApiOf(c: EsapClient) {
+  return {
+    version: () => c.request<Schemas['VersionInfo']>('version').then(r => r.version)
+  };
+}
+
+export const archivesApi = archivesApiOf(esapClient);
+
+export const metaApi = metaApiOf(esapClient);
