@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, RootModel, model_validator
 
 from ..fields import OFFSET_MAX
 from ..operations import OperationFields
@@ -49,6 +49,21 @@ class SiaQuery(_Positional):
     band: tuple[float, float] | None = Field(None, description="wavelength interval in metres")
     time: tuple[datetime, datetime] | None = Field(None, description="observation time interval")
     version: Literal["auto", "2", "1"] = "auto"
+
+    @model_validator(mode="after")
+    def _intervals(self):
+        _check_intervals(self.band, self.time)
+        return self
+
+
+def _check_intervals(band, time) -> None:
+    """A band of positive wavelengths, low to high; a time interval from start to end."""
+    if band is not None and not 0 < band[0] <= band[1]:
+        raise ValueError("band: give two wavelengths in metres, above 0, the lower first (e.g. [4e-7, 7e-7])")
+    if time is not None:
+        start, end = (t if t.tzinfo else t.replace(tzinfo=timezone.utc) for t in time)
+        if start > end:
+            raise ValueError("time: the start must not be after the end")
 
 
 class SsaQuery(_Positional):
@@ -156,6 +171,9 @@ class ArchiveInfo(BaseModel):
     reachable: bool | None = Field(None, description="null: not checked")
     details: dict[str, Any] = Field(default_factory=dict,
                                     description="what the service says of itself: default_maxrec, hard_maxrec")
+    origin: Literal["config", "user"] = Field(
+        "config", description="config: set by the administrator (read-only); user: added by this user")
+    ivoid: str | None = Field(None, description="the registry identifier it was added from, if any")
 
 
 class ArchiveList(BaseModel):
@@ -268,7 +286,7 @@ class SearchBody(BaseModel):
     """POST /searches: one request, sent to each archive at once."""
 
     model_config = ConfigDict(extra="forbid")
-    request: QueryRequest
+    request: SearchRequest
     archives: list[str] = Field(min_length=1, max_length=50, description="archive ids")
 
 
@@ -292,3 +310,122 @@ class SearchInfo(BaseModel):
     status: Literal["running", "completed"] = Field(
         description="running while any archive's query runs; completed once each has ended (see each entry)")
     archives: list[SearchEntry]
+
+
+# -- ObsCore searches (sent as ADQL on ivoa.obscore; esap_lab.archives.searches) ---------------------
+
+DATAPRODUCT_TYPES = ("image", "cube", "spectrum", "sed", "timeseries", "visibility", "event", "measurements")
+
+
+class ObscoreQuery(BaseModel):
+    """An ObsCore search: runs as ADQL on the archive's ivoa.obscore table (TAP)."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["obscore"]
+    ra: float | None = Field(None, ge=0, lt=360, description="degrees, ICRS")
+    dec: float | None = Field(None, ge=-90, le=90, description="degrees, ICRS")
+    target: str | None = Field(None, min_length=1, max_length=200,
+                               description="an object name resolved to coordinates (Sesame)")
+    radius: float = Field(0.1, gt=0, le=10, description="degrees, around the position")
+    band: tuple[float, float] | None = Field(None, description="wavelength interval in metres (overlapping "
+                                                               "em_min..em_max)")
+    time: tuple[datetime, datetime] | None = Field(None, description="time interval (overlapping t_min..t_max)")
+    dataproduct_type: list[Literal[DATAPRODUCT_TYPES]] = Field(default_factory=list, max_length=8)  # type: ignore[valid-type]
+    calib_level: list[int] = Field(default_factory=list, max_length=5, description="0 raw ... 4 analysis products")
+    maxrec: int | None = Field(None, ge=1, le=10_000_000)
+
+    @model_validator(mode="after")
+    def _constraints(self):
+        if (self.ra is None) != (self.dec is None):
+            raise ValueError("give both ra and dec (degrees), or a target name, or no position")
+        if self.target is not None and self.ra is not None:
+            raise ValueError("give either ra/dec or a target name, not both")
+        if any(not 0 <= c <= 4 for c in self.calib_level):
+            raise ValueError("calib_level: each must be 0, 1, 2, 3 or 4")
+        _check_intervals(self.band, self.time)
+        if (self.ra is None and self.target is None and self.band is None and self.time is None
+                and not self.dataproduct_type and not self.calib_level):
+            raise ValueError("give at least one constraint: a position, band, time, dataproduct_type or calib_level")
+        return self
+
+
+SearchRequest = Annotated[
+    ConeQuery | SiaQuery | SsaQuery | TapQuery | DidQuery | ObscoreQuery, Field(discriminator="kind")
+]
+
+
+# -- the registry (RegTAP) and the archives a user adds (esap_lab.archives.discovery, .store) --------
+
+# the IVOA messenger vocabulary's terms (lower case, as RegTAP keeps them)
+WAVEBANDS = ("radio", "millimeter", "infrared", "optical", "uv", "euv", "x-ray", "gamma-ray", "photon",
+             "neutrino", "gravitational-wave", "particle")
+REGISTRY_SERVICE_TYPES = ("tap", "scs", "sia", "sia2", "ssa")
+
+
+class RegistryParams(BaseModel):
+    """GET /registry: every constraint given must hold."""
+
+    keywords: str | None = Field(None, max_length=200, description="words, each matched in title, description "
+                                                                   "or subjects")
+    servicetype: Literal[REGISTRY_SERVICE_TYPES] | None = Field(  # type: ignore[valid-type]
+        None, description="tap, scs (cone search), sia (v1), sia2, ssa (spectra)")
+    waveband: Literal[WAVEBANDS] | None = Field(None, description="an IVOA messenger term")  # type: ignore[valid-type]
+    ucd: str | None = Field(None, max_length=100, pattern=r"^[A-Za-z0-9_.;%*:-]+$",
+                            description="a UCD or a pattern (% or * as wildcard) of a column the resource serves")
+    maxrec: int = Field(100, ge=1, le=1000)
+
+    @model_validator(mode="after")
+    def _something(self):
+        if self.keywords is not None and not self.keywords.strip():
+            self.keywords = None
+        if not (self.keywords or self.servicetype or self.waveband or self.ucd):
+            raise ValueError("give at least one of keywords, servicetype, waveband or ucd")
+        return self
+
+
+class RegistryCapability(BaseModel):
+    type: str = Field(description="tap, scs, sia, sia2, ssa, or the standard's identifier for others")
+    standard_id: str | None = None
+    access_url: str | None = None
+    description: str | None = None
+
+
+class RegistryResource(BaseModel):
+    ivoid: str
+    short_name: str | None = None
+    title: str
+    description: str | None = None
+    type: str | None = Field(None, description="the resource type, e.g. vs:catalogservice")
+    waveband: list[str] = []
+    reference_url: str | None = None
+    capabilities: list[RegistryCapability]
+    services: dict[str, str] = Field(description="what an archive added from it searches: capability -> URL")
+    archive: str | None = Field(None, description="the archive that has these services already, if any")
+
+
+class RegistryResults(BaseModel):
+    registry: str = Field(description="the RegTAP service searched")
+    resources: list[RegistryResource]
+    overflow: bool = Field(False, description="more resources matched than maxrec")
+
+
+class ArchiveBody(BaseModel):
+    """POST /archives: an archive of this user (e.g. a service found in the registry)."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$",
+                           description="default: made from the title")
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field("", max_length=4000)
+    tap: HttpUrl | None = None
+    scs: HttpUrl | None = None
+    sia2: HttpUrl | None = None
+    sia: HttpUrl | None = None
+    ssa: HttpUrl | None = None
+    ivoid: str | None = Field(None, max_length=500)
+
+    @model_validator(mode="after")
+    def _a_service(self):
+        if not any((self.tap, self.scs, self.sia2, self.sia, self.ssa)):
+            raise ValueError("give at least one service URL: tap, scs, sia2, sia or ssa")
+        return self
