@@ -66,6 +66,7 @@ describe('PollingModel', () => {
   });
   afterEach(() => {
     jest.useRealTimers();
+    jest.restoreAllMocks();
   });
 
   it('reads at once on start, then every interval, and tells only of changes', async () => {
@@ -87,21 +88,26 @@ describe('PollingModel', () => {
     model.dispose();
   });
 
-  it('waits longer after failed reads, and clears the error once a read works', async () => {
+  it('waits longer after failed reads (up to twice the last wait), and clears the error once a read works', async () => {
+    // lumino's Poll draws the wait after a failure between the interval and twice the last wait:
+    // the top of that range here
+    jest.spyOn(Math, 'random').mockReturnValue(0.99999);
     const model = new Counter([new Error('down'), new Error('down'), new Error('down'), 5]);
     const seen = watch(model);
-    model.start(); // the first poll is already due 1 s later
+    model.start(); // the first read at once, the first poll 1 s later
     await jest.advanceTimersByTimeAsync(0);
     expect(model.error).toBe('down');
     expect(model.loaded).toBe(false);
     expect(seen.count).toBe(1);
     await jest.advanceTimersByTimeAsync(1000);
+    expect(model.reads).toBe(2); // failed: the next wait is 2 s, not 1 s
+    await jest.advanceTimersByTimeAsync(1999);
     expect(model.reads).toBe(2);
-    await jest.advanceTimersByTimeAsync(3999);
-    expect(model.reads).toBe(2); // two failures in a row: 4 s, not 1 s
     await jest.advanceTimersByTimeAsync(1);
+    expect(model.reads).toBe(3); // failed again: 4 s
+    await jest.advanceTimersByTimeAsync(3999);
     expect(model.reads).toBe(3);
-    await jest.advanceTimersByTimeAsync(8000);
+    await jest.advanceTimersByTimeAsync(1);
     expect(model.reads).toBe(4);
     expect(model.error).toBe('');
     expect(model.value).toBe(5);
@@ -110,17 +116,55 @@ describe('PollingModel', () => {
     model.dispose();
   });
 
+  it('after a failure never waits less than the interval', async () => {
+    jest.spyOn(Math, 'random').mockReturnValue(0);
+    const model = new Counter([new Error('down'), new Error('down'), new Error('down')]);
+    model.start();
+    await jest.advanceTimersByTimeAsync(0);
+    await jest.advanceTimersByTimeAsync(999);
+    expect(model.reads).toBe(1);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(model.reads).toBe(2);
+    await jest.advanceTimersByTimeAsync(999);
+    expect(model.reads).toBe(2);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(model.reads).toBe(3);
+    model.dispose();
+  });
+
   it('never waits more than 30 s, however many reads failed', async () => {
+    jest.spyOn(Math, 'random').mockReturnValue(0.99999);
     const model = new Counter(Array.from({ length: 10 }, () => new Error('down')));
     model.start();
     await jest.advanceTimersByTimeAsync(0);
-    // reads at 0 and 1 s, then 4, 8, 16 s apart; then 30 s (not 32) and 30 s again
-    await jest.advanceTimersByTimeAsync(1000 * (1 + 4 + 8 + 16) + 30000 * 2);
-    expect(model.reads).toBe(7);
-    await jest.advanceTimersByTimeAsync(29999);
-    expect(model.reads).toBe(7);
-    await jest.advanceTimersByTimeAsync(1);
+    // reads at 0 and 1 s, then 2, 4, 8, 16 s apart; then 30 s (not 32) and 30 s again
+    await jest.advanceTimersByTimeAsync(1000 * (1 + 2 + 4 + 8 + 16) + 30000 * 2);
     expect(model.reads).toBe(8);
+    await jest.advanceTimersByTimeAsync(29999);
+    expect(model.reads).toBe(8);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(model.reads).toBe(9);
+    model.dispose();
+  });
+
+  it('follows the interval the model asks for (e.g. a changed setting)', async () => {
+    const model = new Counter();
+    model.start();
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(model.reads).toBe(2);
+    model.ms = 5000; // taken at the next tick
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(model.reads).toBe(3);
+    await jest.advanceTimersByTimeAsync(4999);
+    expect(model.reads).toBe(3);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(model.reads).toBe(4);
+    model.ms = 100; // never faster than every 0.5 s
+    await jest.advanceTimersByTimeAsync(5000);
+    await jest.advanceTimersByTimeAsync(499);
+    expect(model.reads).toBe(5);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(model.reads).toBe(6);
     model.dispose();
   });
 

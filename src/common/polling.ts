@@ -2,8 +2,13 @@
  * A model of something the server holds, read again and again: every few seconds while the
  * page is visible, at once when it becomes visible again, less often while reads fail, never
  * after dispose. The Basket, Staging and Jobs sections each extend it with what they read.
+ *
+ * The timer is lumino's `Poll`: after a failed read it waits a random time between the interval
+ * and twice its last wait (at most 30 s); it stands by (ticks without reading) while the page is
+ * hidden or while `standby()` says so (the ESAP sidebar is hidden).
  */
 import { IDisposable } from '@lumino/disposable';
+import { Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
 
 /** The longest wait between two polls while reads keep failing. */
@@ -11,6 +16,9 @@ const MAX_BACKOFF_MS = 30000;
 
 /** The shortest wait between two polls. */
 const MIN_INTERVAL_MS = 500;
+
+/** After a failed read the next wait is at most this many times the last one. */
+const BACKOFF_GROWTH = 2;
 
 export abstract class PollingModel implements IDisposable {
   constructor() {
@@ -67,20 +75,27 @@ export abstract class PollingModel implements IDisposable {
     void this.refresh();
   }
 
-  /** Start polling (the first read happens at once). */
+  /** Start polling (the first read happens at once, the first poll one interval later). */
   start(): void {
-    if (this._timer === null && !this._disposed) {
-      void this.refresh(true);
-      this.onStart();
-      this._schedule();
+    if (this._polling || this._disposed) {
+      return;
     }
+    this._polling = true;
+    void this.refresh(true);
+    this.onStart();
+    this._tune();
+    void this._poll.schedule({
+      cancel: ({ phase }) => phase !== 'constructed' && phase !== 'standby' && phase !== 'stopped',
+      interval: this._poll.frequency.interval,
+      phase: 'started'
+    });
   }
 
   /** Stop polling; `start` resumes it. */
   stop(): void {
-    if (this._timer !== null) {
-      window.clearTimeout(this._timer);
-      this._timer = null;
+    if (this._polling) {
+      this._polling = false;
+      void this._poll.stop();
     }
   }
 
@@ -89,7 +104,8 @@ export abstract class PollingModel implements IDisposable {
       return;
     }
     this._disposed = true;
-    this.stop();
+    this._polling = false;
+    this._poll.dispose();
     document.removeEventListener('visibilitychange', this._onVisibility);
     Signal.clearData(this);
   }
@@ -134,18 +150,23 @@ export abstract class PollingModel implements IDisposable {
     this._changed.emit();
   }
 
-  private _schedule(): void {
-    const wait = Math.max(MIN_INTERVAL_MS, this.interval());
-    const backoff = this._failures ? Math.min(MAX_BACKOFF_MS, wait * 2 ** this._failures) : 0;
-    const timer = window.setTimeout(async () => {
-      if (!document.hidden && !this.standby()) {
-        await this.refresh();
-      }
-      if (this._timer === timer) {
-        this._schedule(); // not stopped (nor stopped and started again) meanwhile
-      }
-    }, Math.max(wait, backoff));
-    this._timer = timer;
+  /** One tick of the poll: read, and fail when the read failed (the poll then backs off). */
+  private async _tick(): Promise<void> {
+    await this.refresh();
+    this._tune();
+    if (this._failures) {
+      throw new Error(this._error);
+    }
+  }
+
+  /** Follow the interval the model asks for now (it may change with what was read). */
+  private _tune(): void {
+    const interval = Math.round(Math.max(MIN_INTERVAL_MS, this.interval()));
+    const max = Math.max(MAX_BACKOFF_MS, interval);
+    const now = this._poll.frequency;
+    if (now.interval !== interval || now.max !== max) {
+      this._poll.frequency = { backoff: BACKOFF_GROWTH, interval, max };
+    }
   }
 
   private _onVisibility = (): void => {
@@ -158,7 +179,18 @@ export abstract class PollingModel implements IDisposable {
   private _error = '';
   private _failures = 0;
   private _changed = new Signal<this, void>(this);
-  private _timer: number | null = null;
+  private _polling = false;
+  private _poll = new Poll({
+    auto: false,
+    name: 'esap-lab',
+    factory: () => this._tick(),
+    frequency: { interval: 1000, backoff: BACKOFF_GROWTH, max: MAX_BACKOFF_MS },
+    // ticks while standing by read nothing; the interval may have changed meanwhile
+    standby: () => {
+      this._tune();
+      return document.hidden || this.standby();
+    }
+  });
   private _refreshing: Promise<void> | null = null;
   private _again = false;
   private _disposed = false;
