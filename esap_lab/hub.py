@@ -173,6 +173,30 @@ def token_auth_state_hook(relative_path: str = TOKEN_FILE) -> Callable[[Any, dic
     return hook
 
 
+LOGIN_EXPIRED = "login-expired"  # the reason of an error that asks the user to log in again
+
+
+def login_error(token_file: str | os.PathLike) -> str | None:
+    """The "log in again" message the user's server left beside the login's token file when the
+    hub could not renew the login (None while the login is fine)."""
+    try:
+        return Path(str(token_file) + ".error").read_text().strip() or None
+    except OSError:
+        return None
+
+
+def expired_login(settings: dict, status: int, reason: str) -> str | None:
+    """For an error answer of the user's server: when a remote service refused credentials
+    (401/403, or a reason naming authentication) while the hub could not renew the login, the
+    message that says to log in again (the handlers then answer with the reason ``login-expired``)."""
+    sync = settings.get("esap_lab_token_sync")
+    if sync is None or not sync.error or reason == LOGIN_EXPIRED:
+        return None
+    if status in (401, 403) or "authentication" in reason:
+        return sync.error
+    return None
+
+
 class TokenFileSync:
     """On the user's server: re-read the login's token from the hub and rewrite the token file
     when it changed (the hub refreshes an expired one when asked for the auth_state)."""

@@ -93,3 +93,18 @@ def test_a_rucio_instance_reads_a_rewritten_token_file_at_once(tmp_path):
     write_token_file(path, "expired-and-replaced")  # a cached client is not kept past a rewrite
     with pytest.raises(AuthenticationFailed, match="instance lake"):
         sessions.run("lake", whoami)
+
+
+def test_an_error_says_log_in_again_only_when_the_hub_could_not_renew_the_login(tmp_path):
+    from esap_lab.hub import TokenFileSync, expired_login, login_error
+
+    sync = TokenFileSync(str(tmp_path / ".esap" / "access_token"), "http://127.0.0.1:9/hub/api", "alice", "t")
+    settings = {"esap_lab_token_sync": sync}
+    assert expired_login(settings, 401, "remote-authentication-failed") is None  # the login is fine
+    sync._fail("Your login has expired and could not be renewed: log in again at the hub.")
+    assert "log in again" in login_error(sync.path)
+    assert "log in again" in expired_login(settings, 401, "rucio-authentication-failed")
+    assert "log in again" in expired_login(settings, 502, "remote-authentication-failed")
+    assert expired_login(settings, 504, "remote-timeout") is None  # not a refused credential
+    assert expired_login(settings, 404, "not-found") is None
+    assert expired_login({}, 401, "remote-authentication-failed") is None  # not on a hub

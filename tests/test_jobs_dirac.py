@@ -178,3 +178,38 @@ def test_kill_stops_the_running_payload_and_a_server_restart_loses_no_job(server
     job = server.wait(job["id"], timeout=150)
     assert job["status"] == "completed" and time.time() - t0 < 150, job
     assert "result=121" in output_text(server, job)
+
+
+def test_token_file_mode_presents_the_files_token_read_at_each_call(tmp_path):
+    """``token_file`` (the hub login's token, esap_lab.hub keeps the file fresh): each call presents
+    what the file holds now. Here the file holds a token DiracX issued (the test user's), then one
+    it did not issue, then the test user's again; the hub's own login token is tried in
+    tests/test_hub_live.py."""
+    import asyncio
+
+    from esap_lab.errors import RemoteError
+    from esap_lab.hub import write_token_file
+    from esap_lab.jobs.backends.dirac import DiracBackend
+
+    good = json.loads(Path(CREDENTIALS).read_text())["access_token"]
+    path = tmp_path / ".esap" / "access_token"
+    backend = DiracBackend("dirac", url=URL, token_file=str(path))
+    write_token_file(path, good)
+    asyncio.run(backend.check())  # DiracX's userinfo answered for the file's token
+    write_token_file(path, "not-a-diracx-token")
+    with pytest.raises(RemoteError, match="refused your login's token") as e:
+        asyncio.run(backend.check())
+    assert e.value.reason == "remote-authentication-failed" and "not-a-diracx-token" not in e.value.message
+    write_token_file(path, good)
+    asyncio.run(backend.check())
+    # the hub could not renew the login: "log in again", DiracX is not even asked
+    write_token_file(path.with_name("access_token.error"), "Your login has expired: log in again at the hub.\n")
+    with pytest.raises(RemoteError, match="log in again at the hub") as e:
+        asyncio.run(backend.check())
+    assert (e.value.reason, e.value.status) == ("login-expired", 401)
+    path.unlink()
+    path.with_name("access_token.error").unlink()
+    with pytest.raises(RemoteError, match="cannot be read"):
+        asyncio.run(backend.check())
+    with pytest.raises(ValueError, match="not both"):
+        DiracBackend("dirac", url=URL, token_file=str(path), credentials_file=CREDENTIALS)

@@ -16,6 +16,7 @@ from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
 from ..errors import EsapError, RemoteError
+from ..hub import LOGIN_EXPIRED, expired_login
 
 M = TypeVar("M", bound=pydantic.BaseModel)
 
@@ -188,6 +189,9 @@ class ApiHandler(APIHandler):
             body = {"message": exc.message, "reason": exc.reason}
             if isinstance(exc, RemoteError):
                 body["service"] = exc.service
+            login = expired_login(self.settings, exc.status, exc.reason)  # on a hub: "log in again"
+            if login:
+                body.update(message=f"{exc.message} {login}", reason=LOGIN_EXPIRED)
         elif isinstance(exc, web.HTTPError):
             body = {"message": exc.log_message or self._reason, "reason": self._reason}
         else:

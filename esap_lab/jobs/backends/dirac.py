@@ -25,6 +25,14 @@ a kill order the job wrapper's watchdog picks up with its next heartbeat. Option
 The access token is read from the credentials file at each call (so a new `dirac login` is
 picked up); an expired one is refreshed with its refresh token when there is one. Tokens are
 never logged nor returned by any endpoint, and never written into a job.
+
+On a JupyterHub, ``"token_file": "~/.esap/access_token"`` (instead of ``credentials_file``)
+presents the user's login token, the file esap_lab.hub keeps fresh, read at each call: for a
+DiracX that accepts the hub's identity provider's tokens. When the hub could not renew the login
+(``access_token.error`` beside the file), the backend says "log in again" (reason
+``login-expired``) without calling DiracX. DiracX 0.7 accepts only tokens it issued itself
+(grants: authorization code and device flow through the VO's identity provider, refresh): it
+answers 401 to a login token of another issuer, which this backend says as such.
 """
 
 from __future__ import annotations
@@ -48,8 +56,18 @@ import requests
 
 from ...errors import RemoteError, RemoteTimeout
 from ..models import walltime_seconds
-from .base import (ENVIRONMENT, EXIT_CODE, INPUT, PARAMETERS, SCRIPT, JobBackend, JobSpec, NativeStatus,
-                   papermill_argv, shell_script)
+from .base import (
+    ENVIRONMENT,
+    EXIT_CODE,
+    INPUT,
+    PARAMETERS,
+    SCRIPT,
+    JobBackend,
+    JobSpec,
+    NativeStatus,
+    papermill_argv,
+    shell_script,
+)
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +132,15 @@ sys.exit(rc)
 """
 
 
+def _detail(r: requests.Response) -> str:
+    """DiracX's own words for an error (its JSON ``detail``), short."""
+    try:
+        detail = r.json().get("detail")
+    except ValueError:
+        detail = None
+    return str(detail or r.reason or "refused")[:200]
+
+
 def normalise(state: str) -> str:
     if state in RUNNING:
         return "running"
@@ -152,10 +179,14 @@ class DiracBackend(JobBackend):
 
     def __init__(self, name: str, **options):
         super().__init__(name, **options)
+        if options.get("token_file") and options.get("credentials_file"):
+            raise ValueError(f"job backend {name!r} (dirac): give 'token_file' (the hub login's token) or "
+                             "'credentials_file' (a `dirac login`), not both")
         if not options.get("url"):
             raise ValueError(f"job backend {name!r} (dirac): the option 'url' (the DiracX service) is required")
         self.url = str(options["url"]).rstrip("/")
         self.credentials_file = Path(options.get("credentials_file") or "~/.cache/diracx/credentials.json").expanduser()
+        self.token_file = Path(options["token_file"]).expanduser() if options.get("token_file") else None
         self.python = options.get("python") or "python3"
         if not re.fullmatch(r"[A-Za-z0-9_./+-]+", self.python):
             raise ValueError(f"job backend {name!r} (dirac): 'python' is a command or path without spaces or quotes")
@@ -170,14 +201,36 @@ class DiracBackend(JobBackend):
 
     @classmethod
     def option_names(cls):
-        return ("url", "credentials_file", "python", "kernel", "site", "timeout", "verify", "client_id")
+        return ("url", "credentials_file", "token_file", "python", "kernel", "site", "timeout", "verify",
+                "client_id")
 
     # -- HTTP -----------------------------------------------------------------------------
     def _token(self) -> str:
+        if self.token_file is not None:
+            return self._login_token()
         if self._refreshed and self._refreshed["expires_on"] > time.time() + 30:
             return self._refreshed["access_token"]
         with self._lock:  # one refresh at a time: DiracX revokes a refresh token used twice
             return self._file_token()
+
+    def _login_token(self) -> str:
+        """The hub login's access token, from the file esap_lab.hub keeps fresh."""
+        from ...hub import login_error
+
+        problem = login_error(self.token_file)
+        if problem:
+            raise RemoteError(self.name, f"DIRAC ({self.name}): {problem}", reason="login-expired", status=401)
+        try:
+            token = self.token_file.read_text().strip()
+        except OSError as e:
+            raise RemoteError(self.name, f"DIRAC ({self.name}): the login's token file {self.token_file} cannot "
+                                         f"be read ({type(e).__name__}): is this server started by the hub with "
+                                         "esap_lab.hub.token_auth_state_hook?",
+                              reason="remote-authentication-failed") from e
+        if not token:
+            raise RemoteError(self.name, f"DIRAC ({self.name}): the login's token file {self.token_file} is empty.",
+                              reason="remote-authentication-failed")
+        return token
 
     def _file_token(self) -> str:
         try:
@@ -220,6 +273,11 @@ class DiracBackend(JobBackend):
         except requests.RequestException as e:
             raise RemoteError(self.name, f"DIRAC ({self.name}) cannot be reached at {self.url}: "
                                          f"{type(e).__name__}.", reason="backend-unreachable") from e
+        if r.status_code in (401, 403) and self.token_file is not None:
+            raise RemoteError(self.name, f"DIRAC ({self.name}) refused your login's token (HTTP {r.status_code}: "
+                                         f"{_detail(r)}). If it has just expired, the hub renews it within a "
+                                         "minute; if DiracX keeps refusing it, it does not accept this hub's "
+                                         "logins (tell the administrator).", reason="remote-authentication-failed")
         if r.status_code in (401, 403):
             raise RemoteError(self.name, f"DIRAC ({self.name}) refused the credentials (HTTP {r.status_code}); "
                                          "log in again with `dirac login`.", reason="remote-authentication-failed")
@@ -242,7 +300,10 @@ class DiracBackend(JobBackend):
                                              f"{type(e).__name__}.", reason="backend-unreachable") from e
             if r.status_code >= 400:
                 raise RemoteError(self.name, f"DIRAC ({self.name}) is not healthy (HTTP {r.status_code}).")
-            self._token()
+            if self.token_file is not None:  # the login's token: does DiracX take it?
+                self._call("GET", "/api/auth/userinfo")
+            else:
+                self._token()
 
         await self.blocking(live)
 
