@@ -19,8 +19,10 @@ from traitlets import Dict, Float, Int, List, Unicode, default
 
 from . import vault
 from .archives import DEFAULT_ARCHIVES, ArchiveRegistry, QueryManager, ResultStore, parse_archives
+from .archives.discovery import RegistrySearch
 from .archives.schema import SchemaBrowser
 from .archives.searches import SearchManager
+from .archives.store import UserArchiveStore
 from .basket.service import BasketService
 from .client import ROOT_DIR_ENV, SERVER_URL_ENV, TOKEN_ENV
 from .db import Database, default_db_url, user_schema
@@ -143,8 +145,19 @@ class EsapLab(ExtensionApp):
     tables_sql_timeout = Float(60.0, help="Seconds one SQL statement over my tables may run.").tag(config=True)
     tables_max_results = Int(20, help="SQL and crossmatch results kept (the newest); save one as a table to "
                                       "keep it.").tag(config=True)
+    registry_url = Unicode("https://reg.g-vo.org/tap", help="The TAP endpoint of the IVOA registry (RegTAP, tables "
+                                                         "in schema rr) the Search step's registry searches; users "
+                                                         "add the services they find there as their own archives. "
+                                                         "Empty: no registry search.").tag(config=True)
     schema_cache_ttl = Float(300.0, help="Seconds an archive's table list (VOSI tables) and TAP examples are "
                                          "kept before they are read again.").tag(config=True)
+    hips_surveys = List(Dict(), default_value=None, allow_none=True,
+                        help="HiPS surveys the sky view offers: dicts with id, title and url (the browser reads "
+                             "it), or path (a HiPS folder on this server's disk) or url with proxy: True (both "
+                             "served by this server, for a HiPS the browser cannot reach); default: True marks "
+                             "the one it opens with. Default: public DSS2, 2MASS and Gaia surveys.").tag(config=True)
+    samp_link_ttl = Float(600.0, help="Seconds a signed table link handed to a SAMP client (TOPCAT, Aladin, "
+                                      "DS9) stays valid.").tag(config=True)
     max_body_size = Int(8 * 1024 * 1024, help="Largest request body (bytes) the REST API accepts; a larger one "
                                               "is refused (413) before it is read or parsed.").tag(config=True)
 
@@ -182,6 +195,10 @@ class EsapLab(ExtensionApp):
         services.basket = BasketService(db, registry, services.queries)
         services.browser = SchemaBrowser(registry, ttl=self.schema_cache_ttl)
         services.searches = SearchManager(services.queries)
+        registry.attach_store(UserArchiveStore(db))  # the archives this user added (e.g. from the registry)
+        if self.registry_url:
+            services.extra["registry"] = RegistrySearch(self.registry_url, timeout=self.query_timeout,
+                                                        archives=registry)
         services.jobs = JobManager(db, services.root_dir, build_backends(list(self.job_backends)),
                                    jobs_dir=self.jobs_dir, poll_interval=self.job_poll_interval,
                                    deadline=self.job_deadline or None,
@@ -198,6 +215,7 @@ class EsapLab(ExtensionApp):
                 folder=self.software_dir, timeout=self.software_timeout,
                 download_timeout=self.software_download_timeout, max_bytes=self.software_max_bytes,
                 basket=services.basket, jobs=services.jobs, archives=registry)
+        services.extra["sky_config"] = {"hips_surveys": self.hips_surveys, "samp_link_ttl": self.samp_link_ttl}
         self.services = services
         self.settings.update({"esap_lab": services, "esap_lab_max_body_size": self.max_body_size})
         loop = asyncio.get_event_loop()

@@ -4,7 +4,8 @@ Patterns are relative to API_PREFIX (which the server puts under its base_url). 
 become handler arguments and OpenAPI path parameters.
 """
 
-from .handlers import archives, basket, jobs, meta, previews, software, staging, tables
+from .handlers import archives, basket, jobs, meta, previews, sky, software, staging, tables
+from .handlers import registry
 
 API_PREFIX = "/esap-lab/api"
 
@@ -15,6 +16,8 @@ ROUTES: list[tuple[str, type]] = [
     (r"/version", meta.VersionHandler),
     # discovery
     (r"/archives", archives.ArchivesHandler),
+    (rf"/archives/(?P<archive>{ID})", registry.ArchiveHandler),
+    (r"/registry", registry.RegistryHandler),
     (rf"/archives/(?P<archive>{ID})/queries", archives.ArchiveQueriesHandler),
     (rf"/archives/(?P<archive>{ID})/tables", archives.ArchiveTablesHandler),
     (rf"/archives/(?P<archive>{ID})/tables/(?P<table>[^/?#][^?#]*)", archives.ArchiveTableHandler),
@@ -65,6 +68,15 @@ ROUTES: list[tuple[str, type]] = [
     (rf"/tables/(?P<t>{ID})/select", previews.TableSelectHandler),
     # previews of images and spectra
     (r"/previews", previews.PreviewHandler),
+    # the sky view, DataLink and SODA cutouts, SAMP
+    (r"/sky/surveys", sky.SurveysHandler),
+    (rf"/sky/hips/(?P<sid>{ID})/(?P<rel>[A-Za-z0-9_./-]+)", sky.HipsFileHandler),
+    (rf"/queries/(?P<qid>{ID})/positions", sky.QueryPositionsHandler),
+    (rf"/queries/(?P<qid>{ID})/rows/(?P<row>[0-9]{{1,12}})/links", sky.RowLinksHandler),
+    (r"/cutouts", sky.CutoutsHandler),
+    (r"/samp/links", sky.SampLinksHandler),
+    (r"/samp/tables/(?P<token>[A-Za-z0-9_=.-]+)", sky.SampTableHandler),
+    (r"/samp/received", sky.SampReceivedHandler),
 ]
 
 

@@ -358,7 +358,14 @@ def _access_column(columns: list[Column]) -> str | None:
 def _result(res) -> ResultTable:
     columns = _columns(res)
     status = res.status[0] if isinstance(res.status, tuple) else res.status
-    return ResultTable(table=astropy_to_arrow(res.to_table()), columns=columns, overflow=status == "OVERFLOW",
+    table = astropy_to_arrow(res.to_table())
+    try:  # DataLink service descriptors stay with the stored rows (esap_lab.datalink)
+        from ..datalink import descriptors
+
+        table = descriptors.attach(table, descriptors.from_votable(res.votable))
+    except Exception:  # noqa: BLE001 - rows without their links are still rows
+        log.debug("no DataLink descriptors read", exc_info=True)
+    return ResultTable(table=table, columns=columns, overflow=status == "OVERFLOW",
                        access_url_column=_access_column(columns))
 
 
