@@ -14,6 +14,8 @@ import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { metaApi, useServerSettings } from './api';
 import { basketPlugin } from './basket';
 import { jobsPlugin } from './jobs';
+import { plotsPlugin } from './plots';
+import { previewsPlugin } from './previews';
 import { searchPlugin } from './search';
 import { softwarePlugin } from './software';
 import { stagingPlugin } from './staging';
@@ -76,4 +78,4 @@ async function checkServerVersion(
 }
 
 export * from './tokens';
-export default [sidebarPlugin, searchPlugin, basketPlugin, stagingPlugin, jobsPlugin, tablesPlugin, softwarePlugin];
+export default [sidebarPlugin, searchPlugin, basketPlugin, stagingPlugin, jobsPlugin, tablesPlugin, softwarePlugin, plotsPlugin, previewsPlugin];

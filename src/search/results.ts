@@ -197,6 +197,42 @@ export class ResultsWidget extends BoxPanel {
     return [...rows].sort((a, b) => a - b);
   }
 
+  /**
+   * Select these rows (numbers from 0 in stored order, e.g. the rows inside a region of a plot)
+   * and scroll to the first. A sorted grid goes back to stored order first, so the numbers match.
+   */
+  selectRows(rows: number[]): void {
+    if (this.model.sortColumn) {
+      this.model.sortBy(null as unknown as string, 'asc'); // no sort column: stored order
+    }
+    const selection = this.grid.selectionModel;
+    if (!selection) {
+      return;
+    }
+    selection.clear();
+    const sorted = [...rows].sort((a, b) => a - b);
+    const last = this.model.columnCount('body') - 1;
+    for (let i = 0; i < sorted.length; ) {
+      let j = i;
+      while (j + 1 < sorted.length && sorted[j + 1] === sorted[j] + 1) {
+        j++;
+      }
+      selection.select({
+        r1: sorted[i],
+        c1: 0,
+        r2: sorted[j],
+        c2: last,
+        cursorRow: sorted[0],
+        cursorColumn: 0,
+        clear: 'none'
+      });
+      i = j + 1;
+    }
+    if (sorted.length) {
+      this.grid.scrollToRow(sorted[0]);
+    }
+  }
+
   async addSelectionToBasket(): Promise<void> {
     if (!this._basket) {
       return;

@@ -1,0 +1,161 @@
+/**
+ * The Previews plugin: a FITS image or a spectrum rendered on the server, opened in the main area
+ * from a result row with a data link (the grid's *Preview* button), a basket record (context
+ * menu) or a FITS file of the workspace (file browser context menu "ESAP: Preview"). Previews
+ * come back after a reload.
+ */
+import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { ICommandPalette, Notification, WidgetTracker } from '@jupyterlab/apputils';
+import { PathExt } from '@jupyterlab/coreutils';
+import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
+import { ITranslator, nullTranslator } from '@jupyterlab/translation';
+
+import { contextTarget } from '../common/commands';
+import { PreviewSource } from '../plots/api';
+import { ResultsWidget } from '../search/results';
+import { PreviewWidget, previewId } from './widget';
+
+export const PreviewCommands = {
+  open: 'esap-lab:preview',
+  file: 'esap-lab:preview-file',
+  row: 'esap-lab:preview-row',
+  item: 'esap-lab:preview-basket-item'
+};
+
+const FITS = /\.(fits?|fts)(\.gz)?$/i;
+
+function sourceOf(args: Record<string, unknown>): PreviewSource | null {
+  if (typeof args.path === 'string') {
+    return { path: args.path };
+  }
+  if (typeof args.item === 'string') {
+    return { item: args.item };
+  }
+  if (typeof args.query === 'string' && typeof args.row === 'number') {
+    return { query: args.query, row: args.row };
+  }
+  return null;
+}
+
+export const previewsPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'esap-lab:previews',
+  description: 'Previews of FITS images and spectra rendered on the server.',
+  autoStart: true,
+  optional: [ITranslator, ICommandPalette, ILayoutRestorer, IDefaultFileBrowser],
+  activate: (
+    app: JupyterFrontEnd,
+    translator: ITranslator | null,
+    palette: ICommandPalette | null,
+    restorer: ILayoutRestorer | null,
+    browser: IDefaultFileBrowser | null
+  ) => {
+    const t = (translator ?? nullTranslator).load('esap_lab');
+    const { commands, shell } = app;
+    const tracker = new WidgetTracker<PreviewWidget>({ namespace: 'esap-lab-previews' });
+
+    commands.addCommand(PreviewCommands.open, {
+      label: t.__('ESAP: Preview'),
+      execute: args => {
+        const source = sourceOf(args);
+        if (!source) {
+          return;
+        }
+        const id = previewId(source);
+        let w = tracker.find(p => p.id === id);
+        if (!w) {
+          w = new PreviewWidget(source, String(args.label ?? ('path' in source ? source.path : id)), t);
+          shell.add(w, 'main', { mode: 'split-right' });
+          void tracker.add(w);
+        }
+        shell.activateById(w.id);
+      }
+    });
+    if (restorer) {
+      void restorer.restore(tracker, {
+        command: PreviewCommands.open,
+        args: w => ({ ...w.source, label: w.label }),
+        name: w => w.id
+      });
+    }
+
+    const selectedFits = () => {
+      const item = browser ? [...browser.selectedItems()][0] : undefined;
+      return item && item.type !== 'directory' && FITS.test(item.name) ? item : undefined;
+    };
+    commands.addCommand(PreviewCommands.file, {
+      label: t.__('ESAP: Preview'),
+      caption: t.__('Render this FITS image or spectrum on the server'),
+      isVisible: () => !!selectedFits(),
+      execute: () => {
+        const item = selectedFits();
+        if (item) {
+          return commands.execute(PreviewCommands.open, { path: item.path, label: PathExt.basename(item.path) });
+        }
+      }
+    });
+    app.contextMenu.addItem({
+      command: PreviewCommands.file,
+      selector: '.jp-DirListing-item[data-isdir="false"]',
+      rank: 80
+    });
+
+    const basketTarget = contextTarget(app, 'jp-EsapBasket-item', 'data-esap-basket-id');
+    commands.addCommand(PreviewCommands.item, {
+      label: t.__('Preview'),
+      caption: t.__("Render the item's data link (a FITS image or spectrum) on the server"),
+      execute: args => {
+        const id = basketTarget(args);
+        if (id) {
+          const node = app.contextMenuHitTest(n => n.classList.contains('jp-EsapBasket-item'));
+          const title = node?.querySelector('.jp-EsapSection-title')?.textContent ?? id;
+          return commands.execute(PreviewCommands.open, { item: id, label: title });
+        }
+      }
+    });
+    app.contextMenu.addItem({
+      command: PreviewCommands.item,
+      selector: '.jp-EsapBasket-group[data-kind="record"] .jp-EsapBasket-item',
+      rank: 59
+    });
+
+    commands.addCommand(PreviewCommands.row, {
+      label: t.__('ESAP: Preview the selected row'),
+      caption: t.__("Render the selected row's data link (a FITS image or spectrum) on the server"),
+      execute: args => {
+        const w = shell.currentWidget;
+        if (!(w instanceof ResultsWidget)) {
+          return;
+        }
+        const row = typeof args.row === 'number' ? args.row : w.selectedRows()[0];
+        if (row === undefined) {
+          Notification.info(t.__('Select a row in the grid first.'));
+          return;
+        }
+        return commands.execute(PreviewCommands.open, {
+          query: w.query.id,
+          row,
+          label: t.__('%1 row %2', w.title.label, row + 1)
+        });
+      }
+    });
+    ResultsWidget.extraActions.push({
+      label: t.__('Preview'),
+      title: t.__("Preview the first selected row's image or spectrum (rendered on the server)"),
+      className: 'jp-EsapResults-preview',
+      show: w => !!w.query.access_url_column && w.query.kind !== 'table',
+      run: w => {
+        const row = w.selectedRows()[0];
+        if (row === undefined) {
+          Notification.info(t.__('Select a row in the grid first.'));
+          return;
+        }
+        void commands.execute(PreviewCommands.open, {
+          query: w.query.id,
+          row,
+          label: t.__('%1 row %2', w.title.label, row + 1)
+        });
+      }
+    });
+    palette?.addItem({ command: PreviewCommands.row, category: 'ESAP', rank: 80 });
+  }
+};
