@@ -173,7 +173,8 @@ def parquet_schema(table: pa.Table, columns: list[Column] | None) -> pa.Table:
         md = {k: v for k, v in (("unit", c.unit), ("ucd", c.ucd), ("description", c.description))
               if v} if c else {}
         fields.append(f.with_metadata(md or None))
-    return table.cast(pa.schema(fields), safe=False) if fields else table
+    # the same buffers under a schema with the metadata (a cast would visit every column)
+    return pa.Table.from_arrays(table.columns, schema=pa.schema(fields)) if fields else table
 
 
 ROW_GROUP = 122_880  # DuckDB's own row group size: a scan runs on every core

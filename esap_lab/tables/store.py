@@ -83,6 +83,10 @@ class TableStore:
         self.spill = self.directory / "duckdb-tmp"
         self._duck = None
         self._views: dict[str, str] = {}  # lower-case name -> id of the table its view reads
+        # lower-case name -> record of every table and result, read once, then kept in step by
+        # add/update/delete (one server = one user: nobody else writes these records); an SQL
+        # statement finds the tables it names here, not in a database query
+        self._catalog: dict[str, TableInfo] | None = None
         self._lock = threading.RLock()
 
     # -- files ----------------------------------------------------------------------------
@@ -149,43 +153,60 @@ class TableStore:
         """The tables and results among ``names`` (case-insensitive)."""
         if not names:
             return []
-        with self.db.read() as s:
-            q = select(TableRecord).where(TableRecord.lname.in_(sorted(n.lower() for n in names)))
-            return [r.info() for r in s.scalars(q.order_by(TableRecord.created))]
+        with self._lock:
+            if self._catalog is None:
+                with self.db.read() as s:
+                    self._catalog = {r.lname: r.info() for r in s.scalars(select(TableRecord))}
+            found = [self._catalog[n.lower()] for n in names if n.lower() in self._catalog]
+        return sorted(found, key=lambda t: t.created)
+
+    def _results_beyond(self, keep: int) -> bool:
+        """Whether more than ``keep`` results are recorded (the catalog knows without a query)."""
+        if self._catalog is None:
+            return True
+        return sum(1 for t in self._catalog.values() if t.kind == "result") > keep
+
+    def _catalog_drop(self, name: str) -> None:
+        if self._catalog is not None:
+            self._catalog.pop(name.lower(), None)
 
     def add(self, info: TableInfo, replace: bool = False, keep_results: int | None = None) -> TableInfo:
         """Record a table whose rows are written; a name in use is a 409 unless ``replace``.
         With ``keep_results``, the results beyond the newest that many are forgotten (same
         transaction)."""
         gone: list[tuple[str, str]] = []  # (id, name) of what this replaced or pushed out
+        t = TableRecord.__table__
         with self._lock:
+            # SQL expressions, not ORM objects: a result is recorded at every SQL statement and
+            # crossmatch, and the unit of work costs more than the rows themselves
             with self.db.session() as s:
-                old = None if info.kind == "result" else s.scalars(
-                    select(TableRecord).where(TableRecord.lname == info.name.lower())).first()
+                old = None if info.kind == "result" else s.execute(
+                    select(t.c.id, t.c.name).where(t.c.lname == info.name.lower())).first()
                 if old is not None:
                     if not replace:
                         raise Conflict(f"A table named {old.name!r} exists already; choose another name, or "
                                        f"replace it.", reason="name-taken")
                     gone.append((old.id, old.name))
-                    s.delete(old)
-                    s.flush()
-                if keep_results is not None:
+                    s.execute(t.delete().where(t.c.id == old.id))
+                if keep_results is not None and self._results_beyond(keep_results - 1):
                     old_results = list(s.execute(
-                        select(TableRecord.id, TableRecord.name).where(TableRecord.kind == "result")
-                        .order_by(TableRecord.created.desc()).offset(max(keep_results - 1, 0))))
+                        select(t.c.id, t.c.name).where(t.c.kind == "result")
+                        .order_by(t.c.created.desc()).offset(max(keep_results - 1, 0))))
                     if old_results:
-                        s.execute(TableRecord.__table__.delete().where(
-                            TableRecord.id.in_([r.id for r in old_results])))
+                        s.execute(t.delete().where(t.c.id.in_([r.id for r in old_results])))
                         gone.extend((r.id, r.name) for r in old_results)
-                s.add(TableRecord(id=info.id, name=info.name, lname=info.name.lower(), project=info.project,
-                                  kind=info.kind, description=info.description, row_count=info.row_count,
-                                  bytes=info.bytes, overflow=info.overflow,
-                                  columns=[c.model_dump(exclude_none=True) for c in info.columns],
-                                  provenance=info.provenance.model_dump(exclude_none=True),
-                                  created=info.created, updated=info.updated))
+                s.execute(t.insert().values(
+                    id=info.id, name=info.name, lname=info.name.lower(), project=info.project, kind=info.kind,
+                    description=info.description, row_count=info.row_count, bytes=info.bytes,
+                    overflow=info.overflow, columns=[c.model_dump(exclude_none=True) for c in info.columns],
+                    provenance=info.provenance.model_dump(exclude_none=True), created=info.created,
+                    updated=info.updated))
             self._drop_view(info.name)  # a replaced table's view is made again when next used
             for _, name in gone:
                 self._drop_view(name)
+                self._catalog_drop(name)
+            if self._catalog is not None:
+                self._catalog[info.name.lower()] = info
         for tid, _ in gone:
             self.path(tid).unlink(missing_ok=True)
         return info
@@ -209,6 +230,9 @@ class TableStore:
                 info = rec.info()
             if info.name != old_name:
                 self._drop_view(old_name)
+            self._catalog_drop(old_name)
+            if self._catalog is not None:
+                self._catalog[info.name.lower()] = info
             return info
 
     def delete(self, key: str) -> TableInfo:
@@ -220,6 +244,7 @@ class TableStore:
                 info = rec.info()
                 s.delete(rec)
             self._drop_view(info.name)
+            self._catalog_drop(info.name)
         self.path(info.id).unlink(missing_ok=True)
         return info
 
