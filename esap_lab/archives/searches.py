@@ -13,10 +13,12 @@ import asyncio
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
+from .. import executors
 from ..errors import BadRequest, EsapError, NotFound, RemoteError
 from ..operations import utcnow
-from .models import SearchEntry, SearchInfo, error_position
+from .models import ObscoreQuery, SearchEntry, SearchInfo, TapQuery, error_position
 from .queries import QueryManager
 
 KEEP = 200  # searches remembered (the oldest are forgotten first; their queries stay)
@@ -45,9 +47,15 @@ class SearchManager:
             except NotFound as e:
                 raise BadRequest(f"Invalid request: archives.{i}: {e.message}", reason="unknown-archive") from None
 
+        sent = request
+        if isinstance(request, ObscoreQuery):
+            sent = await obscore_tap(request)
+
         async def one(archive_id: str):
             try:  # wait=0: the query is recorded and runs; a failure is kept in its record
-                info = await self.queries.submit(archive_id, request, wait=0)
+                if isinstance(request, ObscoreQuery):
+                    _needs_obscore(self.queries.registry, archive_id)
+                info = await self.queries.submit(archive_id, sent, wait=0)
                 return archive_id, info.id, None
             except EsapError as e:  # the archive cannot take this query (e.g. no cone search)
                 return archive_id, None, SearchEntry(archive=archive_id, status="error", message=e.message,
@@ -57,7 +65,7 @@ class SearchManager:
         entries = await asyncio.gather(*(one(a) for a in ids))
         search = _Search(id=uuid.uuid4().hex, created=utcnow(),
                          request=request.model_dump(mode="json", by_alias=True, exclude_none=True),
-                         query=getattr(request, "query", None), entries=list(entries))
+                         query=getattr(sent, "query", None), entries=list(entries))
         self._searches[search.id] = search
         while len(self._searches) > KEEP:
             self._searches.popitem(last=False)
@@ -104,3 +112,49 @@ class SearchManager:
         running = any(e.status in ("queued", "running") for e in entries)
         return SearchInfo(id=search.id, created=search.created, request=search.request,
                           status="running" if running else "completed", archives=list(entries))
+
+
+# -- ObsCore: a form turned into ADQL on ivoa.obscore ------------------------------------------------
+
+_MJD0 = datetime(1858, 11, 17, tzinfo=timezone.utc)
+
+
+def _mjd(t: datetime) -> float:
+    t = t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+    return (t - _MJD0).total_seconds() / 86400.0
+
+
+def obscore_adql(q: ObscoreQuery, ra: float | None = None, dec: float | None = None) -> str:
+    """The ADQL of an ObsCore search (numbers written by repr, terms from fixed lists: nothing
+    the user typed goes into the text unchecked)."""
+    where = []
+    if ra is not None and dec is not None:
+        where.append(f"1 = CONTAINS(POINT('ICRS', s_ra, s_dec), CIRCLE('ICRS', {ra!r}, {dec!r}, {q.radius!r}))")
+    if q.band is not None:
+        where.append(f"em_min <= {q.band[1]!r} AND em_max >= {q.band[0]!r}")
+    if q.time is not None:
+        where.append(f"t_min <= {_mjd(q.time[1])!r} AND t_max >= {_mjd(q.time[0])!r}")
+    if q.dataproduct_type:
+        where.append("dataproduct_type IN (" + ", ".join(f"'{t}'" for t in dict.fromkeys(q.dataproduct_type)) + ")")
+    if q.calib_level:
+        where.append("calib_level IN (" + ", ".join(str(int(c)) for c in sorted(set(q.calib_level))) + ")")
+    return "SELECT * FROM ivoa.obscore\nWHERE " + "\n  AND ".join(where)
+
+
+async def obscore_tap(q: ObscoreQuery) -> TapQuery:
+    """The TAP query of an ObsCore search (a target name resolved once, for every archive)."""
+    ra, dec = q.ra, q.dec
+    if q.target is not None:
+        from .ivoa import resolve_name
+
+        ra, dec = await executors.run("sesame", resolve_name, q.target)
+    return TapQuery(kind="tap", query=obscore_adql(q, ra, dec), maxrec=q.maxrec)
+
+
+def _needs_obscore(registry, archive_id: str) -> None:
+    archive = registry.get(archive_id)
+    if "tap" not in archive.capabilities:
+        raise BadRequest(f"Archive {archive.cfg.title!r} has no TAP service, so no ObsCore table to search.",
+                         reason="unsupported-kind")
+    if registry.has_obscore(archive_id) is False:
+        raise BadRequest(f"Archive {archive.cfg.title!r} has no ivoa.obscore table.", reason="no-obscore")

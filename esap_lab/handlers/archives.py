@@ -6,6 +6,8 @@ from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from ..archives.models import (
+    ArchiveBody,
+    ArchiveInfo,
     ArchiveList,
     ExampleList,
     QueryBody,
@@ -50,6 +52,14 @@ class ArchivesHandler(ApiHandler):
     async def get(self):
         check = self.get_argument("check", "true").lower() not in ("0", "false", "no")
         self.send(ArchiveList(archives=await self.esap.archives.list(check=check)))
+
+    @api("Add an archive for this user (e.g. a service found in the registry); kept in the user's state",
+         body=ArchiveBody, response=ArchiveInfo, status=201, errors=(409,), links={"archive": "/id"})
+    @web.authenticated
+    @authorized
+    async def post(self):
+        body = self.parse_body(ArchiveBody)
+        self.send(await self.esap.archives.add_user(body), status=201)
 
 
 class ArchiveQueriesHandler(_AdqlErrors):
