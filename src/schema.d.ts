@@ -48,6 +48,41 @@ export interface paths {
         /** List the configured archives and what each supports */
         get: operations["ArchivesHandler_get"];
         put?: never;
+        /** Add an archive for this user (e.g. a service found in the registry); kept in the user's state */
+        post: operations["ArchivesHandler_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/archives/{archive}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove an archive this user added (the administrator's archives are read-only: 403) */
+        delete: operations["ArchiveHandler_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/registry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Search the IVOA registry (RegTAP) by keywords, service type, waveband and UCD */
+        get: operations["RegistryHandler_get"];
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -817,6 +852,142 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/sky/surveys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The HiPS surveys the sky view offers (c.EsapLab.hips_surveys) */
+        get: operations["SurveysHandler_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sky/hips/{sid}/{rel}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One file (properties, tile, Allsky) of a HiPS this server serves */
+        get: operations["HipsFileHandler_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/queries/{qid}/positions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Where the rows of a stored result are on the sky (RA/Dec by UCD or name), in the grid's order */
+        get: operations["QueryPositionsHandler_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/queries/{qid}/rows/{row}/links": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The DataLink links of one result row (this, preview, cutout services, progenitors ...) */
+        get: operations["RowLinksHandler_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/cutouts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A SODA cutout (a circle around a result row, or a given centre and radius) into the workspace or the basket */
+        post: operations["CutoutsHandler_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/samp/links": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A short-lived signed URL of a result (or some rows) for a SAMP client: no token needed to fetch it */
+        post: operations["SampLinksHandler_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/samp/tables/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The table of a signed link (no token: the signature is checked instead) */
+        get: operations["SampTableHandler_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/samp/received": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Keep a table a SAMP client sent (the request body, a VOTable or FITS file): it becomes one of my tables and a basket item */
+        post: operations["SampReceivedHandler_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -845,6 +1016,55 @@ export interface components {
             duplicates: number;
             /** Revision */
             revision: number;
+        };
+        /**
+         * ArchiveBody
+         * @description POST /archives: an archive of this user (e.g. a service found in the registry).
+         */
+        ArchiveBody: {
+            /**
+             * Id
+             * @description default: made from the title
+             * @default null
+             */
+            id: string | null;
+            /** Title */
+            title: string;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /**
+             * Tap
+             * @default null
+             */
+            tap: string | null;
+            /**
+             * Scs
+             * @default null
+             */
+            scs: string | null;
+            /**
+             * Sia2
+             * @default null
+             */
+            sia2: string | null;
+            /**
+             * Sia
+             * @default null
+             */
+            sia: string | null;
+            /**
+             * Ssa
+             * @default null
+             */
+            ssa: string | null;
+            /**
+             * Ivoid
+             * @default null
+             */
+            ivoid: string | null;
         };
         /** ArchiveInfo */
         ArchiveInfo: {
@@ -881,6 +1101,19 @@ export interface components {
             details?: {
                 [key: string]: unknown;
             };
+            /**
+             * Origin
+             * @description config: set by the administrator (read-only); user: added by this user
+             * @default config
+             * @enum {string}
+             */
+            origin: "config" | "user";
+            /**
+             * Ivoid
+             * @description the registry identifier it was added from, if any
+             * @default null
+             */
+            ivoid: string | null;
         };
         /** ArchiveList */
         ArchiveList: {
@@ -1226,6 +1459,90 @@ export interface components {
              * @default null
              */
             name: string | null;
+        };
+        /** Cutout */
+        Cutout: {
+            /**
+             * Target
+             * @enum {string}
+             */
+            target: "workspace" | "basket";
+            /**
+             * Url
+             * @description the SODA request that makes this cutout
+             */
+            url: string;
+            /** Ra */
+            ra: number;
+            /** Dec */
+            dec: number;
+            /** Radius */
+            radius: number;
+            /**
+             * Path
+             * @description workspace: the file written (relative to the server root)
+             * @default null
+             */
+            path: string | null;
+            /**
+             * Bytes
+             * @default null
+             */
+            bytes: number | null;
+            /**
+             * Item Id
+             * @description basket: the item added
+             * @default null
+             */
+            item_id: string | null;
+        };
+        /** CutoutBody */
+        CutoutBody: {
+            /**
+             * Query Id
+             * @description the query whose row is cut out
+             */
+            query_id: string;
+            /**
+             * Row
+             * @description the row (from 0, in stored order)
+             */
+            row: number;
+            /**
+             * Ra
+             * @description centre (degrees); default the row's position
+             * @default null
+             */
+            ra: number | null;
+            /**
+             * Dec
+             * @default null
+             */
+            dec: number | null;
+            /**
+             * Radius
+             * @description circle radius (degrees); default a quarter of the row's field, else 0.05
+             * @default null
+             */
+            radius: number | null;
+            /**
+             * Target
+             * @description workspace: a FITS file under the server root; basket: a file item whose URL is the cutout
+             * @default workspace
+             * @enum {string}
+             */
+            target: "workspace" | "basket";
+            /**
+             * Path
+             * @description workspace: the file to write (default cutouts/<name>.fits); its folder is made when absent
+             * @default null
+             */
+            path: string | null;
+            /**
+             * Overwrite
+             * @default false
+             */
+            overwrite: boolean;
         };
         /** DidContents */
         DidContents: {
@@ -1950,6 +2267,93 @@ export interface components {
              */
             kind: ("record" | "query" | "did" | "file" | "software" | "table") | null;
         };
+        /** Link */
+        Link: {
+            /**
+             * Semantics
+             * @description #this, #preview, #cutout, #proc, #progenitor, #auxiliary, ...
+             */
+            semantics: string;
+            /**
+             * Url
+             * @description the link's access URL (none for a service link)
+             * @default null
+             */
+            url: string | null;
+            /**
+             * Service
+             * @description id of the service (in services) for a service link
+             * @default null
+             */
+            service: string | null;
+            /**
+             * Content Type
+             * @default null
+             */
+            content_type: string | null;
+            /**
+             * Content Length
+             * @default null
+             */
+            content_length: number | null;
+            /**
+             * Description
+             * @default null
+             */
+            description: string | null;
+            /**
+             * Error
+             * @description why the archive gives no link here
+             * @default null
+             */
+            error: string | null;
+        };
+        /** LinkBody */
+        LinkBody: {
+            /**
+             * Query Id
+             * @description the stored result to send
+             */
+            query_id: string;
+            /**
+             * Rows
+             * @description only these rows (from 0, stored order)
+             * @default null
+             */
+            rows: number[] | null;
+            /**
+             * Format
+             * @default votable
+             * @enum {string}
+             */
+            format: "votable" | "fits";
+        };
+        /** LinkParam */
+        LinkParam: {
+            /** Name */
+            name: string;
+            /**
+             * Value
+             * @description the value the service fixes (e.g. ID), or its default
+             * @default null
+             */
+            value: unknown;
+            /**
+             * Unit
+             * @default null
+             */
+            unit: string | null;
+            /**
+             * Ucd
+             * @default null
+             */
+            ucd: string | null;
+            /**
+             * Description
+             * @default null
+             */
+            description: string | null;
+        };
         /** LogParams */
         LogParams: {
             /**
@@ -1958,6 +2362,71 @@ export interface components {
              * @default 65536
              */
             tail: number;
+        };
+        /**
+         * ObscoreQuery
+         * @description An ObsCore search: runs as ADQL on the archive's ivoa.obscore table (TAP).
+         */
+        ObscoreQuery: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "obscore";
+            /**
+             * Ra
+             * @description degrees, ICRS
+             * @default null
+             */
+            ra: number | null;
+            /**
+             * Dec
+             * @description degrees, ICRS
+             * @default null
+             */
+            dec: number | null;
+            /**
+             * Target
+             * @description an object name resolved to coordinates (Sesame)
+             * @default null
+             */
+            target: string | null;
+            /**
+             * Radius
+             * @description degrees, around the position
+             * @default 0.1
+             */
+            radius: number;
+            /**
+             * Band
+             * @description wavelength interval in metres (overlapping em_min..em_max)
+             * @default null
+             */
+            band: [
+                number,
+                number
+            ] | null;
+            /**
+             * Time
+             * @description time interval (overlapping t_min..t_max)
+             * @default null
+             */
+            time: [
+                string,
+                string
+            ] | null;
+            /** Dataproduct Type */
+            dataproduct_type?: ("image" | "cube" | "spectrum" | "sed" | "timeseries" | "visibility" | "event" | "measurements")[];
+            /**
+             * Calib Level
+             * @description 0 raw ... 4 analysis products
+             */
+            calib_level?: number[];
+            /**
+             * Maxrec
+             * @default null
+             */
+            maxrec: number | null;
         };
         /** OpenBody */
         OpenBody: {
@@ -2115,6 +2584,59 @@ export interface components {
              * @default 20000
              */
             max_points: number;
+        };
+        /** Positions */
+        Positions: {
+            /** Query Id */
+            query_id: string;
+            /**
+             * Ra Column
+             * @description none: the result has no position columns
+             */
+            ra_column: string | null;
+            /** Dec Column */
+            dec_column: string | null;
+            /**
+             * Total
+             * @description rows in the result
+             */
+            total: number;
+            /**
+             * Truncated
+             * @description only the first limit rows are given
+             * @default false
+             */
+            truncated: boolean;
+            /**
+             * Rows
+             * @description [row in the grid's order, ra, dec] (degrees); rows without a position are left out
+             */
+            rows: [
+                number,
+                number,
+                number
+            ][];
+        };
+        /** PositionsParams */
+        PositionsParams: {
+            /**
+             * Sort
+             * @description the grid's sort column (positions in its order)
+             * @default null
+             */
+            sort: string | null;
+            /**
+             * Order
+             * @default asc
+             * @enum {string}
+             */
+            order: "asc" | "desc";
+            /**
+             * Limit
+             * @description at most this many positions
+             * @default 20000
+             */
+            limit: number;
         };
         /** PreviewParams */
         PreviewParams: {
@@ -2594,6 +3116,44 @@ export interface components {
              */
             query_id: string;
         };
+        /** Received */
+        Received: {
+            /** Table Id */
+            table_id: string;
+            /** Table Name */
+            table_name: string;
+            /** Row Count */
+            row_count: number;
+            /**
+             * Item Id
+             * @description the basket item (a table) it landed as
+             */
+            item_id: string;
+        };
+        /**
+         * ReceivedParams
+         * @description POST /samp/received?name=: the request body is the VOTable a SAMP client sent.
+         */
+        ReceivedParams: {
+            /**
+             * Name
+             * @description the name the client gave it
+             * @default samp_table
+             */
+            name: string;
+            /**
+             * Format
+             * @default votable
+             * @enum {string}
+             */
+            format: "votable" | "fits";
+            /**
+             * Sender
+             * @description the SAMP client that sent it
+             * @default null
+             */
+            sender: string | null;
+        };
         /** RecordFields */
         RecordFields: {
             /**
@@ -2755,6 +3315,128 @@ export interface components {
              */
             version: number;
         };
+        /** RegistryCapability */
+        RegistryCapability: {
+            /**
+             * Type
+             * @description tap, scs, sia, sia2, ssa, or the standard's identifier for others
+             */
+            type: string;
+            /**
+             * Standard Id
+             * @default null
+             */
+            standard_id: string | null;
+            /**
+             * Access Url
+             * @default null
+             */
+            access_url: string | null;
+            /**
+             * Description
+             * @default null
+             */
+            description: string | null;
+        };
+        /**
+         * RegistryParams
+         * @description GET /registry: every constraint given must hold.
+         */
+        RegistryParams: {
+            /**
+             * Keywords
+             * @description words, each matched in title, description or subjects
+             * @default null
+             */
+            keywords: string | null;
+            /**
+             * Servicetype
+             * @description tap, scs (cone search), sia (v1), sia2, ssa (spectra)
+             * @default null
+             */
+            servicetype: ("tap" | "scs" | "sia" | "sia2" | "ssa") | null;
+            /**
+             * Waveband
+             * @description an IVOA messenger term
+             * @default null
+             */
+            waveband: ("radio" | "millimeter" | "infrared" | "optical" | "uv" | "euv" | "x-ray" | "gamma-ray" | "photon" | "neutrino" | "gravitational-wave" | "particle") | null;
+            /**
+             * Ucd
+             * @description a UCD or a pattern (% or * as wildcard) of a column the resource serves
+             * @default null
+             */
+            ucd: string | null;
+            /**
+             * Maxrec
+             * @default 100
+             */
+            maxrec: number;
+        };
+        /** RegistryResource */
+        RegistryResource: {
+            /** Ivoid */
+            ivoid: string;
+            /**
+             * Short Name
+             * @default null
+             */
+            short_name: string | null;
+            /** Title */
+            title: string;
+            /**
+             * Description
+             * @default null
+             */
+            description: string | null;
+            /**
+             * Type
+             * @description the resource type, e.g. vs:catalogservice
+             * @default null
+             */
+            type: string | null;
+            /**
+             * Waveband
+             * @default []
+             */
+            waveband: string[];
+            /**
+             * Reference Url
+             * @default null
+             */
+            reference_url: string | null;
+            /** Capabilities */
+            capabilities: components["schemas"]["RegistryCapability"][];
+            /**
+             * Services
+             * @description what an archive added from it searches: capability -> URL
+             */
+            services: {
+                [key: string]: string;
+            };
+            /**
+             * Archive
+             * @description the archive that has these services already, if any
+             * @default null
+             */
+            archive: string | null;
+        };
+        /** RegistryResults */
+        RegistryResults: {
+            /**
+             * Registry
+             * @description the RegTAP service searched
+             */
+            registry: string;
+            /** Resources */
+            resources: components["schemas"]["RegistryResource"][];
+            /**
+             * Overflow
+             * @description more resources matched than maxrec
+             * @default false
+             */
+            overflow: boolean;
+        };
         /**
          * Resources
          * @description What the job asks of the batch system; a backend ignores what it cannot express.
@@ -2797,6 +3479,39 @@ export interface components {
              * @description an SQL or crossmatch result
              */
             id: string;
+        };
+        /** RowLinks */
+        RowLinks: {
+            /** Query Id */
+            query_id: string;
+            /** Row */
+            row: number;
+            /**
+             * Datalink
+             * @description the DataLink document these links come from
+             */
+            datalink: string;
+            /**
+             * Ra
+             * @description the row's position (degrees), the default cutout centre
+             * @default null
+             */
+            ra: number | null;
+            /**
+             * Dec
+             * @default null
+             */
+            dec: number | null;
+            /**
+             * Size
+             * @description the row's field of view (degrees), when the result says
+             * @default null
+             */
+            size: number | null;
+            /** Links */
+            links: components["schemas"]["Link"][];
+            /** Services */
+            services: components["schemas"]["ServiceInfo"][];
         };
         /** RowsPage */
         RowsPage: {
@@ -2953,7 +3668,7 @@ export interface components {
          */
         SearchBody: {
             /** Request */
-            request: components["schemas"]["ConeQuery"] | components["schemas"]["SiaQuery"] | components["schemas"]["SsaQuery"] | components["schemas"]["TapQuery"] | components["schemas"]["DidQuery"];
+            request: components["schemas"]["ConeQuery"] | components["schemas"]["SiaQuery"] | components["schemas"]["SsaQuery"] | components["schemas"]["TapQuery"] | components["schemas"]["DidQuery"] | components["schemas"]["ObscoreQuery"];
             /**
              * Archives
              * @description archive ids
@@ -3124,6 +3839,35 @@ export interface components {
              */
             truncated: boolean;
         };
+        /**
+         * ServiceInfo
+         * @description A processing service (SODA) a link points at.
+         */
+        ServiceInfo: {
+            /** Id */
+            id: string;
+            /**
+             * Url
+             * @description its access URL
+             */
+            url: string;
+            /**
+             * Standard
+             * @description e.g. ivo://ivoa.net/std/SODA#sync-1.0
+             * @default null
+             */
+            standard: string | null;
+            /**
+             * Soda
+             * @description a SODA service: it cuts out by CIRCLE / POLYGON / BAND / TIME
+             */
+            soda: boolean;
+            /**
+             * Params
+             * @default []
+             */
+            params: components["schemas"]["LinkParam"][];
+        };
         /** SiaQuery */
         SiaQuery: {
             /**
@@ -3192,6 +3936,34 @@ export interface components {
             target: string;
             ra?: null;
             dec?: null;
+        };
+        /** SignedLink */
+        SignedLink: {
+            /**
+             * Url
+             * @description where a SAMP client fetches the table: no token, valid until expires
+             */
+            url: string;
+            /**
+             * Expires
+             * @description Unix time after which the link answers 403
+             */
+            expires: number;
+            /**
+             * Mtype
+             * @description the SAMP message to send with it (table.load.votable / table.load.fits)
+             */
+            mtype: string;
+            /**
+             * Table Id
+             * @description a stable id for samp.table-id
+             */
+            table_id: string;
+            /**
+             * Name
+             * @description a name for the table in the receiving tool
+             */
+            name: string;
         };
         /** SoftwareFields */
         SoftwareFields: {
@@ -3731,6 +4503,34 @@ export interface components {
             counts: {
                 [key: string]: number;
             };
+        };
+        /** Survey */
+        Survey: {
+            /** Id */
+            id: string;
+            /** Title */
+            title: string;
+            /**
+             * Url
+             * @description where the browser reads it; none: from this server (hips_url)
+             * @default null
+             */
+            url: string | null;
+            /**
+             * Served
+             * @description served by this server at /sky/hips/{id}/
+             */
+            served: boolean;
+            /**
+             * Default
+             * @default false
+             */
+            default: boolean;
+        };
+        /** SurveyList */
+        SurveyList: {
+            /** Surveys */
+            surveys: components["schemas"]["Survey"][];
         };
         /** TableColumn */
         TableColumn: {
@@ -4634,6 +5434,166 @@ export interface operations {
             };
             /** @description Forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    ArchivesHandler_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ArchiveBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArchiveInfo"];
+                };
+            };
+            /** @description Invalid request (the message names the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts (c.EsapLab.max_body_size) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    ArchiveHandler_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                archive: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    RegistryHandler_get: {
+        parameters: {
+            query?: {
+                keywords?: string | null;
+                servicetype?: ("tap" | "scs" | "sia" | "sia2" | "ssa") | null;
+                waveband?: ("radio" | "millimeter" | "infrared" | "optical" | "uv" | "euv" | "x-ray" | "gamma-ray" | "photon" | "neutrino" | "gravitational-wave" | "particle") | null;
+                ucd?: string | null;
+                maxrec?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegistryResults"];
+                };
+            };
+            /** @description Invalid request (the message names the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A remote service failed (the service is named) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A remote service timed out (the service is named) */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7947,6 +8907,493 @@ export interface operations {
             };
             /** @description A remote service timed out (the service is named) */
             504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    SurveysHandler_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SurveyList"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    HipsFileHandler_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                sid: string;
+                rel: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": string;
+                    "image/jpeg": string;
+                    "application/fits": string;
+                    "text/plain": string;
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A remote service failed (the service is named) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A remote service timed out (the service is named) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    QueryPositionsHandler_get: {
+        parameters: {
+            query?: {
+                sort?: string | null;
+                order?: "asc" | "desc";
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                qid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Positions"];
+                };
+            };
+            /** @description Invalid request (the message names the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    RowLinksHandler_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                qid: string;
+                row: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RowLinks"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A remote service failed (the service is named) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A remote service timed out (the service is named) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    CutoutsHandler_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CutoutBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Cutout"];
+                };
+            };
+            /** @description Invalid request (the message names the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts (c.EsapLab.max_body_size) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A remote service failed (the service is named) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A remote service timed out (the service is named) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    SampLinksHandler_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LinkBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignedLink"];
+                };
+            };
+            /** @description Invalid request (the message names the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts (c.EsapLab.max_body_size) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    SampTableHandler_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-votable+xml": string;
+                    "application/fits": string;
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    SampReceivedHandler_post: {
+        parameters: {
+            query?: {
+                name?: string;
+                format?: "votable" | "fits";
+                sender?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Received"];
+                };
+            };
+            /** @description Invalid request (the message names the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts (c.EsapLab.max_body_size) */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
