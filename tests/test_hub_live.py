@@ -246,6 +246,24 @@ def test_an_expired_access_token_is_replaced_in_the_file(users, rig):
     assert read(token_file("alice", ".error")) is None
 
 
+def backend(user, token, name):
+    r = api(user, token, "GET", "backends", params={"check": "true"})
+    assert r.status_code == 200, r.text
+    return next(b for b in r.json()["backends"] if b["name"] == name)
+
+
+def test_the_logins_token_goes_to_rucio_and_dirac(users, rig):
+    """The rig's servers give the login's token (token_file) to the local Rucio and DiracX, which
+    do not trust the rig's OIDC provider: each refuses it, and the user is told so (not "log in
+    again": the login itself is fine)."""
+    token = users["alice"]["token"]
+    dirac = backend("alice", token, "dirac")
+    assert dirac["available"] is False and "refused your login's token (HTTP 401" in dirac["message"], dirac
+    r = api("alice", token, "GET", "rucio/lake/scopes")
+    assert r.status_code == 401 and r.json()["reason"] == "rucio-authentication-failed", r.text
+    assert backend("alice", token, "local")["available"] is True
+
+
 def test_a_login_that_cannot_be_refreshed_says_log_in_again(users, rig):
     """bob's refresh token is revoked too (as when it expires): his server says to log in again."""
     state = requests.get(f"{HUB}/hub/api/users/bob", headers=service(rig), timeout=30).json()["auth_state"]
@@ -255,3 +273,10 @@ def test_a_login_that_cannot_be_refreshed_says_log_in_again(users, rig):
     assert "log in again" in message
     st = os.stat(token_file("bob", ".error"))
     assert (st.st_uid, stat.S_IMODE(st.st_mode)) == (pwd.getpwnam("bob").pw_uid, 0o600)
+    # a service refusing the login's token now says to log in again (the UI offers the hub's login)
+    token = users["bob"]["token"]
+    r = api("bob", token, "GET", "rucio/lake/scopes")
+    assert r.status_code == 401 and r.json()["reason"] == "login-expired", r.text
+    assert "log in again" in r.json()["message"]
+    dirac = backend("bob", token, "dirac")
+    assert dirac["available"] is False and "log in again" in dirac["message"], dirac

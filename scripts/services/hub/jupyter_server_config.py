@@ -1,8 +1,26 @@
 # Every user's server on the rig's hub (scripts/services/hub.sh installs it as the users'
 # Python's jupyter_server_config.py). The database URL comes from the hub (ESAP_LAB_DB_URL,
 # esap_lab.hub.database_pre_spawn_hook); esap_lab.hub keeps ~/.esap/access_token fresh.
+# The services are the project's own (scripts/services/*.sh, fixed ports on 127.0.0.1): the local
+# DaCHS for searches; the local Rucio and DiracX given the user's login token, as README's hub
+# section tells an admin (neither trusts the rig's OIDC provider: they refuse it, which the hub
+# tests use to check what the user is told).
+import os
+
 c = get_config()  # noqa: F821
 c.ServerApp.jpserver_extensions = {"esap_lab": True, "esap_lab.hub": True}
 c.ServerApp.ip = "127.0.0.1"
 c.EsapLab.db_url = ""
-c.EsapLab.archives = []
+LOGIN_TOKEN = "~/.esap/access_token"  # esap_lab.hub.TOKEN_FILE, in the user's home
+VO = "http://127.0.0.1:18765"  # scripts/services/vo-archive.sh
+c.EsapLab.archives = [{"id": "local", "title": "Local demo archive", "tap": f"{VO}/tap",
+                       "scs": f"{VO}/esapdemo/q/cone/scs.xml"}]
+c.EsapLab.outbound_allow_private = ["127.0.0.1"]
+c.EsapLab.rucio_instances = [{
+    "name": "lake", "title": "Local data lake", "rucio_host": "http://127.0.0.1:18080",  # rucio.sh
+    "account": os.environ.get("JUPYTERHUB_USER", "alice"), "auth_type": "oidc", "token_file": LOGIN_TOKEN,
+    "timeout": 20}]
+c.EsapLab.job_backends = [
+    {"name": "local", "type": "local"},
+    {"name": "dirac", "type": "dirac", "url": "http://127.0.0.1:18101", "token_file": LOGIN_TOKEN,  # dirac.sh
+     "timeout": 20}]
