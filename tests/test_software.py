@@ -2,34 +2,23 @@
 suggestions from the basket, open here (checksums, unpacking, nothing half-written), run a
 record's notebook with the basket on the local backend, and an OSSR that is down or slow.
 
-Zenodo cannot run here, so this is the one stand-in of the test suite: a small HTTP server in
-the test process (127.0.0.1, a free port) that speaks the part of Zenodo's records REST API
-esap-lab uses, as Zenodo documents it (developers.zenodo.org, "Records"):
-``GET /api/records?communities=&q=&page=&size=`` answers ``{"hits": {"hits": [...], "total": n},
-"links": {"self", "next"}}``; ``GET /api/records/{id}`` one record, with ``metadata`` (title,
-description as HTML, creators, keywords, version, license, resource_type, communities) and
-``files`` (``key``, ``size``, ``checksum`` "md5:...", ``links.self`` ending in ``/content``,
-which serves the bytes). The records below are built in that format. Its query matching is a
-simplification (any word of ``q`` in a record's title, keywords or description).
+Zenodo cannot run here, so this is the one stand-in of the test suite: tests/zenodo_standin.py,
+a small HTTP server in the test process (127.0.0.1, a free port) that speaks the part of
+Zenodo's records REST API esap-lab uses, as Zenodo documents it (see that module); the records
+below are built in that format. The Galata journeys use the same module.
 Everything else is real: the Jupyter server, the basket, the job service and papermill.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import io
 import json
-import tarfile
-import threading
 import time
-import zipfile
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from conftest import poll_until
+from zenodo_standin import FakeZenodo, _tar, _zip
 
 from esap_lab.software import codemeta
 
@@ -63,123 +52,9 @@ CODEMETA_FULL = {
 }
 
 
-def _zip(entries: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        for name, data in entries.items():
-            z.writestr(name, data)
-    return buf.getvalue()
-
-
-def _tar(entries: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as t:
-        for name, data in entries.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            t.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
-
-
-class FakeZenodo:
-    """Records in Zenodo's documented format, served over HTTP (see the module docstring)."""
-
-    def __init__(self):
-        self.records: dict[str, dict] = {}
-        self.content: dict[tuple[str, str], bytes] = {}
-        self.requests: list[str] = []
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.handle_error = lambda *a: None  # a client that gave up (the 504 test) is no error here
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def add(self, rid: int, title: str, *, keywords=(), description="", version=None, files=None,
-            bad_checksum: str | None = None, community: str = COMMUNITY) -> None:
-        sid = str(rid)
-        entries = []
-        for key, data in (files or {}).items():
-            self.content[(sid, key)] = data
-            md5 = hashlib.md5(data).hexdigest()
-            if key == bad_checksum:
-                md5 = hashlib.md5(data + b"tampered").hexdigest()
-            entries.append({"id": hashlib.sha1(f"{sid}/{key}".encode()).hexdigest(), "key": key, "size": len(data),
-                            "checksum": f"md5:{md5}",
-                            "links": {"self": f"{self.url}/api/records/{sid}/files/{key}/content"}})
-        md = {"title": title, "doi": f"10.5281/zenodo.{sid}", "publication_date": "2024-03-01",
-              "description": description, "access_right": "open",
-              "creators": [{"name": "Doe, Jane", "affiliation": "ESCAPE"}], "keywords": list(keywords),
-              "resource_type": {"title": "Software", "type": "software"}, "license": {"id": "cc-by-4.0"},
-              "communities": [{"id": community}]}
-        if version:
-            md["version"] = version
-        self.records[sid] = {
-            "created": "2024-03-01T10:00:00+00:00", "modified": "2024-03-01T10:00:00+00:00", "id": rid,
-            "conceptrecid": str(rid - 1), "doi": f"10.5281/zenodo.{sid}", "recid": sid, "revision": 1,
-            "title": title, "metadata": md, "files": entries, "status": "published", "state": "done",
-            "links": {"self": f"{self.url}/api/records/{sid}", "self_html": f"{self.url}/records/{sid}",
-                      "files": f"{self.url}/api/records/{sid}/files"}}
-
-    def _search(self, query: dict) -> dict:
-        q = query.get("q", [""])[0]
-        page, size = int(query.get("page", ["1"])[0]), int(query.get("size", ["10"])[0])
-        community = query.get("communities", [None])[0]
-        words = [w.strip('"').lower() for w in q.replace(" OR ", " ").split() if w not in ("OR", "AND")]
-        hits = []
-        for rec in self.records.values():
-            md = rec["metadata"]
-            if community and community not in [c["id"] for c in md["communities"]]:
-                continue
-            text = " ".join([md["title"], " ".join(md["keywords"]), md["description"]]).lower()
-            if not words or any(w in text for w in words):
-                hits.append(rec)
-        hits.sort(key=lambda r: r["id"])
-        chunk = hits[(page - 1) * size: page * size]
-        links = {"self": f"{self.url}/api/records?page={page}&size={size}"}
-        if page * size < len(hits):
-            links["next"] = f"{self.url}/api/records?page={page + 1}&size={size}"
-        return {"hits": {"hits": chunk, "total": len(hits)}, "links": links, "aggregations": {}}
-
-    def _handler(self):
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def _send(self, code: int, body: bytes, ctype: str = "application/json") -> None:
-                self.send_response(code)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def do_GET(self):
-                u = urlsplit(self.path)
-                parts = [p for p in u.path.split("/") if p]
-                fake.requests.append(u.path)
-                if parts == ["api", "records"]:
-                    if "(" in parse_qs(u.query).get("q", [""])[0]:  # Zenodo answers bad query syntax so
-                        return self._send(400, b'{"status": 400, "message": "Invalid query string syntax."}')
-                    return self._send(200, json.dumps(fake._search(parse_qs(u.query))).encode())
-                if len(parts) == 3 and parts[:2] == ["api", "records"]:
-                    if parts[2] == "slow":
-                        time.sleep(3)
-                    rec = fake.records.get(parts[2])
-                    if rec is None:
-                        return self._send(404, b'{"status": 404, "message": "PID does not exist."}')
-                    return self._send(200, json.dumps(rec).encode())
-                if len(parts) == 6 and parts[:2] == ["api", "records"] and parts[3] == "files" and parts[5] == "content":
-                    data = fake.content.get((parts[2], parts[4]))
-                    if data is not None:
-                        return self._send(200, data, "application/octet-stream")
-                return self._send(404, b'{"status": 404, "message": "Not found."}')
-
-        return Handler
-
-
 @pytest.fixture(scope="module")
 def zenodo():
-    z = FakeZenodo()
+    z = FakeZenodo(COMMUNITY)
     nb = json.dumps(NOTEBOOK).encode()
     z.add(1001, "SpecTools: spectra for CTA", keywords=["spectra", "CTA"], version="v1.2.0",
           description="<p>Fit <b>spectra</b> of CTA sources.</p>",
@@ -208,10 +83,9 @@ def zenodo():
         z.add(1100 + i, f"Image pipeline {i}", keywords=["images", "pipeline"], version=f"{i}.0",
               description="Reduce images.")
     z.add(1200, "Elsewhere", keywords=["spectra"], community="other-community")
-    z.thread.start()
+    z.start()
     yield z
-    z.server.shutdown()
-    z.server.server_close()
+    z.stop()
 
 
 @pytest.fixture
