@@ -139,6 +139,7 @@ export class PreviewWidget extends Widget {
       p.textContent = t.__('Cannot preview %1: %2', this.label, (error as Error).message);
       this._body.appendChild(p);
       this._status.textContent = '';
+      this._stretchField.style.display = 'none';
       this.node.dataset.state = 'error';
     }
   }
