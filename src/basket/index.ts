@@ -18,6 +18,7 @@ import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
 import { contextTarget, notifyFailure } from '../common/commands';
+import { EsapPrefs } from '../common/settings';
 import { IEsapBasket, IEsapSidebar } from '../tokens';
 import { basketApi } from './api';
 import { BasketModel, loadCode, loadSelectionCode } from './model';
@@ -71,18 +72,8 @@ export const basketPlugin: JupyterFrontEndPlugin<IEsapBasket> = {
     palette: ICommandPalette | null
   ): IEsapBasket => {
     const t = (translator ?? nullTranslator).load('esap_lab');
-    const prefs = { pollInterval: 2 };
-    if (registry) {
-      void registry
-        .load('esap-lab:plugin')
-        .then(s => {
-          const read = () => Object.assign(prefs, { pollInterval: s.composite.pollInterval ?? 2 });
-          read();
-          s.changed.connect(read);
-        })
-        .catch(() => undefined);
-    }
-    const model = new BasketModel(() => prefs.pollInterval);
+    const prefs = new EsapPrefs().watch(registry);
+    const model = new BasketModel(() => prefs.pollMs / 1000);
     let badge = -1;
     model.changed.connect(() => {
       if (model.count !== badge) {

@@ -16,10 +16,12 @@ import {
   WidgetTracker
 } from '@jupyterlab/apputils';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { runIcon } from '@jupyterlab/ui-components';
 
 import { contextTarget, notifyFailure } from '../common/commands';
+import { EsapPrefs } from '../common/settings';
 import { IEsapBasket, IEsapSidebar } from '../tokens';
 import { IJob, IResources, isFinal, jobsApi } from './api';
 import { SubmitForm } from './dialog';
@@ -42,7 +44,7 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
   description: 'Run notebooks as batch jobs (local, Slurm, DIRAC) and follow them in the ESAP sidebar.',
   autoStart: true,
   requires: [IEsapSidebar],
-  optional: [ITranslator, INotebookTracker, ICommandPalette, IEsapBasket, ILayoutRestorer],
+  optional: [ITranslator, INotebookTracker, ICommandPalette, IEsapBasket, ILayoutRestorer, ISettingRegistry],
   activate: (
     app: JupyterFrontEnd,
     sidebar: IEsapSidebar,
@@ -50,10 +52,12 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
     notebooks: INotebookTracker | null,
     palette: ICommandPalette | null,
     basket: IEsapBasket | null,
-    restorer: ILayoutRestorer | null
+    restorer: ILayoutRestorer | null,
+    registry: ISettingRegistry | null
   ): void => {
     const t = (translator ?? nullTranslator).load('esap_lab');
-    const model = new JobsModel();
+    const prefs = new EsapPrefs().watch(registry);
+    const model = new JobsModel(() => prefs.pollMs);
     const { commands } = app;
     const previous: { backend?: string; resources?: IResources } = {};
     const logs = new Map<string, MainAreaWidget<JobLogView>>();

@@ -7,10 +7,15 @@ import { ISignal, Signal } from '@lumino/signaling';
 import { PollingModel } from '../common/polling';
 import { IBackend, IJob, isFinal, JobStatus, jobsApi } from './api';
 
-const ACTIVE_POLL_MS = 1500;
+/** The wait while nothing runs: the setting's interval, at least 5 s. */
 const IDLE_POLL_MS = 5000;
 
 export class JobsModel extends PollingModel {
+  /** `pollMs`: the wait between two reads while a job is active (the user's setting). */
+  constructor(private _pollMs: () => number = () => 1500) {
+    super();
+  }
+
   get jobs(): readonly IJob[] {
     return this._jobs;
   }
@@ -51,7 +56,8 @@ export class JobsModel extends PollingModel {
   }
 
   protected interval(): number {
-    return this._jobs.some(j => !isFinal(j.status)) ? ACTIVE_POLL_MS : IDLE_POLL_MS;
+    const active = this._pollMs();
+    return this._jobs.some(j => !isFinal(j.status)) ? active : Math.max(IDLE_POLL_MS, active);
   }
 
   private _jobs: IJob[] = [];

@@ -5,11 +5,13 @@
  */
 import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette, MainAreaWidget, Notification, WidgetTracker } from '@jupyterlab/apputils';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator, TranslationBundle } from '@jupyterlab/translation';
 
 import { esapClient } from '../api';
 import { ITEM_CLASS, ITEM_ID_ATTR } from '../basket/panel';
 import { contextTarget, notifyFailure } from '../common/commands';
+import { EsapPrefs } from '../common/settings';
 import { IEsapBasket, IEsapSidebar, IEsapStaging } from '../tokens';
 import { isFinal, IStageRequest, ITransfer, stagingApi } from './api';
 import { DidContentsView } from './contents';
@@ -91,7 +93,7 @@ export const stagingPlugin: JupyterFrontEndPlugin<IEsapStaging> = {
   description: 'Stage data: Rucio downloads and replication rules, files by URL, with progress.',
   autoStart: true,
   requires: [IEsapSidebar],
-  optional: [ITranslator, IEsapBasket, ICommandPalette, ILayoutRestorer],
+  optional: [ITranslator, IEsapBasket, ICommandPalette, ILayoutRestorer, ISettingRegistry],
   provides: IEsapStaging,
   activate: (
     app: JupyterFrontEnd,
@@ -99,11 +101,21 @@ export const stagingPlugin: JupyterFrontEndPlugin<IEsapStaging> = {
     translator: ITranslator | null,
     basket: IEsapBasket | null,
     palette: ICommandPalette | null,
-    restorer: ILayoutRestorer | null
+    restorer: ILayoutRestorer | null,
+    registry: ISettingRegistry | null
   ): IEsapStaging => {
     const t = (translator ?? nullTranslator).load('esap_lab');
     const { commands } = app;
-    const model = new StagingModel();
+    // the user's settings: the poll interval, and the folder downloads go to
+    const prefs = new EsapPrefs();
+    const model = new StagingModel(() => prefs.pollMs);
+    prefs.changed.connect(() => {
+      if (model.downloadFolder !== (prefs.destination ?? '')) {
+        model.downloadFolder = prefs.destination ?? '';
+        model.poke();
+      }
+    });
+    prefs.watch(registry);
 
     const openFolder = async (id: string) => {
       try {

@@ -7,10 +7,18 @@ import { ISignal, Signal } from '@lumino/signaling';
 import { PollingModel } from '../common/polling';
 import { IRucioInstance, isFinal, IStageRequest, ITransfer, stagingApi, TransferStatus } from './api';
 
-const ACTIVE_POLL_MS = 1000;
+/** The wait while nothing runs: the setting's interval, at least 5 s. */
 const IDLE_POLL_MS = 5000;
 
 export class StagingModel extends PollingModel {
+  /** `pollMs`: the wait between two reads while a transfer runs (the user's setting). */
+  constructor(private _pollMs: () => number = () => 1000) {
+    super();
+  }
+
+  /** Where downloads go when the request names no folder ('' = the server's default). */
+  downloadFolder = '';
+
   get transfers(): readonly ITransfer[] {
     return this._transfers;
   }
@@ -45,6 +53,10 @@ export class StagingModel extends PollingModel {
 
   /** Start a transfer (or get the one already staging the same data) and watch it. */
   async stage(request: IStageRequest): Promise<ITransfer> {
+    const folder = this.downloadFolder;
+    if (folder && request.mode !== 'replica' && !request.destination) {
+      request = { ...request, destination: folder };
+    }
     const transfer = await stagingApi.stage(request);
     this._watched.add(transfer.id);
     this._merge(transfer);
@@ -92,7 +104,8 @@ export class StagingModel extends PollingModel {
   }
 
   protected interval(): number {
-    return this._transfers.some(t => !isFinal(t.status)) ? ACTIVE_POLL_MS : IDLE_POLL_MS;
+    const active = this._pollMs();
+    return this._transfers.some(t => !isFinal(t.status)) ? active : Math.max(IDLE_POLL_MS, active);
   }
 
   protected onStart(): void {

@@ -212,6 +212,26 @@ function StageControls(props: {
   );
 }
 
+/** Where a download goes: the user's Download folder setting, else the server's defaults. */
+function DownloadFolder(props: { model: StagingModel; trans: TranslationBundle }): JSX.Element {
+  const { model, trans: t } = props;
+  const folder = model.downloadFolder;
+  const rucio = model.instances.length === 1 ? model.instances[0].download_folder : '';
+  const text = folder
+    ? t.__('Downloads go to %1/ (a folder per dataset or query).', folder)
+    : rucio
+      ? t.__('Downloads go to %1/ (Rucio data) and downloads/ (files by URL).', rucio)
+      : t.__('Downloads go to the server\'s download folders.');
+  return (
+    <div
+      className="jp-EsapSection-hint jp-EsapStaging-folder"
+      title={t.__('Change it in Settings → ESAP → Download folder')}
+    >
+      {text}
+    </div>
+  );
+}
+
 function Staging(props: ISectionProps<StagingModel, IStagingActions>): JSX.Element {
   const { model, actions, trans: t } = props;
   const transfers = model.transfers;
@@ -237,6 +257,7 @@ function Staging(props: ISectionProps<StagingModel, IStagingActions>): JSX.Eleme
       empty={!transfers.length}
       emptyHint={t.__('Nothing staged yet. Select DIDs or files in the basket and press "Stage selection".')}
     >
+      <DownloadFolder model={model} trans={t} />
       {transfers.length > 0 && (
         <div className="jp-EsapSection-hint" aria-live="polite">
           {t.__('%1 transfers, %2 active', transfers.length, active)}

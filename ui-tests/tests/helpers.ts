@@ -2,6 +2,7 @@
  * What the ESAP UI specs share: screenshots, the sidebar's steps (a tab each), the result grid.
  */
 import { expect } from '@jupyterlab/galata';
+import type { IJupyterLabPageFixture } from '@jupyterlab/galata';
 import type { Page } from '@playwright/test';
 
 /** Screenshots for people to look at (ui-tests/test-results/screenshots, or ESAP_SHOTS). */
@@ -39,4 +40,35 @@ export async function selectGridRows(page: Page, from: number, to = from): Promi
     await page.mouse.click(box.x + 30, box.y + 24 + to * 22 + 11);
     await page.keyboard.up('Shift');
   }
+}
+
+/** Fill the DID form of a Rucio archive (`archive`, e.g. 'lake') in the Search step and run it. */
+export async function didSearch(
+  page: Page,
+  scope: string,
+  name: string,
+  type: 'all' | 'dataset' | 'container' | 'file' = 'all',
+  archive = 'lake'
+): Promise<void> {
+  await openStep(page, 'Search');
+  const form = page.locator('.jp-EsapSearch');
+  await form.locator('select[name="archive"]').selectOption(archive);
+  await form.locator('.jp-EsapSearch-mode-did').click();
+  await form.locator('input[name="scope"]').fill(scope);
+  await form.locator('input[name="name"]').fill(name);
+  await form.locator('select[name="didtype"]').selectOption(type);
+  await form.locator('.jp-EsapSearch-run').click();
+}
+
+/**
+ * Set one of the ESAP settings (`key` of schema/plugin.json) in the Settings Editor, as a user
+ * does: Settings → Settings Editor → ESAP, then the field (saved as it changes).
+ */
+export async function setEsapSetting(page: IJupyterLabPageFixture, key: string, value: string): Promise<void> {
+  await page.menu.clickMenuItem('Settings>Settings Editor');
+  await page.locator('.jp-PluginList-entry[data-id="esap-lab:plugin"]').click();
+  const field = page.locator(`[id="jp-SettingsEditor-esap-lab:plugin_${key}"]`);
+  await expect(field).toBeVisible({ timeout: 20000 });
+  await field.fill(value);
+  await field.press('Tab');
 }

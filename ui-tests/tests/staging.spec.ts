@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
-import { openStep, shot, Step } from './helpers';
+import { didSearch, openStep, selectGridRows, setEsapSetting, shot, Step } from './helpers';
 
 const RUCIO = process.env.ESAP_TEST_RUCIO_HOST;
 const SERVICE = path.resolve(__dirname, '..', '..', 'scripts', 'services', 'rucio.sh');
@@ -188,5 +188,39 @@ test.describe('ESAP staging', () => {
     await expect(replica).toContainText('3 OK, 0 replicating');
     await expect(big.locator('.jp-EsapChip').first()).toHaveText('completed', { timeout: 60000 });
     await shot(page, 'staging-section-completed');
+  });
+
+  test('the Download folder setting decides where a download goes (Settings Editor)', async ({ page }) => {
+    const folder = `my-downloads-${Date.now().toString(36)}`;
+    const did = freshDataset();
+    await openStep(page, 'Staging');
+    const where = page.locator('#esap-lab-staging .jp-EsapStaging-folder');
+    await expect(where).toContainText('Downloads go to');
+    await expect(where).not.toContainText(folder);
+
+    await setEsapSetting(page, 'downloadFolder', folder);
+    await shot(page, 'settings-download-folder');
+    await openStep(page, 'Staging');
+    await expect(where).toHaveText(`Downloads go to ${folder}/ (a folder per dataset or query).`);
+
+    // a dataset found by a DID search, downloaded from the grid: into that folder
+    await didSearch(page, 'user.alice', did.split(':')[1], 'dataset');
+    const results = page.locator('.jp-EsapResults:visible');
+    await expect(results.locator('.jp-EsapResults-count')).toHaveText('1 row', { timeout: 30000 });
+    await selectGridRows(page, 0);
+    await results.locator('.jp-EsapResults-stage').click();
+    await openStep(page, 'Staging');
+    const transfer = transferOf(page, did);
+    await expect(transfer.locator('.jp-EsapChip').first()).toHaveText('completed', { timeout: 60000 });
+    // each file's path (its tooltip in the file list) is under the folder, one subfolder per dataset
+    await transfer.locator('button[aria-label^="Show the files of"]').click();
+    await expect(transfer.locator('.jp-EsapStaging-file')).toHaveCount(3);
+    for (const file of await transfer.locator('.jp-EsapStaging-file').all()) {
+      await expect(file).toHaveAttribute('title', new RegExp(`\\n${folder}/user\\.alice/`));
+    }
+    await transfer.hover();
+    await transfer.locator('button[aria-label^="Open the folder of"]').click();
+    await expect(page.locator('.jp-DirListing-item', { hasText: '.0.dat' })).toBeVisible({ timeout: 20000 });
+    await shot(page, 'settings-download-folder-used');
   });
 });
