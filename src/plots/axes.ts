@@ -1,0 +1,54 @@
+/**
+ * Which columns can be plotted, and how: pure functions of a result's columns (no DOM, no
+ * server), shared by the plot widget and its tests.
+ */
+import type { IColumn, IQueryInfo } from '../api';
+
+/** What is plotted or exported: a stored query result, or one of my tables (a grid shows either). */
+export function targetOf(q: IQueryInfo): string {
+  return q.kind === 'table' ? `tables/${encodeURIComponent(q.id)}` : `queries/${encodeURIComponent(q.id)}`;
+}
+
+/** The `rows` parameter of a download (0,5,17); null when the rows do not fit a URL (4000 characters). */
+export function rowsParam(rows?: number[]): string | undefined | null {
+  const list = rows?.length ? rows.join(',') : undefined;
+  return list && list.length > 4000 ? null : list;
+}
+
+const NUMERIC = /^(u?int|short|long|float|double|real|unsignedbyte|bigint|smallint|integer|decimal|numeric|bool)/i;
+
+/** Columns that can be an axis: numbers, not arrays (the server answers 400 naming the axis otherwise). */
+export function numericColumns(columns: IColumn[]): IColumn[] {
+  return columns.filter(
+    c => NUMERIC.test(c.datatype ?? '') && (!c.arraysize || c.arraysize === '1')
+  );
+}
+
+const BANDS = ['u', 'bp', 'b', 'g', 'v', 'r', 'rp', 'i', 'z', 'y', 'j', 'h', 'k', 'ks', 'w1', 'w2'];
+
+/** The band of a magnitude column, from its UCD (em.opt.V) or its name (vmag, phot_bp_mean_mag). */
+function band(c: IColumn): number {
+  const ucd = (c.ucd ?? '').toLowerCase();
+  const fromUcd = /em\.(?:opt|ir|uv)\.([a-z0-9]+)/.exec(ucd)?.[1];
+  const name = c.name.toLowerCase();
+  const fromName =
+    /(?:^|_)(bp|rp|[ubgvrizyjhk]|ks|w[12])(?:_|mag|$)/.exec(name)?.[1] ?? /^([ubvrijhk])mag$/.exec(name)?.[1];
+  const b = fromUcd ?? fromName;
+  return b ? BANDS.indexOf(b) : -1;
+}
+
+/** A colour-magnitude diagram's axes when the columns allow it: x = blue - red, y = red. */
+export function cmdAxes(columns: IColumn[]): { x: string; y: string } | null {
+  const mags = numericColumns(columns)
+    .filter(c => (c.ucd ?? '').toLowerCase().startsWith('phot.mag') || (c.unit ?? '').toLowerCase() === 'mag')
+    .map(c => ({ c, b: band(c) }))
+    .filter(m => m.b >= 0 && !m.c.name.toLowerCase().includes('err'))
+    .sort((a, b) => a.b - b.b);
+  if (mags.length < 2) {
+    return null;
+  }
+  // the classic B - V against V when there is V; else the two bluest bands
+  const v = mags.findIndex(m => BANDS[m.b] === 'v' || BANDS[m.b] === 'g');
+  const [blue, red] = v > 0 ? [mags[v - 1], mags[v]] : [mags[0], mags[1]];
+  return { x: `${blue.c.name} - ${red.c.name}`, y: red.c.name };
+}
