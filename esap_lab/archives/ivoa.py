@@ -9,6 +9,7 @@ sees what to fix, or which archive failed and how (unreachable, timed out, unrea
 
 from __future__ import annotations
 
+import io
 import logging
 import threading
 import time
@@ -27,6 +28,7 @@ from ..errors import BadRequest, EsapError, RemoteError, RemoteTimeout
 from .config import ArchiveConfig
 from .models import Column, ConeQuery, SiaQuery, SsaQuery, TapQuery
 from .results import ResultTable, astropy_to_arrow
+from .votable import decode as decode_votable
 
 # A TAP result that may be larger than this streams as CSV into Arrow batches (constant memory);
 # a smaller one comes in one VOTable request through pyvo (one round trip less).
@@ -58,6 +60,8 @@ class IvoaArchive:
         self.cfg = cfg
         self.timeout = cfg.timeout or timeout
         self._tap_info: tuple[bool, int | None, int | None] | None = None  # CSV?, default, hard MAXREC
+        # the MIME type of BINARY2 VOTables, when its capabilities list it (decoded fastest)
+        self._tap_binary2: str | None = None
 
     # -- what it offers -------------------------------------------------------------------
     @property
@@ -189,13 +193,15 @@ class IvoaArchive:
         """Whether the service writes CSV (rows can then stream into Arrow batches) and its
         default and hard MAXREC; read once from its VOSI capabilities."""
         if self._tap_info is None:
-            csv, default, hard = False, None, None
+            csv, default, hard, binary2 = False, None, None, None
             # not service.capabilities: pyvo makes it an astropy lazyproperty, whose lock is one for
             # every service object, so one slow archive would hold up the capabilities of all others
             caps = vosi_io.parse_capabilities(service._capabilities().read)  # raises when unreachable
             for cap in caps:
                 for fmt in getattr(cap, "outputformats", None) or []:
                     csv = csv or "text/csv" in (fmt.mime or "")
+                    if "serialization=binary2" in (fmt.mime or "").lower().replace(" ", ""):
+                        binary2 = binary2 or fmt.mime
                 limit = getattr(cap, "outputlimit", None)
                 if limit is not None:
                     if getattr(limit, "default", None) is not None and limit.default.unit == "row":
@@ -203,6 +209,7 @@ class IvoaArchive:
                     if getattr(limit, "hard", None) is not None and limit.hard.unit == "row":
                         hard = int(limit.hard.content)
             self._tap_info = (csv, default, hard)
+            self._tap_binary2 = binary2
         return self._tap_info
 
     def _tap(self, q: TapQuery, remote, on_remote, cancelled, session) -> ResultTable:
@@ -225,7 +232,9 @@ class IvoaArchive:
             stream = _CsvStream(_columns(meta), limit)
         if not run_async and remote is None:
             if stream is None:
-                return _result(service.run_sync(q.query, maxrec=q.maxrec))
+                fmt = {"RESPONSEFORMAT": self._tap_binary2} if self._tap_binary2 else {}
+                return _fetch(pyvo.dal.TAPQuery(url, q.query, mode="sync", maxrec=q.maxrec, session=session, **fmt),
+                              pyvo.dal.TAPResults, post=True)
             response = session.post(url.rstrip("/") + "/sync", stream=True, data={
                 "REQUEST": "doQuery", "LANG": "ADQL", "QUERY": q.query, "RESPONSEFORMAT": _CSV,
                 **({"MAXREC": stream.limit + 1} if stream.limit else {})})
@@ -249,7 +258,11 @@ class IvoaArchive:
                 if response is not None:
                     response.close()  # a job submitted asking for VOTable (e.g. before an upgrade)
                 stream = None
-                return _result(job.fetch_result())
+                r = session.get(job.result_uri)
+                if r.status_code >= 400:
+                    job.raise_if_error()
+                    r.raise_for_status()
+                return _parse(r.content, pyvo.dal.TAPResults, job.result_uri, session)
             result = stream.result(response, self, session)
             # the rows are read after this returns: the job is deleted once they are stored
             result.extra["cleanup"] = lambda: self._end_job(job.url, abort=False)
@@ -279,8 +292,8 @@ class IvoaArchive:
         url = self._need("scs", "cone search")
         ra, dec = self._position(q)
         extra = {"MAXREC": q.maxrec} if q.maxrec else {}
-        res = pyvo.dal.SCSService(url, session=session).search((ra, dec), q.radius, **extra)
-        return _result(res)
+        return _fetch(pyvo.dal.scs.SCSQuery(url, (ra, dec), q.radius, session=session, **extra),
+                      pyvo.dal.SCSResults)
 
     def _sia(self, q: SiaQuery, session) -> ResultTable:
         ra, dec = self._position(q)
@@ -355,10 +368,11 @@ def _access_column(columns: list[Column]) -> str | None:
     return access or next((c.name for c in columns if c.name in ACCESS_URL_NAMES), None)
 
 
-def _result(res) -> ResultTable:
+def _result(res, rows: pa.Table | None = None) -> ResultTable:
+    """A pyvo result as stored rows: ``rows`` when decoded already (see ``_fetch``)."""
     columns = _columns(res)
     status = res.status[0] if isinstance(res.status, tuple) else res.status
-    table = astropy_to_arrow(res.to_table())
+    table = rows if rows is not None else astropy_to_arrow(res.to_table())
     try:  # DataLink service descriptors stay with the stored rows (esap_lab.datalink)
         from ..datalink import descriptors
 
@@ -367,6 +381,38 @@ def _result(res) -> ResultTable:
         log.debug("no DataLink descriptors read", exc_info=True)
     return ResultTable(table=table, columns=columns, overflow=status == "OVERFLOW",
                        access_url_column=_access_column(columns))
+
+
+def _fetch(query, results_class, post: bool = False) -> ResultTable:
+    """pyvo's ``query.execute()``, its binary rows decoded in bulk (esap_lab.archives.votable)
+    instead of row by row; any other answer is parsed as pyvo parses it, with the same errors."""
+    stream = query.execute_stream(post=post)
+    try:
+        data = stream.read()
+    finally:
+        stream.close()
+    return _parse(data, results_class, query.queryurl, query._session, query.raise_if_error)
+
+
+def _parse(data: bytes, results_class, url: str, session, raise_if_error=None) -> ResultTable:
+    from astropy.io.votable import parse as votableparse
+
+    decoded = None
+    try:
+        decoded = decode_votable(data)
+        votable = decoded.votable if decoded is not None else votableparse(io.BytesIO(data).read)
+    except Exception as e:  # not a VOTable: an HTTP error tells more, else a format error (as pyvo)
+        if raise_if_error is not None:
+            raise_if_error()
+        raise DALFormatError(e, url) from e
+    res = results_class(votable, url=url, session=session)  # raises on QUERY_STATUS=ERROR
+    rows = None
+    if decoded is not None:
+        if res.resultstable is list(votable.iter_tables())[decoded.table_index]:
+            rows = decoded.rows
+        else:  # the rows belong to another table than the results: astropy reads the whole
+            res = results_class(votableparse(io.BytesIO(data).read), url=url, session=session)
+    return _result(res, rows)
 
 
 _CSV = "text/csv;header=present"
