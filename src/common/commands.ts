@@ -3,7 +3,7 @@
  * acts on.
  */
 import { JupyterFrontEnd } from '@jupyterlab/application';
-import { Notification } from '@jupyterlab/apputils';
+import { Dialog, Notification, showDialog } from '@jupyterlab/apputils';
 import { TranslationBundle } from '@jupyterlab/translation';
 
 /** Tell the user that `what` failed, and why (the error's message). */
@@ -27,4 +27,22 @@ export function contextTarget(
     const node = app.contextMenuHitTest(n => n.classList.contains(className));
     return node?.getAttribute(idAttr) ?? undefined;
   };
+}
+
+/**
+ * Ask before something that cannot be undone (cancel a running transfer or job, clear, delete):
+ * resolves true only when the user pressed the warning button `action`.
+ */
+export async function confirmDestructive(
+  t: TranslationBundle,
+  title: string,
+  body: string,
+  action: string
+): Promise<boolean> {
+  const answer = await showDialog({
+    title,
+    body,
+    buttons: [Dialog.cancelButton({ label: t.__('Keep') }), Dialog.warnButton({ label: action })]
+  });
+  return answer.button.accept;
 }

@@ -20,7 +20,7 @@ import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { runIcon } from '@jupyterlab/ui-components';
 
-import { contextTarget, notifyFailure } from '../common/commands';
+import { confirmDestructive, contextTarget, notifyFailure } from '../common/commands';
 import { EsapPrefs } from '../common/settings';
 import { IEsapBasket, IEsapSidebar } from '../tokens';
 import { IJob, IResources, isFinal, jobsApi } from './api';
@@ -157,9 +157,22 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
       execute: () => sidebar.activateSection(section)
     });
     commands.addCommand(CommandIDs.cancel, {
-      label: t.__('Cancel Job'),
+      label: t.__('Cancel Job…'),
       execute: async args => {
         const id = target(args);
+        const job = id ? model.get(id) : undefined;
+        if (
+          job &&
+          !isFinal(job.status) &&
+          !(await confirmDestructive(
+            t,
+            t.__('Cancel %1?', job.name),
+            t.__('The job stops on %1; what it wrote so far stays, its output notebook may be incomplete.', job.backend),
+            t.__('Cancel job')
+          ))
+        ) {
+          return;
+        }
         if (id) {
           await jobsApi.remove(id).catch(e => notifyFailure(t, t.__('Not cancelled'), e));
           model.poke();

@@ -10,7 +10,7 @@ import { ITranslator, nullTranslator, TranslationBundle } from '@jupyterlab/tran
 
 import { esapClient } from '../api';
 import { ITEM_CLASS, ITEM_ID_ATTR } from '../basket/panel';
-import { contextTarget, notifyFailure } from '../common/commands';
+import { confirmDestructive, contextTarget, notifyFailure } from '../common/commands';
 import { EsapPrefs } from '../common/settings';
 import { IEsapBasket, IEsapSidebar, IEsapStaging } from '../tokens';
 import { isFinal, IStageRequest, ITransfer, stagingApi } from './api';
@@ -188,9 +188,24 @@ export const stagingPlugin: JupyterFrontEndPlugin<IEsapStaging> = {
       }
     });
     commands.addCommand(CommandIDs.cancel, {
-      label: t.__('Cancel Transfer'),
+      label: t.__('Cancel Transfer…'),
       execute: async args => {
         const id = target(args);
+        const x = id ? model.get(id) : undefined;
+        if (
+          x &&
+          !isFinal(x.status) &&
+          !(await confirmDestructive(
+            t,
+            t.__('Cancel %1?', x.title),
+            x.mode === 'replica'
+              ? t.__('The replication rule is removed; replicas already made may be deleted by Rucio.')
+              : t.__('The download stops and the files it wrote so far are removed.'),
+            t.__('Cancel transfer')
+          ))
+        ) {
+          return;
+        }
         if (id) {
           await model.cancel(id).catch(e => notifyFailure(t, t.__('Not cancelled'), e));
         }
