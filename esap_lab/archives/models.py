@@ -71,6 +71,28 @@ class SsaQuery(_Positional):
     size: float = Field(0.1, gt=0, le=10, description="degrees: the diameter of the searched region")
 
 
+class UploadSource(BaseModel):
+    """A table sent with a TAP query (TAP_UPLOAD): exactly one of ``query``, ``table``, ``basket``."""
+
+    model_config = ConfigDict(extra="forbid")
+    query: str | None = Field(None, min_length=1, max_length=64, description="a completed query: its stored rows")
+    table: str | None = Field(None, min_length=1, max_length=256, description="one of my tables (name or id)")
+    basket: list[Annotated[str, Field(min_length=1, max_length=128)]] | None = Field(
+        None, min_length=1, max_length=10_000, description="basket record items (ids): their rows")
+    columns: list[Annotated[str, Field(min_length=1, max_length=256)]] | None = Field(
+        None, min_length=1, max_length=500, description="send only these columns (default: all)")
+
+    @model_validator(mode="after")
+    def _one_source(self):
+        given = [k for k in ("query", "table", "basket") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of query, table or basket")
+        return self
+
+
+UploadName = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,62}$")]
+
+
 class TapQuery(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     kind: Literal["tap"]
@@ -79,6 +101,9 @@ class TapQuery(BaseModel):
         None, alias="async",
         description="run as a UWS job; unset: asynchronous when maxrec exceeds the archive's sync limit")
     maxrec: int | None = Field(None, ge=1, le=10_000_000)
+    uploads: dict[UploadName, UploadSource] | None = Field(
+        None, max_length=8, description="tables sent with the query (TAP_UPLOAD): the ADQL reads each as "
+                                        "TAP_UPLOAD.<name>")
 
 
 class DidQuery(BaseModel):
