@@ -20,6 +20,7 @@ import { searchPlugin } from './search';
 import { softwarePlugin } from './software';
 import { stagingPlugin } from './staging';
 import { tablesPlugin } from './tables';
+import { workbenchPlugin } from './workbench';
 import { EsapSidebar } from './sidebar';
 import { IEsapSidebar } from './tokens';
 import { FRONTEND_VERSION } from './version';
@@ -78,4 +79,4 @@ async function checkServerVersion(
 }
 
 export * from './tokens';
-export default [sidebarPlugin, searchPlugin, basketPlugin, stagingPlugin, jobsPlugin, tablesPlugin, softwarePlugin, plotsPlugin, previewsPlugin];
+export default [sidebarPlugin, searchPlugin, basketPlugin, stagingPlugin, jobsPlugin, tablesPlugin, softwarePlugin, workbenchPlugin, plotsPlugin, previewsPlugin];

@@ -1,3 +1,4 @@
 import './base.css';
 import './tables.css';
 import './software.css';
+import './workbench.css';

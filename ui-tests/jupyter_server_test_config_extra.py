@@ -10,3 +10,9 @@ if os.environ.get("ESAP_TEST_RUCIO_HOST"):  # noqa: F821 - os comes from the mai
         "destination_rse": "LAKE_B", "rse_mount_path": os.environ.get("ESAP_TEST_RUCIO_RSE_B_PATH"),  # noqa: F821
         "poll_interval": 1, "download_folder": "rucio",
     }]
+
+# ADQL workbench: the local DaCHS's 5,000 tables (VOSI tables only: browsed, not queried)
+c.EsapLab.archives = [*c.EsapLab.archives, {  # noqa: F821
+    "id": "many", "title": "Many tables (5,000)", "description": "The schema browser's big service: VOSI tables only",
+    "tap": f"{vo}/esapmany/q/browse", "timeout": 120,  # noqa: F821 - vo comes from the main config
+}]

@@ -382,6 +382,7 @@ function SearchForm(props: ISearchOptions): JSX.Element {
             />
             {t.__('Run asynchronously (long queries)')}
           </label>
+          <button type="button" className="jp-mod-styled jp-mod-reject jp-EsapSearch-workbench" title={t.__('Open this query in the ADQL workbench (schema browser, completion, examples)')} onClick={() => document.body.dispatchEvent(new CustomEvent('esap-lab:open-workbench', { detail: { archive: archiveId, query: adql } }))}>{t.__('Open in ADQL workbench')}</button>
         </>
       )}
       {mode === 'did' && (

@@ -1,13 +1,39 @@
 /**
- * The SQL console in the main area: a CodeMirror editor (SQL), Run (or Ctrl+Enter), the
- * engine's error in monospace with its caret; a result opens in the result grid.
+ * The SQL console in the main area: the workbench's SQL editor (DuckDB's dialect, completion of
+ * my tables' and their columns' names), Run (or Ctrl+Enter), the engine's error in monospace
+ * with its caret and its place marked in the text; a result opens in the result grid.
  */
-import { CodeEditor, IEditorServices } from '@jupyterlab/codeeditor';
+import { IEditorServices } from '@jupyterlab/codeeditor';
 import { TranslationBundle } from '@jupyterlab/translation';
 import { BoxPanel, Widget } from '@lumino/widgets';
 
 import { esapIcon } from '../sidebar';
+import { duckdbPosition, ISchemaSource, SqlEditor } from '../workbench/editor';
 import { ITableInfo, tablesApi } from './api';
+
+/** My tables as the editor's completion sees them: no schemas, tables with their columns. */
+class MyTablesSource implements ISchemaSource {
+  constructor(private _tables: () => readonly ITableInfo[]) {}
+
+  async schemas(): Promise<string[]> {
+    return [];
+  }
+
+  async tables(schema: string | null, q: string): Promise<{ name: string; description?: string; nrows?: number }[]> {
+    if (schema !== null) {
+      return [];
+    }
+    const needle = q.toLowerCase();
+    return this._tables()
+      .filter(x => x.name.toLowerCase().includes(needle))
+      .map(x => ({ name: x.name, description: x.description || x.project, nrows: x.row_count }));
+  }
+
+  async columns(table: string): Promise<ITableInfo['columns'] | null> {
+    const hit = this._tables().find(x => x.name.toLowerCase() === table.toLowerCase());
+    return hit ? hit.columns : null;
+  }
+}
 
 export class SqlConsole extends BoxPanel {
   constructor(
@@ -36,31 +62,17 @@ export class SqlConsole extends BoxPanel {
     bar.node.append(this._run, this._hint);
     this._renderHint();
 
-    const host = new Widget();
-    host.addClass('jp-EsapSql-editor');
-    this.model = new CodeEditor.Model({ mimeType: 'text/x-sql' });
-    this.model.sharedModel.setSource('SELECT * FROM ');
-    if (editors) {
-      this._editor = editors.factoryService.newInlineEditor({ host: host.node, model: this.model });
-    } else {
-      // no editor service (a stripped-down Lab): a plain text area
-      const area = document.createElement('textarea');
-      area.value = this.model.sharedModel.getSource();
-      area.addEventListener('input', () => this.model.sharedModel.setSource(area.value));
-      host.node.appendChild(area);
-    }
-    host.node.setAttribute('aria-label', _t.__('SQL statement'));
-    host.node.addEventListener(
-      'keydown',
-      e => {
-        if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
-          e.preventDefault();
-          e.stopPropagation();
-          void this.run();
-        }
-      },
-      true
-    );
+    const source = new MyTablesSource(_tables);
+    this._editor = new SqlEditor({
+      editors,
+      dialect: 'duckdb',
+      source: () => source,
+      onRun: () => void this.run(),
+      label: _t.__('SQL statement'),
+      placeholder: _t.__('SELECT * FROM my_table  (Ctrl+Space completes names, Ctrl+Enter runs)')
+    });
+    this._editor.addClass('jp-EsapSql-editor');
+    this._editor.text = 'SELECT * FROM ';
 
     this._error = new Widget({ node: document.createElement('pre') });
     this._error.addClass('jp-EsapSql-error');
@@ -68,21 +80,19 @@ export class SqlConsole extends BoxPanel {
     this._error.hide();
 
     this.addWidget(bar);
-    this.addWidget(host);
+    this.addWidget(this._editor);
     this.addWidget(this._error);
     BoxPanel.setStretch(bar, 0);
-    BoxPanel.setStretch(host, 1);
+    BoxPanel.setStretch(this._editor, 1);
     BoxPanel.setStretch(this._error, 0);
   }
 
-  readonly model: CodeEditor.IModel;
-
   get sql(): string {
-    return this.model.sharedModel.getSource();
+    return this._editor.text;
   }
 
   set sql(value: string) {
-    this.model.sharedModel.setSource(value);
+    this._editor.text = value;
   }
 
   /** Names the statement can use: my tables, each with its columns. */
@@ -92,30 +102,32 @@ export class SqlConsole extends BoxPanel {
 
   async run(): Promise<void> {
     const sql = this.sql.trim();
-    if (!sql) {
+    if (!sql || this._run.disabled) {
       return;
     }
     this._run.disabled = true;
     this._error.hide();
+    this._editor.clearError();
     try {
-      const result = await tablesApi.sql(sql);
+      const result = await tablesApi.sql(this.sql);
       this._open(result);
     } catch (e) {
-      // DuckDB's message keeps its "LINE 1: ..." and the caret under the place: shown as is
-      this._error.node.textContent = (e as Error).message;
+      // DuckDB's message keeps its "LINE 1: ..." and the caret under the place: shown as is,
+      // and the place marked in the editor
+      const message = (e as Error).message;
+      this._error.node.textContent = message;
       this._error.show();
+      const at = duckdbPosition(message, this.sql);
+      if (at) {
+        this._editor.markError(at.line, at.column);
+      }
     } finally {
       this._run.disabled = false;
     }
   }
 
   protected onActivateRequest(): void {
-    this._editor?.focus();
-  }
-
-  dispose(): void {
-    this._editor?.dispose();
-    super.dispose();
+    this._editor.focus();
   }
 
   private _renderHint(): void {
@@ -128,7 +140,7 @@ export class SqlConsole extends BoxPanel {
       .join('\n');
   }
 
-  private _editor: CodeEditor.IEditor | null = null;
+  private _editor: SqlEditor;
   private _run: HTMLButtonElement;
   private _hint: HTMLSpanElement;
   private _error: Widget;
