@@ -60,6 +60,8 @@ class Services:
             await self.staging.resume()
         if self.jobs is not None:
             await self.jobs.start()
+        if self.software is not None:
+            await self.software.resume()
 
     async def stop(self) -> None:
         for t in self._tasks:
@@ -71,6 +73,7 @@ class Services:
         if self.tables is not None:
             self.tables.close()
         if self.software is not None:
+            await self.software.stop()
             self.software.close()
         self.db.close()
 
@@ -214,7 +217,7 @@ class EsapLab(ExtensionApp):
                 services.root_dir, base_url=self.software_url, community=self.software_community,
                 folder=self.software_dir, timeout=self.software_timeout,
                 download_timeout=self.software_download_timeout, max_bytes=self.software_max_bytes,
-                basket=services.basket, jobs=services.jobs, archives=registry)
+                basket=services.basket, jobs=services.jobs, archives=registry, db=db)
         services.extra["sky_config"] = {"hips_surveys": self.hips_surveys, "samp_link_ttl": self.samp_link_ttl}
         self.services = services
         self.settings.update({"esap_lab": services, "esap_lab_max_body_size": self.max_body_size})

@@ -52,8 +52,11 @@ ROUTES: list[tuple[str, type]] = [
     # software from the OSSR (suggestions before the record pattern, which would match it)
     (r"/software", software.SoftwareSearchHandler),
     (r"/software/suggestions", software.SoftwareSuggestionsHandler),
+    (r"/software/opens", software.SoftwareOpensHandler),
+    (rf"/software/opens/(?P<oid>{ID})", software.SoftwareOpenOperationHandler),
     (rf"/software/(?P<rid>{ID})", software.SoftwareRecordHandler),
     (rf"/software/(?P<rid>{ID})/open", software.SoftwareOpenHandler),
+    (rf"/software/(?P<rid>{ID})/opens", software.SoftwareStartOpenHandler),
     (rf"/software/(?P<rid>{ID})/run", software.SoftwareRunHandler),
     (rf"/rucio/(?P<instance>{ID})/scopes", staging.ScopesHandler),
     # my tables (the fixed names before the table pattern, which would match them)

@@ -611,6 +611,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/software/opens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The recent open operations, newest first */
+        get: operations["SoftwareOpensHandler_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/software/opens/{oid}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An open operation: status, progress, the error naming the OSSR, the folder once completed */
+        get: operations["SoftwareOpenOperationHandler_get"];
+        put?: never;
+        post?: never;
+        /** Cancel a running open (the download stops; nothing is kept) -> 200 with its final state; an ended one is forgotten -> 204 (its folder stays) */
+        delete: operations["SoftwareOpenOperationHandler_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/software/{rid}": {
         parameters: {
             query?: never;
@@ -639,6 +674,23 @@ export interface paths {
         put?: never;
         /** Download the record's files into the workspace (software/<name>-<version>/), verified against the OSSR's checksums, archives unpacked; -> the folder and what to open */
         post: operations["SoftwareOpenHandler_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/software/{rid}/opens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Open the record here as a long operation (queued -> running -> completed | error | cancelled): the same download, checks and unpacking as POST /software/{id}/open, with its progress in bytes; follow it with GET /software/opens/{oid}, cancel it with DELETE */
+        post: operations["SoftwareStartOpenHandler_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2436,6 +2488,108 @@ export interface components {
              * @default null
              */
             files: string[] | null;
+        };
+        /**
+         * OpenOperation
+         * @description "Open here" as a long operation (POST /software/{id}/opens): queued -> running ->
+         *     completed | error | cancelled, like queries, transfers and jobs.
+         */
+        OpenOperation: {
+            /**
+             * Message
+             * @description what is happening, or why it ended as it did
+             * @default null
+             */
+            message: string | null;
+            /**
+             * Reason
+             * @description a short machine-readable cause of an error
+             * @default null
+             */
+            reason: string | null;
+            /**
+             * Service
+             * @description the remote service that failed, for remote errors
+             * @default null
+             */
+            service: string | null;
+            /**
+             * Created
+             * Format: date-time
+             */
+            created: string;
+            /**
+             * Started
+             * @default null
+             */
+            started: string | null;
+            /**
+             * Finished
+             * @description when it reached a final state
+             * @default null
+             */
+            finished: string | null;
+            /**
+             * Updated
+             * Format: date-time
+             */
+            updated: string;
+            /**
+             * Id
+             * @description the operation's id (GET/DELETE /software/opens/{id})
+             */
+            id: string;
+            /**
+             * Record Id
+             * @description the OSSR record being opened
+             */
+            record_id: string;
+            /**
+             * Ossr
+             * @description the OSSR's site
+             */
+            ossr: string;
+            /**
+             * Title
+             * @description the record's name and version, once known
+             */
+            title: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "running" | "completed" | "error" | "cancelled";
+            /**
+             * Bytes Done
+             * @description bytes downloaded so far
+             * @default 0
+             */
+            bytes_done: number;
+            /**
+             * Bytes Total
+             * @description bytes the record's files have (as the OSSR says)
+             * @default null
+             */
+            bytes_total: number | null;
+            /**
+             * Progress
+             * @description 0..1: downloaded bytes, then 1 once unpacked
+             * @default 0
+             */
+            progress: number;
+            /**
+             * @description the folder and what to open, once completed
+             * @default null
+             */
+            result: components["schemas"]["OpenResult"] | null;
+        };
+        /** OpenOperationList */
+        OpenOperationList: {
+            /**
+             * Opens
+             * @description newest first
+             */
+            opens: components["schemas"]["OpenOperation"][];
         };
         /** OpenResult */
         OpenResult: {
@@ -7840,6 +7994,122 @@ export interface operations {
             };
         };
     };
+    SoftwareOpensHandler_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenOperationList"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    SoftwareOpenOperationHandler_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                oid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenOperation"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    SoftwareOpenOperationHandler_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                oid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenOperation"];
+                };
+            };
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     SoftwareRecordHandler_get: {
         parameters: {
             query?: never;
@@ -7978,6 +8248,68 @@ export interface operations {
             };
             /** @description A remote service timed out (the service is named) */
             504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    SoftwareStartOpenHandler_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rid: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OpenBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenOperation"];
+                };
+            };
+            /** @description Invalid request (the message names the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts (c.EsapLab.max_body_size) */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -79,6 +79,8 @@ def zenodo():
           files={"slip.zip": _zip({"ok/README.md": b"x\n", "ok/../../escaped.txt": b"gotcha\n"})})
     z.add(1007, "Tar absolute", keywords=["evil"], version="1",
           files={"abs.tar.gz": _tar({"ok.txt": b"x\n", "/tmp/esap-abs-escaped.txt": b"gotcha\n"})})
+    z.add(1008, "Slow download", keywords=["slow"], version="1",
+          files={"big.bin": bytes(range(256)) * 12288}, slow={"big.bin": 0.1})  # 3 MiB, 64 KiB every 0.1 s
     for i in range(11):
         z.add(1100 + i, f"Image pipeline {i}", keywords=["images", "pipeline"], version=f"{i}.0",
               description="Reduce images.")
@@ -238,6 +240,54 @@ async def test_archive_escaping_its_folder_is_refused(api, jp_root_dir, rid, ent
     assert _tree(jp_root_dir / "software") == []
     assert not (jp_root_dir / "escaped.txt").exists() and not (jp_root_dir.parent / "escaped.txt").exists()
     assert not Path("/tmp/esap-abs-escaped.txt").exists()
+
+
+# -- open here as a long operation ------------------------------------------------------------
+async def test_open_as_a_long_operation_completes_with_the_folder(api, jp_root_dir):
+    code, op = await api("POST", "software", "1004", "opens")
+    assert code == 202 and op["status"] == "queued" and op["record_id"] == "1004" and op["progress"] == 0
+    done = await poll_until(api, "software", "opens", op["id"], until=("completed", "error", "cancelled"),
+                            timeout=30, interval=0.1)
+    assert done["status"] == "completed", done
+    assert done["title"] == "Plain Zenodo record 5" and done["progress"] == 1.0
+    assert done["started"] and done["finished"] and done["bytes_done"] == done["bytes_total"] > 0
+    assert done["result"]["path"] == "software/Plain-Zenodo-record-5"
+    assert done["result"]["open"] == "software/Plain-Zenodo-record-5/README.rst"
+    assert (jp_root_dir / done["result"]["path"] / "run.ipynb").is_file()
+    _, listed = await api("GET", "software", "opens", expect=200)
+    assert listed["opens"][0]["id"] == op["id"]
+    code, _ = await api("DELETE", "software", "opens", op["id"])  # ended: forgotten, the folder stays
+    assert code == 204 and (jp_root_dir / done["result"]["path"]).is_dir()
+    code, err = await api("GET", "software", "opens", op["id"])
+    assert code == 404 and op["id"] in err["message"]
+
+
+async def test_open_operation_shows_progress_and_cancels_leaving_nothing(api, jp_root_dir):
+    _, op = await api("POST", "software", "1008", "opens", expect=202)
+    for _ in range(200):  # the first bytes are there (3 MiB trickle in over ~5 s)
+        _, op = await api("GET", "software", "opens", op["id"], expect=200)
+        if op["bytes_done"] > 0:
+            break
+        await asyncio.sleep(0.05)
+    assert op["status"] == "running" and op["bytes_total"] == 3 << 20 and 0 < op["progress"] < 1, op
+    assert op["title"] == "Slow download 1" and "from " + op["ossr"] in op["message"]
+    start = time.monotonic()
+    _, cancelled = await api("DELETE", "software", "opens", op["id"], expect=200)
+    assert cancelled["status"] == "cancelled" and cancelled["finished"] and time.monotonic() - start < 3
+    assert cancelled["result"] is None
+    assert _tree(jp_root_dir / "software") == []  # no folder, no temporary folder, no .part file
+    _, again = await api("GET", "software", "opens", op["id"], expect=200)
+    assert again["status"] == "cancelled"  # a late end of the download changes nothing
+
+
+@pytest.mark.parametrize("esap_config", [{"software_url": "http://127.0.0.1:9"}], indirect=True)
+async def test_open_operation_failing_names_the_ossr(api, jp_root_dir):
+    _, op = await api("POST", "software", "1001", "opens", expect=202)
+    done = await poll_until(api, "software", "opens", op["id"], until=("completed", "error", "cancelled"),
+                            timeout=30, interval=0.1)
+    assert done["status"] == "error" and done["service"] == "ossr", done
+    assert "http://127.0.0.1:9" in done["message"] and "Traceback" not in json.dumps(done)
+    assert _tree(jp_root_dir / "software") == []
 
 
 # -- run with my basket -----------------------------------------------------------------------

@@ -53,15 +53,18 @@ class FakeZenodo:
         self.records: dict[str, dict] = {}
         self.content: dict[tuple[str, str], bytes] = {}
         self.requests: list[str] = []
+        self.slow: dict[tuple[str, str], float] = {}  # files sent 64 KiB at a time, this many seconds apart
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.handle_error = lambda *a: None  # a client that gave up (the 504 test) is no error here
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def add(self, rid: int, title: str, *, keywords=(), description="", version=None, files=None,
-            bad_checksum: str | None = None, community: str | None = None,
+            bad_checksum: str | None = None, community: str | None = None, slow: dict[str, float] | None = None,
             creators=({"name": "Doe, Jane", "affiliation": "ESCAPE"},), license: str = "cc-by-4.0") -> None:
         community = community or self.community
+        for key, pause in (slow or {}).items():
+            self.slow[(str(rid), key)] = pause
         sid = str(rid)
         entries = []
         for key, data in (files or {}).items():
@@ -120,6 +123,19 @@ class FakeZenodo:
                 self.end_headers()
                 self.wfile.write(body)
 
+            def _trickle(self, data: bytes, pause: float) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/octet-stream")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                try:
+                    for i in range(0, len(data), 1 << 16):
+                        self.wfile.write(data[i:i + (1 << 16)])
+                        self.wfile.flush()
+                        time.sleep(pause)
+                except OSError:  # the client went away (a cancelled download)
+                    pass
+
             def do_GET(self):
                 u = urlsplit(self.path)
                 parts = [p for p in u.path.split("/") if p]
@@ -137,6 +153,9 @@ class FakeZenodo:
                     return self._send(200, json.dumps(rec).encode())
                 if len(parts) == 6 and parts[:2] == ["api", "records"] and parts[3] == "files" and parts[5] == "content":
                     data = fake.content.get((parts[2], parts[4]))
+                    pause = fake.slow.get((parts[2], parts[4]))
+                    if data is not None and pause:
+                        return self._trickle(data, pause)
                     if data is not None:
                         return self._send(200, data, "application/octet-stream")
                 return self._send(404, b'{"status": 404, "message": "Not found."}')

@@ -7,6 +7,8 @@ from ..errors import EsapError
 from ..jobs.models import JobInfo
 from ..software.models import (
     OpenBody,
+    OpenOperation,
+    OpenOperationList,
     OpenResult,
     RunBody,
     SearchPage,
@@ -66,6 +68,46 @@ class SoftwareOpenHandler(SoftwareApiHandler):
     @authorized
     async def post(self, rid: str):
         self.send(await self.software.open(rid, self.parse_body(OpenBody)))
+
+
+class SoftwareStartOpenHandler(SoftwareApiHandler):
+    @api("Open the record here as a long operation (queued -> running -> completed | error | cancelled): the "
+         "same download, checks and unpacking as POST /software/{id}/open, with its progress in bytes; follow it "
+         "with GET /software/opens/{oid}, cancel it with DELETE", body=OpenBody, response=OpenOperation,
+         status=202, errors=(400, 404), links={"oid": "/id"})
+    @web.authenticated
+    @authorized
+    async def post(self, rid: str):
+        self.send(await self.software.start_open(rid, self.parse_body(OpenBody)), status=202)
+
+
+class SoftwareOpensHandler(SoftwareApiHandler):
+    @api("The recent open operations, newest first", response=OpenOperationList)
+    @web.authenticated
+    @authorized
+    async def get(self):
+        self.send(OpenOperationList(opens=await self.software.recent_opens()))
+
+
+class SoftwareOpenOperationHandler(SoftwareApiHandler):
+    @api("An open operation: status, progress, the error naming the OSSR, the folder once completed",
+         response=OpenOperation, errors=(404,))
+    @web.authenticated
+    @authorized
+    async def get(self, oid: str):
+        self.send(await self.software.get_open(oid))
+
+    @api("Cancel a running open (the download stops; nothing is kept) -> 200 with its final state; an ended one "
+         "is forgotten -> 204 (its folder stays)", response=OpenOperation, also=(204,), errors=(404,))
+    @web.authenticated
+    @authorized
+    async def delete(self, oid: str):
+        info = await self.software.delete_open(oid)
+        if info is None:
+            self.set_status(204)
+            self.finish()
+        else:
+            self.send(info)
 
 
 class SoftwareRunHandler(SoftwareApiHandler):

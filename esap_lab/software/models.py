@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..jobs.models import Resources
+from ..operations import OperationFields
 
 CodemetaStatus = Literal["ok", "partial", "invalid", "missing", "unavailable"]
 
@@ -114,3 +115,22 @@ class RunBody(BaseModel):
     resources: Resources = Field(default_factory=Resources)
     basket: list[str] | None = Field(None, description="ids of the basket items passed as `esap_basket`; "
                                                        "default: the whole basket")
+
+
+class OpenOperation(OperationFields):
+    """"Open here" as a long operation (POST /software/{id}/opens): queued -> running ->
+    completed | error | cancelled, like queries, transfers and jobs."""
+
+    id: str = Field(description="the operation's id (GET/DELETE /software/opens/{id})")
+    record_id: str = Field(description="the OSSR record being opened")
+    ossr: str = Field(description="the OSSR's site")
+    title: str = Field(description="the record's name and version, once known")
+    status: Literal["queued", "running", "completed", "error", "cancelled"]
+    bytes_done: int = Field(0, description="bytes downloaded so far")
+    bytes_total: int | None = Field(None, description="bytes the record's files have (as the OSSR says)")
+    progress: float = Field(0.0, description="0..1: downloaded bytes, then 1 once unpacked")
+    result: OpenResult | None = Field(None, description="the folder and what to open, once completed")
+
+
+class OpenOperationList(BaseModel):
+    opens: list[OpenOperation] = Field(description="newest first")

@@ -14,6 +14,8 @@ import asyncio
 import json
 import logging
 import shutil
+import time
+import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -22,10 +24,21 @@ from typing import Any, TypeVar
 
 from .. import executors
 from ..errors import BadRequest, EsapError
+from ..operations import Run, Runner, cancel_or_forget, utcnow
 from . import codemeta
 from .matching import RecordText, basket_terms, query_for, score
-from .models import BasketTerm, OpenBody, OpenResult, RunBody, SearchPage, SoftwareRecord, Suggestion, SuggestionList
-from .store import SoftwareFolders, file_name, is_archive
+from .models import (
+    BasketTerm,
+    OpenBody,
+    OpenOperation,
+    OpenResult,
+    RunBody,
+    SearchPage,
+    SoftwareRecord,
+    Suggestion,
+    SuggestionList,
+)
+from .store import OpenRecord, OpenStore, SoftwareFolders, file_name, is_archive
 from .zenodo import Deadline, Ossr, _hasher, codemeta_file, zenodo_fields
 
 log = logging.getLogger("esap_lab.software")
@@ -40,7 +53,7 @@ class SoftwareService:
     def __init__(self, root_dir: Path, *, base_url: str = DEFAULT_URL, community: str = DEFAULT_COMMUNITY,
                  folder: str = "software", timeout: float = 30.0, download_timeout: float = 600.0,
                  max_bytes: int = 2 << 30, candidates: int = 30,
-                 basket: Any = None, jobs: Any = None, archives: Any = None):
+                 basket: Any = None, jobs: Any = None, archives: Any = None, db: Any = None):
         """``basket``: an esap_lab.basket BasketService; ``jobs``: an esap_lab.jobs JobManager;
         ``archives``: an ArchiveRegistry (archive titles for the suggestions). All optional."""
         self.ossr = Ossr(base_url, community, request_timeout=timeout)
@@ -55,6 +68,10 @@ class SoftwareService:
         self._pool = executors.pool(f"ossr:{self.ossr.base_url}")  # its own: a slow OSSR slows only itself
         self._codemeta: OrderedDict[tuple[str, str], tuple[dict, list[str], bool]] = OrderedDict()
         self._locks: dict[str, asyncio.Lock] = {}
+        # "open here" as a long operation: its records in the state database (``db``)
+        self.db = db
+        self.opens = OpenStore(db) if db is not None else None
+        self.runner = Runner("open", self._record_failure, download_timeout + 30)
 
     def close(self) -> None:
         """Nothing to release: the pool is esap_lab.executors', the sessions are per operation."""
@@ -152,7 +169,9 @@ class SoftwareService:
     def _lock(self, rid: str) -> asyncio.Lock:
         return self._locks.setdefault(rid, asyncio.Lock())
 
-    async def open(self, rid: str, body: OpenBody | None = None) -> OpenResult:
+    async def open(self, rid: str, body: OpenBody | None = None, run: Run | None = None) -> OpenResult:
+        """Download, verify and unpack the record's files (at once: POST /software/{id}/open; as a
+        long operation, ``run`` is its Run: progress reported, cancel and deadline obeyed)."""
         body = body or OpenBody()
         async with self._lock(rid):
             existing = await asyncio.to_thread(self.folders.opened, rid, self.ossr.base_url)
@@ -177,11 +196,89 @@ class SoftwareService:
                       "files": [{"key": f.key, "checksum": f.checksum} for f in files],
                       "opened": datetime.now(timezone.utc).isoformat()}
             deadline = Deadline(self.download_timeout, f"{self.ossr.label}: files of record {rid}")
+            if run is not None:
+                await self._running(run, rec, files, deadline)
             try:
                 got, skipped = await self._call(self._install, target, files, marker, deadline=deadline)
             finally:
                 deadline.close()
             return await asyncio.to_thread(self._result, rid, target, got, False, skipped)
+
+    # -- open here, as a long operation ------------------------------------------------------
+    async def start_open(self, rid: str, body: OpenBody | None = None) -> OpenOperation:
+        """POST /software/{id}/opens: the open runs in the background (queued -> running ->
+        completed | error | cancelled); GET follows its progress, DELETE cancels it."""
+        body = body or OpenBody()
+        now = utcnow()
+        rec = OpenRecord(id=uuid.uuid4().hex, record_id=rid, ossr=self.ossr.base_url, title=f"record {rid}",
+                         files=body.files, status="queued", bytes_done=0, created=now, updated=now)
+        info = await self._db(self.opens.insert, rec)
+        self.runner.spawn(rec.id, self._open_work)
+        return info
+
+    async def _open_work(self, run: Run) -> None:
+        rec = await self._db(self.opens.load, run.id)
+        result = await self.open(rec.record_id, OpenBody(files=rec.files), run=run)
+        await self._db(self.opens.update, run.id, {
+            "status": "completed", "result": result.model_dump(mode="json"), "bytes_done": result.bytes,
+            "message": (f"{result.path} was there already." if result.reused else
+                        f"In {result.path}: {result.files} files, checksums verified.")})
+
+    async def _running(self, run: Run, rec: SoftwareRecord, files: list, deadline: Deadline) -> None:
+        """The record is known: say so, and let the download report its bytes and stop on cancel."""
+        sizes = [f.size for f in files]
+        await self._db(self.opens.update, run.id, {
+            "status": "running", "title": f"{rec.name} {rec.version or ''}".strip(),
+            "bytes_total": sum(sizes) if None not in sizes else None,
+            "message": f"Downloading {len(files)} file{'s' if len(files) != 1 else ''} from {self.ossr.base_url}"})
+        deadline.cancelled = run.cancelled
+        run.cancelled.on_cancel(lambda: deadline.session.abort() if deadline.session is not None else None)
+        done, last = [0], [0.0]
+
+        def on_bytes(n: int) -> None:  # in the download thread: a write at most every half second
+            done[0] += n
+            if time.monotonic() - last[0] >= 0.5:
+                last[0] = time.monotonic()
+                self.opens.update(run.id, {"bytes_done": done[0]})
+
+        deadline.on_bytes = on_bytes
+
+    async def get_open(self, oid: str) -> OpenOperation:
+        return (await self._db(self.opens.load, oid)).info()
+
+    async def recent_opens(self, limit: int = 20) -> list[OpenOperation]:
+        return await self._db(self.opens.recent, limit)
+
+    async def delete_open(self, oid: str) -> OpenOperation | None:
+        """DELETE: cancel while it runs (-> its new state), forget once ended (-> None)."""
+        rec = await self._db(self.opens.load, oid)
+
+        async def cancel() -> OpenOperation:
+            await self.runner.cancel(oid)  # the download stops at its next chunk; its folder is removed
+            await self._db(self.opens.update, oid, {"status": "cancelled", "message": "Cancelled; nothing was kept."})
+            return await self.get_open(oid)
+
+        return await cancel_or_forget(rec.status, cancel, lambda: self._db(self.opens.forget, oid))
+
+    async def _record_failure(self, oid: str, fields: dict) -> None:
+        await self._db(self.opens.update, oid, fields)
+
+    async def resume(self) -> None:
+        """After a restart: the opens left queued or running start again (a folder appears whole
+        or not at all, so nothing half-done is in the way)."""
+        if self.opens is None:
+            return
+        active = await self._db(self.opens.active)
+        self.runner.resume([oid for oid, _ in active], self._open_work, {oid: c for oid, c in active})
+
+    async def stop(self) -> None:
+        await self.runner.stop()
+
+    async def _db(self, fn: Callable[..., T], *args: Any) -> T:
+        if self.db is None:
+            raise BadRequest("This server keeps no state for software operations (no database).",
+                             reason="no-database")
+        return await self.db.run(fn, *args)
 
     def _install(self, target: Path, files: list, marker: dict, deadline: Deadline) -> tuple[int, list[str]]:
         total = [0]

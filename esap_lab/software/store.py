@@ -1,5 +1,5 @@
-"""The software folders in the workspace (``<server root>/software/<name>-<version>/``): the only
-code that writes them.
+"""The software folders in the workspace (``<server root>/software/<name>-<version>/``), and the
+"open here" operations (table ``esap_software_opens``): the only code that writes them.
 
 A folder appears whole or not at all: everything is downloaded and unpacked into a hidden
 temporary folder beside it (same file system), which is renamed into place at the end and removed
@@ -19,10 +19,17 @@ import tempfile
 import time
 import zipfile
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from ..errors import Conflict, RemoteError
+from sqlalchemy import JSON, BigInteger, DateTime, Integer, String, Text, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..db import Base, Database
+from ..errors import Conflict, EsapError, NotFound, RemoteError
+from ..operations import ACTIVE, aware, error_of, transition, utcnow
+from .models import OpenOperation, OpenResult
 
 MARKER = ".esap-software.json"
 PART = ".part-"
@@ -250,3 +257,88 @@ def _too_many(name: str, n: int) -> RemoteError:
 def _unpacked_too_big(name: str) -> RemoteError:
     return RemoteError("ossr", f"{name} unpacks to more than this server accepts (c.EsapLab.software_max_bytes); "
                                "nothing was kept.", reason="too-large")
+
+
+# -- "open here" operations ----------------------------------------------------------------------
+class OpenRecord(Base):
+    __tablename__ = "esap_software_opens"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    record_id: Mapped[str] = mapped_column(String(128), index=True)
+    ossr: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(Text)
+    files: Mapped[list | None] = mapped_column(JSON)  # the keys asked for; None: all
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    bytes_done: Mapped[int] = mapped_column(BigInteger, default=0)
+    bytes_total: Mapped[int | None] = mapped_column(BigInteger)
+    result: Mapped[dict | None] = mapped_column(JSON)
+    message: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(String(64))
+    error_status: Mapped[int | None] = mapped_column(Integer)
+    service: Mapped[str | None] = mapped_column(String(256))
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    started: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    def info(self) -> OpenOperation:
+        if self.status == "completed":
+            progress = 1.0
+        elif self.bytes_total:
+            progress = min(0.99, self.bytes_done / self.bytes_total)
+        else:
+            progress = 0.0
+        return OpenOperation(
+            id=self.id, record_id=self.record_id, ossr=self.ossr, title=self.title, status=self.status,
+            bytes_done=self.bytes_done, bytes_total=self.bytes_total, progress=round(progress, 4),
+            result=OpenResult(**self.result) if self.result else None, message=self.message, reason=self.reason,
+            service=self.service, created=aware(self.created), started=aware(self.started),
+            updated=aware(self.updated), finished=aware(self.finished))
+
+    def error(self) -> EsapError:
+        return error_of(self, "Opening the record failed.")
+
+
+class OpenStore:
+    """Reads and writes of the open operations; blocking (callers go through ``Database.run``)."""
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    def insert(self, rec: OpenRecord) -> OpenOperation:
+        with self.db.session() as s:
+            s.add(rec)
+            s.flush()
+            return rec.info()
+
+    def load(self, oid: str) -> OpenRecord:
+        with self.db.read() as s:
+            rec = s.get(OpenRecord, oid)
+            if rec is None:
+                raise NotFound(f"No open operation {oid!r}: it never existed or was forgotten.",
+                               reason="unknown-open")
+            s.expunge(rec)
+            return rec
+
+    def update(self, oid: str, values: dict[str, Any]) -> bool:
+        """Apply ``values`` unless the operation has ended (a late worker changes nothing)."""
+        with self.db.session() as s:
+            rec = s.get(OpenRecord, oid)
+            return rec is not None and transition(rec, values)
+
+    def active(self) -> list[tuple[str, datetime]]:
+        with self.db.read() as s:
+            return [(r.id, r.created) for r in s.scalars(select(OpenRecord).where(OpenRecord.status.in_(ACTIVE)))]
+
+    def recent(self, limit: int = 20) -> list[OpenOperation]:
+        with self.db.read() as s:
+            q = select(OpenRecord).order_by(OpenRecord.created.desc()).limit(limit)
+            return [r.info() for r in s.scalars(q)]
+
+    def forget(self, oid: str) -> None:
+        with self.db.session() as s:
+            rec = s.get(OpenRecord, oid)
+            if rec is not None:
+                s.delete(rec)
+
+    def now(self) -> datetime:
+        return utcnow()

@@ -21,6 +21,7 @@ import os
 import re
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -47,6 +48,18 @@ class Deadline:
         self.end = time.monotonic() + seconds
         self.session: outbound.Session | None = None
         self._lock = threading.Lock()
+        # an open as a long operation: bytes downloaded are reported, and a cancel stops it
+        self.on_bytes: Callable[[int], None] | None = None
+        self.cancelled: threading.Event | None = None
+
+    def step(self, n: int) -> None:
+        """``n`` more bytes arrived: raise once the operation is cancelled or out of time, else report them."""
+        if self.cancelled is not None and self.cancelled.is_set():
+            raise outbound.Aborted()
+        if self.remaining() <= 0:
+            raise self.expired()
+        if self.on_bytes is not None:
+            self.on_bytes(n)
 
     def close(self) -> None:
         if self.session is not None:
@@ -181,12 +194,11 @@ class Ossr:
                     raise RemoteError(SERVICE, f"The OSSR at {self.base_url} answered HTTP {r.status_code} for "
                                                f"{name}; nothing was kept.", reason="download-failed")
                 with open(part, "wb") as out:
-                    for chunk in r.iter_content(1 << 20):
+                    for chunk in r.iter_content(1 << 18):  # progress and cancel every 256 KiB
                         done += len(chunk)
                         if done > budget[0]:
                             raise _too_big(name)
-                        if deadline.remaining() <= 0:
-                            raise deadline.expired()
+                        deadline.step(len(chunk))
                         out.write(chunk)
                         if digest is not None:
                             digest.update(chunk)

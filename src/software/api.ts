@@ -57,7 +57,25 @@ export interface IOpenResult {
   skipped: string[];
 }
 
+/** "Open here" as a long operation (queued -> running -> completed | error | cancelled). */
+export interface IOpenOperation {
+  id: string;
+  record_id: string;
+  ossr: string;
+  title: string;
+  status: 'queued' | 'running' | 'completed' | 'error' | 'cancelled';
+  bytes_done: number;
+  bytes_total: number | null;
+  /** 0..1 */
+  progress: number;
+  result: IOpenResult | null;
+  message: string | null;
+  reason: string | null;
+  service: string | null;
+}
+
 const r = (id: string) => `software/${encodeURIComponent(id)}`;
+const op = (oid: string) => `software/opens/${encodeURIComponent(oid)}`;
 
 // GET /software and /software/suggestions refuse unknown query parameters, and the browser's
 // default (no-store) adds a numeric cache-buster parameter: revalidate instead
@@ -70,6 +88,10 @@ export const softwareApi = {
       x => x.suggestions
     ),
   open: (id: string) => requestAPI<IOpenResult>(`${r(id)}/open`, { method: 'POST', json: {} }),
+  startOpen: (id: string) => requestAPI<IOpenOperation>(`${r(id)}/opens`, { method: 'POST', json: {} }),
+  getOpen: (oid: string) => requestAPI<IOpenOperation>(op(oid), fresh),
+  /** Cancel while it runs (-> its new state); forget once ended (-> undefined). */
+  cancelOpen: (oid: string) => requestAPI<IOpenOperation | undefined>(op(oid), { method: 'DELETE' }),
   run: (id: string, backend: string, notebook?: string) =>
     requestAPI<{ id: string; name?: string; status: string }>(`${r(id)}/run`, {
       method: 'POST',

@@ -11,7 +11,7 @@ import { Widget } from '@lumino/widgets';
 import { notifyFailure } from '../common/commands';
 import { jobsApi } from '../jobs/api';
 import { IBasketItemInput, IEsapBasket, IEsapSidebar } from '../tokens';
-import { ISoftwareRecord, softwareApi, softwareItem } from './api';
+import { IOpenOperation, ISoftwareRecord, softwareApi, softwareItem } from './api';
 import { SoftwareModel } from './model';
 import { ISoftwareActions, SoftwareSection } from './panel';
 
@@ -65,21 +65,9 @@ export const softwarePlugin: JupyterFrontEndPlugin<void> = {
     const t = (translator ?? nullTranslator).load('esap_lab');
     const model = new SoftwareModel();
     const actions: ISoftwareActions = {
-      openHere: rec =>
-        void model
-          .working_on(rec.id, () => softwareApi.open(rec.id))
-          .then(r => {
-            Notification.success(
-              r.reused
-                ? t.__('%1 is in %2 already.', rec.name, r.path)
-                : t.__('%1: %2 files in %3, checksums verified.', rec.name, r.files, r.path),
-              { autoClose: 5000 }
-            );
-            if (r.open) {
-              void app.commands.execute('docmanager:open', { path: r.open });
-            }
-          })
-          .catch(e => notifyFailure(t, t.__('%1 was not opened', rec.name), e)),
+      openHere: rec => void openHere(rec),
+      cancelOpen: rec =>
+        void model.cancelOpen(rec.id).catch(e => notifyFailure(t, t.__('%1 was not cancelled', rec.name), e)),
       run: rec => void runWithBasket(rec),
       addToBasket: rec => {
         if (!basket) {
@@ -96,6 +84,53 @@ export const softwarePlugin: JupyterFrontEndPlugin<void> = {
           .catch(e => notifyFailure(t, t.__('Not added'), e));
       }
     };
+
+    /** Open here, a long operation: a notification follows it (progress, Cancel), then the README opens. */
+    async function openHere(rec: ISoftwareRecord): Promise<void> {
+      const note = Notification.emit(t.__('Opening %1…', rec.name), 'in-progress', {
+        autoClose: false,
+        actions: [{ label: t.__('Cancel'), callback: () => void model.cancelOpen(rec.id) }]
+      });
+      let x: IOpenOperation;
+      try {
+        x = await model.openHere(rec.id, op => {
+          if (op.status === 'running' && op.bytes_total) {
+            Notification.update({
+              id: note,
+              message: t.__('Opening %1: %2%', rec.name, Math.round(op.progress * 100)),
+              type: 'in-progress',
+              progress: op.progress,
+              autoClose: false
+            });
+          }
+        });
+      } catch (e) {
+        Notification.dismiss(note);
+        notifyFailure(t, t.__('%1 was not opened', rec.name), e);
+        return;
+      }
+      const r = x.result;
+      if (x.status === 'completed' && r) {
+        Notification.update({
+          id: note,
+          message: r.reused
+            ? t.__('%1 is in %2 already.', rec.name, r.path)
+            : t.__('%1: %2 files in %3, checksums verified.', rec.name, r.files, r.path),
+          type: 'success',
+          autoClose: 5000,
+          actions: []
+        });
+        if (r.open) {
+          void app.commands.execute('docmanager:open', { path: r.open });
+        }
+      } else if (x.status === 'cancelled') {
+        Notification.update({ id: note, message: t.__('Opening %1 was cancelled; nothing was kept.', rec.name),
+          type: 'warning', autoClose: 5000, actions: [] });
+      } else {
+        Notification.update({ id: note, message: t.__('%1 was not opened: %2', rec.name, x.message ?? x.status),
+          type: 'error', autoClose: false, actions: [] });
+      }
+    }
 
     async function runWithBasket(rec: ISoftwareRecord): Promise<void> {
       let backends;

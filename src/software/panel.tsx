@@ -8,6 +8,7 @@ import { Button, searchIcon } from '@jupyterlab/ui-components';
 import React from 'react';
 
 import { ErrorAlert, ISectionProps, RefreshButton, SectionWidget } from '../common/components';
+import { formatBytes } from '../common/format';
 import { ISoftwareRecord } from './api';
 import { SoftwareModel } from './model';
 
@@ -15,6 +16,7 @@ export interface ISoftwareActions {
   openHere(rec: ISoftwareRecord): void;
   run(rec: ISoftwareRecord): void;
   addToBasket(rec: ISoftwareRecord): void;
+  cancelOpen(rec: ISoftwareRecord): void;
 }
 
 function statusText(rec: ISoftwareRecord, t: TranslationBundle): [string, string] {
@@ -41,7 +43,8 @@ function Card(props: {
 }): JSX.Element {
   const { rec, why, model, actions, trans: t } = props;
   const [status, statusTitle] = statusText(rec, t);
-  const busy = model.working.has(rec.id);
+  const opening = model.opening(rec.id);
+  const busy = model.working.has(rec.id) || !!opening;
   const langs = [...new Set([...rec.programming_language, ...rec.runtime_platform])];
   return (
     <li className="jp-EsapSoftware-card" data-record={rec.id} aria-busy={busy}>
@@ -76,6 +79,21 @@ function Card(props: {
           {rec.keywords.map(k => (
             <span key={k} className="jp-EsapChip">{k}</span>
           ))}
+        </div>
+      )}
+      {opening && (
+        <div className="jp-EsapSoftware-opening" role="status">
+          <progress className="jp-EsapSoftware-progress" max={1} value={opening.progress}
+            aria-label={t.__('Opening %1', rec.name)} />
+          <span className="jp-EsapSoftware-openMessage">
+            {opening.bytes_total
+              ? t.__('%1 of %2', formatBytes(opening.bytes_done), formatBytes(opening.bytes_total))
+              : opening.message ?? t.__('Waiting for the OSSR…')}
+          </span>
+          <button className="jp-mod-styled jp-mod-warn jp-EsapSoftware-cancel"
+            title={t.__('Stop the download; nothing is kept')} onClick={() => actions.cancelOpen(rec)}>
+            {t.__('Cancel')}
+          </button>
         </div>
       )}
       <div className="jp-EsapSoftware-actions">
