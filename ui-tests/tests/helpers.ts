@@ -72,3 +72,24 @@ export async function setEsapSetting(page: IJupyterLabPageFixture, key: string, 
   await field.fill(value);
   await field.press('Tab');
 }
+
+/**
+ * Resolves once JupyterLab saved its workspace (the layout and the restorable widgets, saved
+ * about a second after a change) with state entries satisfying `ready` (their keys, e.g.
+ * 'esap-lab-results:<id>'). Start waiting before the action whose tab must survive a reload.
+ */
+export function workspaceSaved(page: Page, ready: (keys: string[]) => boolean): Promise<unknown> {
+  return page.waitForRequest(
+    request => {
+      if (request.method() !== 'PUT' || !/\/api\/workspaces\//.test(request.url())) {
+        return false;
+      }
+      try {
+        return ready(Object.keys(request.postDataJSON()?.data ?? {}));
+      } catch {
+        return false;
+      }
+    },
+    { timeout: 30000 }
+  );
+}

@@ -1,6 +1,6 @@
 import { expect, test } from '@jupyterlab/galata';
 
-import { openStep, selectGridRows, shot } from './helpers';
+import { openStep, selectGridRows, shot, workspaceSaved } from './helpers';
 
 /**
  * Main-area work survives a reload: result grids and a DID's files come back (WidgetTracker and
@@ -35,6 +35,14 @@ test('result grids and DID files are restored after a reload, with short titles'
   await page.click('.jp-EsapResults:visible .jp-EsapResults-addRows');
   await openStep(page, 'Basket');
   const item = page.locator('#esap-lab-basket .jp-EsapBasket-item', { hasText: 'lake:demo.run7' });
+  // JupyterLab saves the workspace about a second after a change: the reload waits for the save
+  // that holds the three grids and the DID's files (else the last tabs opened may be lost)
+  const saved = workspaceSaved(
+    page,
+    keys =>
+      keys.filter(k => k.startsWith('esap-lab-results:')).length >= 3 &&
+      keys.some(k => k.startsWith('esap-lab-did-files:'))
+  );
   await item.click({ button: 'right' });
   await page.locator('.lm-Menu-itemLabel', { hasText: 'Show Files in Rucio' }).click();
   await expect(page.locator('.jp-EsapStaging-contents:visible tbody tr')).toHaveCount(5, { timeout: 20000 });
@@ -47,14 +55,16 @@ test('result grids and DID files are restored after a reload, with short titles'
   // the archive is in the tooltip, not in the title
   await expect(tabs.filter({ hasText: 'cone 155, 5 r=0.1°' })).toHaveAttribute('title', /Local demo archive/);
   await shot(page, 'restore-before-reload');
+  await saved;
 
   await page.reload({ waitForIsReady: false });
   await expect(page.locator('li[data-id="esap-lab-sidebar"]')).toBeVisible({ timeout: 30000 });
-  // (only the cone grids are asserted after the reload: in the full suite the DID tabs were
-  // not always restored, alone they are; see the note of issue 10)
-  for (const title of titles.filter(x => x.startsWith('cone '))) {
+  for (const title of titles) {
     await expect(tabs.filter({ hasText: title }).first()).toBeVisible({ timeout: 30000 });
   }
+  // the DID's files are read again
+  await tabs.locator('.lm-TabBar-tabLabel').getByText('lake:demo.run7', { exact: true }).click();
+  await expect(page.locator('.jp-EsapStaging-contents:visible tbody tr')).toHaveCount(5, { timeout: 20000 });
   await tabs.filter({ hasText: 'cone 155, 5 r=0.2°' }).click();
   await expect(page.locator('.jp-EsapResults:visible .jp-EsapResults-count')).toContainText('rows');
   await shot(page, 'restore-after-reload');
