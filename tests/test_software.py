@@ -195,6 +195,18 @@ async def test_suggestions_from_the_basket_say_why(api):
     assert all(s["record"]["id"] not in ("1100", "1200") for s in got["suggestions"])
 
 
+def test_basket_terms_of_ssa_rows_say_spectra():
+    from esap_lab.software.matching import basket_terms
+
+    # rows of a TAP query of an SSA table (the local DaCHS's esapspec.ssa), with their UCDs
+    terms = basket_terms([{"kind": "record", "archive": "local",
+                           "rows": [{"ssa_dstype": "spectrum", "ssa_specres": 3e-10, "ssa_redshift": 0.1}] * 3,
+                           "columns": [{"name": "ssa_specres", "ucd": "spect.resolution;em.wl"},
+                                       {"name": "ssa_redshift", "ucd": "src.redshift"}]}])
+    labels = [t.label for t in terms]
+    assert labels[0] == "spectra" and "redshift" in labels  # three rows and a UCD: the strongest term
+
+
 # -- open here --------------------------------------------------------------------------------
 async def test_open_downloads_verifies_and_unpacks(api, jp_root_dir):
     _, opened = await api("POST", "software", "1001", "open", expect=200)

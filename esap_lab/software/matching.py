@@ -1,7 +1,7 @@
 """What the basket is about, and how well a software record fits it.
 
 The basket gives terms: its archives, the data product types of its records (ObsCore
-``dataproduct_type``, or what a query's protocol returns: SSA spectra, SIA images), the UCDs of
+``dataproduct_type`` or SSA's ``ssa_dstype``, or what a query's protocol returns: SSA spectra, SIA images), the UCDs of
 their columns (``spect.*`` -> spectra, ``em.gamma`` -> gamma-ray, ...) and the scopes of its
 Rucio DIDs. A record scores each term it mentions, most in its keywords, less in its name and
 least in its description; the terms found are the "why". Plain Python.
@@ -151,8 +151,8 @@ def basket_terms(items: list[dict[str, Any]], archive_titles: dict[str, str] | N
         if kind == "record":
             rows = it.get("rows") or []
             for r in rows[:1000]:
-                if isinstance(r, dict):
-                    _product(terms, r.get("dataproduct_type"))
+                if isinstance(r, dict):  # ObsCore's column, or SSA's (a TAP query of an SSA table)
+                    _product(terms, r.get("dataproduct_type") or r.get("ssa_dstype"))
             for c in it.get("columns") or []:
                 if isinstance(c, dict):
                     _ucd(terms, c.get("ucd"))
