@@ -54,6 +54,9 @@ install() {
   local site; site=$("$BASE/users-venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
   local project_site; project_site=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
   echo "import site; site.addsitedir('$project_site')" > "$site/esap_project_venv.pth"
+  # JupyterLab's assets and the lab extensions (esap-lab's among them) are found under sys.prefix
+  mkdir -p "$BASE/users-venv/share"
+  ln -sfn "$VENV/share/jupyter" "$BASE/users-venv/share/jupyter"
   mkdir -p "$BASE/users-venv/etc/jupyter"
   cp "$HERE/hub/jupyter_server_config.py" "$BASE/users-venv/etc/jupyter/jupyter_server_config.py"
   chmod -R a+rX "$BASE/users-venv"

@@ -45,7 +45,8 @@ export function noticeLogin(error: { reason?: string; message: string }): void {
     return;
   }
   const url = hubLoginUrl();
-  shown = Notification.warning(trans.__('Your login has expired: %1', error.message), {
+  // short: a toast shows 140 characters (the server's whole message is in the error itself)
+  shown = Notification.warning(trans.__('Your login has expired and could not be renewed: log in again.'), {
     autoClose: false,
     actions: url
       ? [

@@ -8,7 +8,7 @@
 import os
 
 c = get_config()  # noqa: F821
-c.ServerApp.jpserver_extensions = {"esap_lab": True, "esap_lab.hub": True}
+c.ServerApp.jpserver_extensions = {"jupyterlab": True, "esap_lab": True, "esap_lab.hub": True}
 c.ServerApp.ip = "127.0.0.1"
 c.EsapLab.db_url = ""
 LOGIN_TOKEN = "~/.esap/access_token"  # esap_lab.hub.TOKEN_FILE, in the user's home
