@@ -212,6 +212,8 @@ class EsapLab(ExtensionApp):
                                        basket=services.basket, max_rows=self.tables_max_rows,
                                        max_bytes=self.tables_max_bytes, sql_timeout=self.tables_sql_timeout,
                                        max_results=self.tables_max_results, fetch_timeout=self.query_timeout)
+        # TAP uploads (TAP_UPLOAD) read basket records and my tables through their services
+        services.queries.basket, services.queries.tables = services.basket, services.tables
         if self.software_url:
             services.software = SoftwareService(
                 services.root_dir, base_url=self.software_url, community=self.software_community,

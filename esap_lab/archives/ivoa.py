@@ -62,6 +62,7 @@ class IvoaArchive:
         self._tap_info: tuple[bool, int | None, int | None] | None = None  # CSV?, default, hard MAXREC
         # the MIME type of BINARY2 VOTables, when its capabilities list it (decoded fastest)
         self._tap_binary2: str | None = None
+        self._tap_uploads: bool | None = None  # whether its capabilities list an upload method
 
     # -- what it offers -------------------------------------------------------------------
     @property
@@ -131,18 +132,19 @@ class IvoaArchive:
 
     # -- running ----------------------------------------------------------------------------
     def run(self, request, *, remote: str | None, on_remote: Callable[..., None],
-            cancelled: threading.Event) -> ResultTable:
+            cancelled: threading.Event, uploads: dict[str, bytes] | None = None) -> ResultTable:
         """Run ``request`` to completion and return its rows. ``remote`` is the URL of a UWS job
         already submitted (a query resumed after a server restart); ``on_remote(url, phase=...)``
         records it and the job's UWS phase as it changes.
-        Setting ``cancelled`` (an esap_lab.executors.CancelToken) closes the connection in use."""
+        Setting ``cancelled`` (an esap_lab.executors.CancelToken) closes the connection in use.
+        ``uploads``: TAP_UPLOAD name -> a VOTable, sent with a TAP query."""
         session = self.session()
         if hasattr(cancelled, "on_cancel"):
             cancelled.on_cancel(session.abort)
         streaming = False
         try:
             if isinstance(request, TapQuery):
-                result = self._tap(request, remote, on_remote, cancelled, session)
+                result = self._tap(request, remote, on_remote, cancelled, session, uploads)
             elif isinstance(request, ConeQuery):
                 result = self._cone(request, session)
             elif isinstance(request, SiaQuery):
@@ -193,7 +195,7 @@ class IvoaArchive:
         """Whether the service writes CSV (rows can then stream into Arrow batches) and its
         default and hard MAXREC; read once from its VOSI capabilities."""
         if self._tap_info is None:
-            csv, default, hard, binary2 = False, None, None, None
+            csv, default, hard, binary2, uploads = False, None, None, None, False
             # not service.capabilities: pyvo makes it an astropy lazyproperty, whose lock is one for
             # every service object, so one slow archive would hold up the capabilities of all others
             caps = vosi_io.parse_capabilities(service._capabilities().read)  # raises when unreachable
@@ -202,6 +204,7 @@ class IvoaArchive:
                     csv = csv or "text/csv" in (fmt.mime or "")
                     if "serialization=binary2" in (fmt.mime or "").lower().replace(" ", ""):
                         binary2 = binary2 or fmt.mime
+                uploads = uploads or bool(getattr(cap, "uploadmethods", None))
                 limit = getattr(cap, "outputlimit", None)
                 if limit is not None:
                     if getattr(limit, "default", None) is not None and limit.default.unit == "row":
@@ -210,9 +213,10 @@ class IvoaArchive:
                         hard = int(limit.hard.content)
             self._tap_info = (csv, default, hard)
             self._tap_binary2 = binary2
+            self._tap_uploads = uploads
         return self._tap_info
 
-    def _tap(self, q: TapQuery, remote, on_remote, cancelled, session) -> ResultTable:
+    def _tap(self, q: TapQuery, remote, on_remote, cancelled, session, uploads=None) -> ResultTable:
         url = self._need("tap", "TAP service")
         service = pyvo.dal.TAPService(url, session=session)
         run_async = q.run_async
@@ -222,9 +226,16 @@ class IvoaArchive:
             csv, default_maxrec, _ = self._tap_capabilities(service)
         except DALServiceError:
             csv, default_maxrec = False, None  # no VOSI capabilities: plain pyvo VOTable queries
+        if uploads and self._tap_uploads is False:
+            raise BadRequest(f"Invalid request: uploads: {self.cfg.title} accepts no uploaded tables (its "
+                             "capabilities list no upload method).", reason="uploads-unsupported")
+
+        def files():  # each request reads its own copy
+            return {name: io.BytesIO(data) for name, data in (uploads or {}).items()}
+
         stream = None
         limit = q.maxrec or default_maxrec
-        if csv and (limit is None or limit > STREAM_ABOVE_ROWS):
+        if csv and not uploads and (limit is None or limit > STREAM_ABOVE_ROWS):
             # The columns come from an empty VOTable (which also checks the ADQL at once); the
             # rows then stream as CSV, one block at a time, into the result file.
             # (pyvo drops a maxrec of 0, so MAXREC goes in as a plain parameter)
@@ -233,8 +244,8 @@ class IvoaArchive:
         if not run_async and remote is None:
             if stream is None:
                 fmt = {"RESPONSEFORMAT": self._tap_binary2} if self._tap_binary2 else {}
-                return _fetch(pyvo.dal.TAPQuery(url, q.query, mode="sync", maxrec=q.maxrec, session=session, **fmt),
-                              pyvo.dal.TAPResults, post=True)
+                return _fetch(pyvo.dal.TAPQuery(url, q.query, mode="sync", maxrec=q.maxrec, session=session,
+                                                uploads=files(), **fmt), pyvo.dal.TAPResults, post=True)
             response = session.post(url.rstrip("/") + "/sync", stream=True, data={
                 "REQUEST": "doQuery", "LANG": "ADQL", "QUERY": q.query, "RESPONSEFORMAT": _CSV,
                 **({"MAXREC": stream.limit + 1} if stream.limit else {})})
@@ -245,7 +256,7 @@ class IvoaArchive:
             extra = {"RESPONSEFORMAT": _CSV} if stream else {}
             maxrec = (stream.limit + 1) if stream and stream.limit else q.maxrec
             with session.shielded():  # a cancel meanwhile aborts the job once it is known and started
-                job = service.submit_job(q.query, maxrec=maxrec, **extra)
+                job = service.submit_job(q.query, maxrec=maxrec, uploads=files(), **extra)
                 on_remote(job.url)
                 job.run()
         try:

@@ -13,6 +13,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+import pyarrow as pa
 from pydantic import TypeAdapter
 from sqlalchemy import JSON, Boolean, DateTime, Integer, String, Text, delete, select
 from sqlalchemy.orm import Mapped, mapped_column
@@ -22,6 +23,7 @@ from ..db import Base, Database
 from ..errors import BadRequest, Conflict, EsapError, NotFound
 from ..operations import ACTIVE, error_of, failure, transition, utcnow
 from ..operations import aware as _aware
+from . import votable
 from .ivoa import Cancelled
 from .models import Column, QueryInfo, QueryRequest, RowsPage
 from .registry import ArchiveRegistry
@@ -94,6 +96,10 @@ class QueryManager:
         self.registry = registry
         self.results = results
         self._running: dict[str, _Running] = {}
+        # where TAP uploads come from besides stored results (set by the app): the basket's
+        # record items and my tables, each through its area's service
+        self.basket = None
+        self.tables = None
 
     # -- starting ---------------------------------------------------------------------------
     async def submit(self, archive_id: str, request, wait: float = 0.0) -> QueryInfo:
@@ -103,6 +109,7 @@ class QueryManager:
         if request.kind not in archive.capabilities:
             raise BadRequest(f"Archive {archive.cfg.title!r} cannot answer {request.kind!r} queries; it answers: "
                              f"{', '.join(archive.capabilities) or 'none'}.", reason="unsupported-kind")
+        uploads = await self.uploads(request)  # a wrong source is a 400 naming it, before anything is stored
         now = utcnow()
         rec = QueryRecord(id=uuid.uuid4().hex, archive=archive_id, kind=request.kind,
                           request=request.model_dump(mode="json", by_alias=True, exclude_none=True),
@@ -114,7 +121,7 @@ class QueryManager:
                 s.add(rec)
 
         await self.db.run(insert)
-        self._spawn(rec.id, archive, request, remote=None)
+        self._spawn(rec.id, archive, request, remote=None, uploads=uploads)
         if wait > 0:
             await self.wait(rec.id, wait)
         rec = await self._record(rec.id)
@@ -124,12 +131,12 @@ class QueryManager:
             raise err
         return rec.info()
 
-    def _spawn(self, qid: str, archive, request, remote: str | None) -> None:
+    def _spawn(self, qid: str, archive, request, remote: str | None, uploads: dict[str, bytes] | None = None) -> None:
         run = _Running()
         self._running[qid] = run
-        run.task = asyncio.get_running_loop().create_task(self._execute(qid, archive, request, remote, run))
+        run.task = asyncio.get_running_loop().create_task(self._execute(qid, archive, request, remote, run, uploads))
 
-    async def _execute(self, qid, archive, request, remote, run: _Running) -> None:
+    async def _execute(self, qid, archive, request, remote, run: _Running, uploads=None) -> None:
         try:
             def on_remote(url, phase=None):
                 if not run.cancelled.is_set():
@@ -138,7 +145,8 @@ class QueryManager:
             def work():
                 if run.cancelled.is_set():
                     raise Cancelled()  # cancelled while waiting for a thread of the archive
-                result = archive.run(request, remote=remote, on_remote=on_remote, cancelled=run.cancelled)
+                extra = {"uploads": uploads} if uploads else {}
+                result = archive.run(request, remote=remote, on_remote=on_remote, cancelled=run.cancelled, **extra)
                 try:
                     if run.cancelled.is_set():
                         raise Cancelled()
@@ -192,7 +200,9 @@ class QueryManager:
             try:
                 archive = self.registry.get(rec.archive)
                 request = _request_adapter.validate_python(rec.request)
-            except Exception as e:  # noqa: BLE001 - archive removed from the config since
+                # the uploaded tables are read again (a remote job that runs already needs none)
+                uploads = await self.uploads(request) if rec.remote_url is None else None
+            except Exception as e:  # noqa: BLE001 - archive removed from the config since, an upload gone
                 await self.db.run(self._update, rec.id, {
                     "status": "error", "reason": "not-resumable",
                     "message": f"The query could not be resumed after a restart: {getattr(e, 'message', e)}"})
@@ -200,7 +210,80 @@ class QueryManager:
             log.info("resuming query %s on %s", rec.id, rec.archive)
             if rec.status != "running":
                 await self.db.run(self._update, rec.id, {"status": "running"})
-            self._spawn(rec.id, archive, request, remote=rec.remote_url)
+            self._spawn(rec.id, archive, request, remote=rec.remote_url, uploads=uploads)
+
+    # -- TAP uploads --------------------------------------------------------------------------
+    async def uploads(self, request) -> dict[str, bytes] | None:
+        """The tables a TAP query uploads, each as a VOTable (BINARY2) under its TAP_UPLOAD name.
+        A source that is not there, or a column it has not, is a 400 naming the field."""
+        sources = getattr(request, "uploads", None)
+        if not sources:
+            return None
+        out = {}
+        for name, src in sources.items():
+            field = f"uploads.{name}"
+            table, meta = await self._upload_table(field, src)
+            if src.columns:
+                missing = [c for c in src.columns if c not in table.column_names]
+                if missing:
+                    raise BadRequest(f"Invalid request: {field}.columns: no column {missing[0]!r} in the uploaded "
+                                     f"table; it has: {', '.join(table.column_names)}.", reason="unknown-column")
+                table = table.select(list(dict.fromkeys(src.columns)))
+            out[name] = await executors.run(RESULTS, votable.encode, table, meta, name)
+        return out
+
+    async def _upload_table(self, field: str, src) -> tuple[pa.Table, dict[str, dict]]:
+        def described(columns) -> dict[str, dict]:
+            return {c.name: {"unit": c.unit, "ucd": c.ucd, "description": c.description} for c in columns or []}
+
+        if src.query is not None:
+            def stored():
+                with self.db.read() as s:
+                    return s.get(QueryRecord, src.query)
+
+            rec = await self.db.run(stored)
+            if rec is None or rec.status != "completed" or not self.results.exists(src.query):
+                state = "does not exist" if rec is None else (
+                    f"is {rec.status}" if rec.status != "completed" else "has no stored rows any more")
+                raise BadRequest(f"Invalid request: {field}.query: query {src.query!r} {state}; upload a "
+                                 "completed query's result.", reason="upload-source-missing")
+            table = await executors.run(RESULTS, self.results.read, src.query)
+            return table, described(Column(**c) for c in rec.columns or [])
+        if src.table is not None:
+            if self.tables is None:
+                raise BadRequest(f"Invalid request: {field}.table: this server keeps no tables.",
+                                 reason="upload-source-missing")
+            try:
+                info, table = await self.tables.arrow(src.table)
+            except NotFound as e:
+                raise BadRequest(f"Invalid request: {field}.table: {e.message}", reason="upload-source-missing") from None
+            return table, described(info.columns)
+        if self.basket is None:
+            raise BadRequest(f"Invalid request: {field}.basket: this server has no basket.",
+                             reason="upload-source-missing")
+        rows: list[dict] = []
+        columns: dict[str, Column] = {}
+        for iid in dict.fromkeys(src.basket):
+            try:
+                item = await self.basket.get(iid)
+            except NotFound as e:
+                raise BadRequest(f"Invalid request: {field}.basket: {e.message}", reason="upload-source-missing") from None
+            item = getattr(item, "root", item)
+            if item.kind != "record":
+                raise BadRequest(f"Invalid request: {field}.basket: {iid} is a {item.kind} item; only record items "
+                                 "hold rows.", reason="not-a-record")
+            rows.extend(item.rows)
+            for c in item.columns or []:
+                columns.setdefault(c.name, Column(**c.model_dump(include=set(Column.model_fields))))
+        names = [n for n in columns if any(n in r for r in rows)]
+        for r in rows:
+            names.extend(k for k in r if k not in names)
+        try:
+            table = pa.Table.from_pylist([{n: r.get(n) for n in names} for r in rows])
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as e:
+            raise BadRequest(f"Invalid request: {field}.basket: the records' columns do not agree ({e}).",
+                             reason="upload-rows-mixed") from None
+        return table, described(columns.values())
 
     # -- reading ----------------------------------------------------------------------------
     async def _record(self, qid: str) -> QueryRecord:

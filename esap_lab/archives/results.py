@@ -111,6 +111,10 @@ class ResultStore:
             tmp.unlink(missing_ok=True)
         return result.row_count
 
+    def read(self, qid: str) -> pa.Table:
+        """The whole stored result (memory-mapped)."""
+        return self._table(qid)
+
     def exists(self, qid: str) -> bool:
         return self.path(qid).exists()
 
