@@ -11,8 +11,9 @@ import {
 import { Notification } from '@jupyterlab/apputils';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
-import { metaApi, useServerSettings } from './api';
+import { metaApi, onApiError, useServerSettings } from './api';
 import { basketPlugin } from './basket';
+import { noticeLogin, setLoginTranslator } from './common/login';
 import { jobsPlugin } from './jobs';
 import { plotsPlugin } from './plots';
 import { previewsPlugin } from './previews';
@@ -44,6 +45,9 @@ const sidebarPlugin: JupyterFrontEndPlugin<IEsapSidebar> = {
     useServerSettings(app.serviceManager.serverSettings);
     translator = translator ?? nullTranslator;
     const trans = translator.load('esap_lab');
+    // an error saying the hub login expired offers "Log in again"
+    setLoginTranslator(trans);
+    onApiError(noticeLogin);
     const sidebar = new EsapSidebar(shell, translator);
     shell.add(sidebar, 'left', { rank: 850 });
     restorer?.add(sidebar, sidebar.id);

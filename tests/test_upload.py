@@ -87,3 +87,23 @@ async def test_a_query_that_names_an_upload_not_sent_is_the_services_400(api):
     body = {"kind": "tap", "query": XMATCH.format(name="other"), "uploads": {"cone": {"query": q["id"]}}}
     code, err = await api("POST", "archives", "local", "queries", body=body, params={"wait": 30})
     assert code == 400 and err["reason"] == "query-rejected", err
+
+
+async def test_kernel_one_liner(api):
+    import asyncio
+
+    from esap_lab import archives
+    from esap_lab.client import BadRequestError
+
+    q = await _cone(api)
+    t = await asyncio.to_thread(archives.query, "local", XMATCH.format(name="mine"),
+                                uploads={"mine": {"query": q["id"]}})
+    assert len(t) >= q["row_count"] and t["vmag"].unit == "mag"
+    assert t.meta["esap_query"].status == "completed"
+    try:
+        await asyncio.to_thread(archives.query, "local", XMATCH.format(name="mine"),
+                                uploads={"mine": {"table": "nope"}})
+    except BadRequestError as e:
+        assert "uploads.mine.table" in str(e)
+    else:
+        raise AssertionError("a missing table should be refused")

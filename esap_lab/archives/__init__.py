@@ -16,6 +16,8 @@ _WHERE = {
     "ResultTable": ".results",
     # the notebook side (through esap_lab.client): archives.tables("a"), archives.search_many([...], ...)
     "examples": ".kernel",
+    "query": ".kernel",
+    "result": ".kernel",
     "search_many": ".kernel",
     "table": ".kernel",
     "tables": ".kernel",
