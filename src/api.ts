@@ -6,8 +6,6 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
-import { noticeLogin } from './common/login';
-
 import type { components } from './schema';
 
 export const API_PREFIX = 'esap-lab/api';
@@ -103,7 +101,9 @@ export class EsapClient {
         data?.reason ?? '',
         data?.service
       );
-      noticeLogin(error); // an expired login: "Log in again" (common/login.ts)
+      for (const listener of errorListeners) {
+        listener(error); // e.g. an expired login: "Log in again" (common/login.ts, bound in index.ts)
+      }
       throw error;
     }
     return data as T;
@@ -116,6 +116,18 @@ export class EsapClient {
   readonly meta = metaApiOf(this);
 
   private _settings: ServerConnection.ISettings | null;
+}
+
+/** Who is told of every error answer of the server (the plugins add theirs at start). */
+const errorListeners = new Set<(error: EsapApiError) => void>();
+
+/**
+ * Be told of every error answer of any client (e.g. to offer "Log in again" once a hub login
+ * expired); returns a function that stops it.
+ */
+export function onApiError(listener: (error: EsapApiError) => void): () => void {
+  errorListeners.add(listener);
+  return () => errorListeners.delete(listener);
 }
 
 /** The client the areas' exported API objects use (see `EsapClient`). */

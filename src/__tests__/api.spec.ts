@@ -16,6 +16,7 @@ import {
   EsapClient,
   esapClient,
   metaApi,
+  onApiError,
   requestAPI,
   useServerSettings
 } from '../api';
@@ -180,6 +181,17 @@ describe('EsapClient', () => {
     const error = await client.archives.get('no-such-query').catch(e => e);
     expect(error).toBeInstanceOf(EsapApiError);
     expect(error.status).toBe(404);
+  });
+
+  it('tells the error listeners of every error answer (e.g. "Log in again")', async () => {
+    const seen: string[] = [];
+    const stop = onApiError(e => seen.push(`${e.status} ${e.reason}`));
+    const client = new EsapClient(settings);
+    await client.archives.get('no-such-query').catch(() => undefined);
+    stop();
+    await client.archives.get('no-such-query').catch(() => undefined);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatch(/^404 /);
   });
 
   it('the exported API objects use the default client, bound as the plugin binds it', async () => {
