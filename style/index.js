@@ -2,3 +2,4 @@ import './base.css';
 import './tables.css';
 import './software.css';
 import './workbench.css';
+import './search.css';

@@ -45,3 +45,10 @@ c.EsapLab.software_community = _ossr.COMMUNITY  # noqa: F821
 extra = Path(__file__).with_name("jupyter_server_test_config_extra.py")
 if extra.exists():
     exec(extra.read_text())  # noqa: S102
+
+# The Search step's registry journey: the local DaCHS's own RegTAP registry (schema rr); and, for the
+# fan-out journey, an archive that is dead (a closed local port: it fails at once, and only itself).
+c.EsapLab.registry_url = os.environ.get("ESAP_TEST_REGTAP_URL", f"{vo}/tap")  # noqa: F821
+c.EsapLab.archives.append(  # noqa: F821
+    {"id": "dead", "title": "Dead archive", "description": "A closed local port (the fan-out journey)",
+     "scs": "http://127.0.0.1:9/scs", "tap": "http://127.0.0.1:9/tap"})

@@ -10,11 +10,14 @@ import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { archivesApi, IQueryInfo } from '../api';
 import { IEsapBasket, IEsapSidebar, IEsapStaging } from '../tokens';
 import { describeQuery, SearchSection } from './panel';
+import { RegistryPanel } from './registry';
 import { ResultsWidget } from './results';
 
 export const SEARCH_COMMAND = 'esap-lab:search-archives';
 /** Open the result grid of a query: {id} (used by the layout restorer after a reload). */
 export const OPEN_RESULTS_COMMAND = 'esap-lab:open-results';
+/** Open the registry panel: find services in the IVOA registry, add them as archives. */
+export const REGISTRY_COMMAND = 'esap-lab:open-registry';
 
 export const searchPlugin: JupyterFrontEndPlugin<void> = {
   id: 'esap-lab:search',
@@ -89,7 +92,25 @@ export const searchPlugin: JupyterFrontEndPlugin<void> = {
       // let the new theme's CSS apply before reading its variables
       setTimeout(() => open.forEach(w => !w.isDisposed && w.restyle()), 200);
     });
-    const section = new SearchSection({ trans, open: openResults, settings: () => prefs });
+    let registryPanel: RegistryPanel | null = null;
+    app.commands.addCommand(REGISTRY_COMMAND, {
+      label: trans.__('ESAP: Find services in the registry'),
+      caption: trans.__('Search the IVOA registry and add services as your archives'),
+      execute: () => {
+        if (!registryPanel || registryPanel.isDisposed) {
+          registryPanel = new RegistryPanel(trans);
+          app.shell.add(registryPanel, 'main');
+        }
+        app.shell.activateById(registryPanel.id);
+      }
+    });
+    palette?.addItem({ command: REGISTRY_COMMAND, category: 'ESAP', rank: 11 });
+    const section = new SearchSection({
+      trans,
+      open: openResults,
+      settings: () => prefs,
+      openRegistry: () => void app.commands.execute(REGISTRY_COMMAND)
+    });
     sidebar.addSection(section, 10, 3);
 
     app.commands.addCommand(SEARCH_COMMAND, {

@@ -1,6 +1,8 @@
 /**
- * The Search section of the ESAP sidebar: archive picker, Cone / Images / ADQL (and Rucio DID)
- * forms with validation, Run and Cancel, progress while a query runs, and the recent queries.
+ * The Search section of the ESAP sidebar: archive picker (or several archives at once), Cone /
+ * Images / Spectra / ObsCore / ADQL (and Rucio DID) forms with validation, Run and Cancel,
+ * progress while a query runs (each archive's status, rows and error in a fan-out), the recent
+ * queries, and the way to the registry.
  */
 import { Dialog, Notification, ReactWidget, showDialog } from '@jupyterlab/apputils';
 import { TranslationBundle } from '@jupyterlab/translation';
@@ -9,6 +11,7 @@ import React, { useEffect, useRef, useState } from 'react';
 import { archivesApi, EsapApiError, IArchive, IQueryInfo, QueryRequest } from '../api';
 import { isFinal } from '../common/format';
 import { stagingApi } from '../staging/api';
+import { archivesChanged, DATAPRODUCT_TYPES, IArchiveInfo, ISearchInfo, searchApi, SearchRequest } from './api';
 
 /** Why a DID search found nothing, and what to try: patterns, and the scopes there are. */
 async function noDidHint(archive: IArchive, request: Record<string, any>, t: TranslationBundle): Promise<string> {
@@ -37,13 +40,46 @@ async function scopesOf(archive: IArchive): Promise<{ instance: string; scopes: 
   }
 }
 
-export type Mode = 'cone' | 'sia' | 'tap' | 'did';
+export type Mode = 'cone' | 'sia' | 'ssa' | 'obscore' | 'tap' | 'did';
 
 export interface ISearchOptions {
   trans: TranslationBundle;
   /** Open a completed query's result grid (the archive's title goes into its tooltip). */
   open: (q: IQueryInfo, archiveTitle: string) => void;
   settings: () => { defaultArchive: string; pollInterval: number };
+  /** Open the registry panel (find services, add them as archives). */
+  openRegistry?: () => void;
+}
+
+/** A wavelength interval in nm (two fields) as metres, or a problem; both empty: none. */
+function bandOf(lo: string, hi: string, t: TranslationBundle): [number, number] | string | null {
+  if (!lo.trim() && !hi.trim()) {
+    return null;
+  }
+  const a = parseNumber(lo);
+  const b = parseNumber(hi);
+  if (a === undefined || b === undefined || Number.isNaN(a) || Number.isNaN(b) || a <= 0 || b < a) {
+    return t.__('Band: give two wavelengths in nm, above 0, the lower first.');
+  }
+  return [a * 1e-9, b * 1e-9];
+}
+
+/** A time interval (two dates or date-times, UTC) as ISO strings, or a problem; both empty: none. */
+function timeOf(start: string, end: string, t: TranslationBundle): [string, string] | string | null {
+  if (!start.trim() && !end.trim()) {
+    return null;
+  }
+  const parse = (v: string) => {
+    const text = v.trim();
+    const d = new Date(/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : text);
+    return Number.isNaN(d.getTime()) ? null : d;
+  };
+  const a = parse(start);
+  const b = parse(end);
+  if (!a || !b || a > b) {
+    return t.__('Time: give a start and an end date (YYYY-MM-DD), the start first.');
+  }
+  return [a.toISOString(), b.toISOString()];
 }
 
 
@@ -81,7 +117,7 @@ function parseNumber(v: string): number | undefined {
 
 function SearchForm(props: ISearchOptions): JSX.Element {
   const { trans: t } = props;
-  const [archives, setArchives] = useState<IArchive[]>([]);
+  const [archives, setArchives] = useState<IArchiveInfo[]>([]);
   const [archiveId, setArchiveId] = useState('');
   const [mode, setMode] = useState<Mode>('cone');
   const [pos, setPos] = useState({ ra: '155.0', dec: '5.0', target: '' });
@@ -97,16 +133,25 @@ function SearchForm(props: ISearchOptions): JSX.Element {
   const [hint, setHint] = useState('');
   const [scopes, setScopes] = useState<string[]>([]);
   const [recent, setRecent] = useState<IQueryInfo[]>([]);
+  const [fanout, setFanout] = useState(false);
+  const [chosen, setChosen] = useState<string[]>([]);
+  const [band, setBand] = useState({ lo: '', hi: '' });
+  const [time, setTime] = useState({ start: '', end: '' });
+  const [products, setProducts] = useState<string[]>([]);
+  const [calib, setCalib] = useState<number[]>([]);
+  const [search, setSearch] = useState<ISearchInfo | null>(null);
   const cancelled = useRef(false);
 
-  useEffect(() => {
+  const loadArchives = (select?: string) =>
     archivesApi
       .list(true)
-      .then(list => {
+      .then(all => {
+        const list = all as IArchiveInfo[];
         setArchives(list);
-        const preferred = props.settings().defaultArchive;
+        const preferred = select || props.settings().defaultArchive;
         const first =
           list.find(a => a.id === preferred) ??
+          (select === undefined ? undefined : list.find(a => a.id === archiveId)) ??
           list.find(a => a.reachable) ??
           list[0];
         if (first) {
@@ -114,22 +159,37 @@ function SearchForm(props: ISearchOptions): JSX.Element {
         }
       })
       .catch(e => Notification.error(t.__('Could not list archives: %1', e.message)));
+
+  useEffect(() => {
+    void loadArchives();
     archivesApi
       .queries()
       .then(setRecent)
       .catch(() => undefined);
+    // an archive added in the registry panel is selected here at once
+    const onChange = (_: unknown, id: string) => void loadArchives(id);
+    archivesChanged.connect(onChange);
+    return () => {
+      archivesChanged.disconnect(onChange);
+    };
   }, []);
 
   const archive = archives.find(a => a.id === archiveId);
-  const caps = archive?.capabilities ?? [];
+  // one archive: what it answers; several: what any of them answers
+  const caps = fanout ? [...new Set(archives.flatMap(a => a.capabilities))] : archive?.capabilities ?? [];
   const modes: [Mode, string][] = (
     [
       ['cone', t.__('Cone')],
       ['sia', t.__('Images')],
+      ['ssa', t.__('Spectra')],
+      ['obscore', t.__('ObsCore')],
       ['tap', t.__('ADQL')],
       ['did', t.__('DIDs')]
     ] as [Mode, string][]
   ).filter(([m]) => caps.includes(m));
+  const targets = fanout
+    ? archives.filter(a => chosen.includes(a.id) && a.capabilities.includes(mode))
+    : [];
 
   useEffect(() => {
     if (mode === 'did' && archive) {
@@ -141,13 +201,16 @@ function SearchForm(props: ISearchOptions): JSX.Element {
     if (caps.length && !caps.includes(mode)) {
       setMode(modes[0]?.[0] ?? 'cone');
     }
-  }, [archiveId, archives]);
+  }, [archiveId, archives, fanout]);
 
   // What is wrong with the form, field by field (the Run button stays disabled until none).
   const problems: Record<string, string> = {};
-  const position = (): Record<string, unknown> => {
+  const position = (optional = false): Record<string, unknown> => {
     if (pos.target.trim()) {
       return { target: pos.target.trim() };
+    }
+    if (optional && !pos.ra.trim() && !pos.dec.trim()) {
+      return {};
     }
     const ra = parseNumber(pos.ra);
     const dec = parseNumber(pos.dec);
@@ -176,6 +239,29 @@ function SearchForm(props: ISearchOptions): JSX.Element {
       problems.size = t.__('Size must be in (0, 10] degrees.');
     }
     request = { kind: 'sia', ...position(), size: s as number } as QueryRequest;
+  } else if (mode === 'ssa') {
+    const s = parseNumber(size);
+    if (s === undefined || Number.isNaN(s) || s <= 0 || s > 10) {
+      problems.size = t.__('Diameter must be in (0, 10] degrees.');
+    }
+    request = { kind: 'ssa', ...position(), size: s as number } as QueryRequest;
+  } else if (mode === 'obscore') {
+    const where = position(true);
+    const r = parseNumber(radius);
+    if (Object.keys(where).length && (r === undefined || Number.isNaN(r) || r <= 0 || r > 10)) {
+      problems.radius = t.__('Radius must be in (0, 10] degrees.');
+    }
+    const o: Record<string, unknown> = { kind: 'obscore', ...where };
+    if (Object.keys(where).length) {
+      o.radius = r;
+    }
+    if (products.length) {
+      o.dataproduct_type = products;
+    }
+    if (calib.length) {
+      o.calib_level = calib;
+    }
+    request = o as unknown as QueryRequest;
   } else if (mode === 'tap') {
     if (!adql.trim()) {
       problems.adql = t.__('Write an ADQL query.');
@@ -187,12 +273,42 @@ function SearchForm(props: ISearchOptions): JSX.Element {
     }
     request = { kind: 'did', scope: did.scope.trim(), name: did.name.trim() || '*', type: did.type };
   }
+  if (mode === 'sia' || mode === 'obscore') {
+    // SIA v2 and ObsCore: a wavelength band (nm in the form, metres on the wire) and a time interval
+    const b = bandOf(band.lo, band.hi, t);
+    const tm = timeOf(time.start, time.end, t);
+    if (typeof b === 'string') {
+      problems.band = b;
+    } else if (b && request) {
+      (request as any).band = b;
+    }
+    if (typeof tm === 'string') {
+      problems.time = tm;
+    } else if (tm && request) {
+      (request as any).time = tm;
+    }
+    if (
+      mode === 'obscore' &&
+      request &&
+      Object.keys(request).length === 1 &&
+      !problems.band &&
+      !problems.time
+    ) {
+      problems.obscore = t.__('Give at least one constraint: a position, band, time, product type or level.');
+    }
+  }
   if (request && mr !== undefined && !Number.isNaN(mr)) {
     (request as any).maxrec = mr;
   }
-  const valid = Object.keys(problems).length === 0 && !!archive;
+  if (fanout && targets.length === 0) {
+    problems.archives = t.__('Choose the archives to search (those that answer this kind of search).');
+  }
+  const valid = Object.keys(problems).length === 0 && (fanout || !!archive);
 
   const run = async () => {
+    if (fanout || (mode === 'obscore' && archive)) {
+      return runMany(fanout ? targets : [archive as IArchiveInfo]);
+    }
     if (!valid || !request || !archive) {
       return;
     }
@@ -271,7 +387,107 @@ function SearchForm(props: ISearchOptions): JSX.Element {
     }
   };
 
+  /** One search over several archives (POST /searches): each archive's status, rows, error. */
+  const runMany = async (chosenArchives: IArchiveInfo[]) => {
+    if (!valid || !request || !chosenArchives.length) {
+      return;
+    }
+    setError('');
+    setHint('');
+    setSearch(null);
+    cancelled.current = false;
+    const started = Date.now();
+    const timer = window.setInterval(() => setElapsed((Date.now() - started) / 1000), 250);
+    const opened = new Set<string>();
+    const titleOf = (id: string) => archives.find(a => a.id === id)?.title ?? id;
+    const openDone = async (s: ISearchInfo) => {
+      for (const e of s.archives) {
+        if (e.status !== 'completed' || !e.query_id || opened.has(e.query_id)) {
+          continue;
+        }
+        opened.add(e.query_id);
+        try {
+          const q = await archivesApi.get(e.query_id);
+          setRecent(rs => [q, ...rs.filter(x => x.id !== q.id)].slice(0, 20));
+          if ((q.row_count ?? 0) > 0) {
+            props.open(q, titleOf(e.archive)); // each archive's rows in a grid of their own
+          }
+        } catch {
+          // deleted meanwhile
+        }
+      }
+    };
+    try {
+      let s = await searchApi.start(request as SearchRequest, chosenArchives.map(a => a.id), 0);
+      setSearch(s);
+      await openDone(s);
+      while (s.status === 'running' && !cancelled.current) {
+        await new Promise(r =>
+          setTimeout(r, Math.max(200, props.settings().pollInterval * 1000 * (Date.now() - started < 3000 ? 0.15 : 0.5)))
+        );
+        if (cancelled.current) {
+          break;
+        }
+        s = await searchApi.get(s.id);
+        setSearch(s);
+        await openDone(s);
+      }
+      const failed = s.archives.filter(e => e.status === 'error');
+      if (failed.length && failed.length === s.archives.length) {
+        setError(failed.map(e => e.message ?? '').join(' '));
+      }
+    } catch (e) {
+      const text = e instanceof EsapApiError ? e.message : String(e);
+      setError(text);
+      Notification.error(text, { autoClose: 8000 });
+    } finally {
+      window.clearInterval(timer);
+    }
+  };
+
+  const cancelMany = async () => {
+    cancelled.current = true;
+    const s = search;
+    if (!s) {
+      return;
+    }
+    await Promise.all(
+      s.archives
+        .filter(e => e.query_id && (e.status === 'running' || e.status === 'queued'))
+        .map(e => archivesApi.cancel(e.query_id as string).catch(() => undefined))
+    );
+    setSearch({
+      ...s,
+      status: 'completed',
+      archives: s.archives.map(e =>
+        e.status === 'running' || e.status === 'queued' ? { ...e, status: 'cancelled' } : e
+      )
+    });
+    Notification.info(t.__('Search cancelled.'), { autoClose: 3000 });
+  };
+  const manyRunning = search?.status === 'running' && !cancelled.current;
+
+  const removeArchive = async (a: IArchiveInfo) => {
+    const answer = await showDialog({
+      title: t.__('Remove your archive %1?', a.title),
+      body: t.__('It leaves your archive list; its past queries stay. You can add it again from the registry.'),
+      buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: t.__('Remove') })]
+    });
+    if (!answer.button.accept) {
+      return;
+    }
+    try {
+      await searchApi.removeArchive(a.id);
+      archivesChanged.emit('');
+    } catch (e) {
+      Notification.error(t.__('Could not remove %1: %2', a.id, (e as Error).message));
+    }
+  };
+
   const cancel = async () => {
+    if (search && manyRunning) {
+      return cancelMany();
+    }
     cancelled.current = true;
     const q = running;
     setRunning(null);
@@ -316,28 +532,106 @@ function SearchForm(props: ISearchOptions): JSX.Element {
     </>
   );
 
+  const capsLabel: Record<string, string> = {
+    cone: t.__('cone search'),
+    sia: t.__('image search'),
+    ssa: t.__('spectrum search'),
+    obscore: t.__('ObsCore'),
+    tap: t.__('ADQL'),
+    did: t.__('DID search')
+  };
+  const toggle = <T,>(list: T[], x: T) => (list.includes(x) ? list.filter(y => y !== x) : [...list, x]);
+
   return (
     <div className="jp-EsapSection jp-EsapSearch">
-      <label>
-        {t.__('Archive')}
-        <select
-          name="archive"
-          aria-label={t.__('Archive')}
-          value={archiveId}
-          onChange={e => setArchiveId(e.target.value)}
-        >
-          {archives.map(a => (
-            <option key={a.id} value={a.id} title={a.description}>
-              {a.title}
-              {a.reachable === false ? ` (${t.__('unreachable')})` : ''}
-            </option>
-          ))}
-        </select>
-      </label>
-      {archive?.description && (
+      <div className="jp-EsapSearch-archiveBar">
+        <label className="jp-EsapSearch-inline">
+          <input
+            type="checkbox"
+            name="fanout"
+            checked={fanout}
+            onChange={e => {
+              setFanout(e.target.checked);
+              if (e.target.checked && chosen.length === 0 && archiveId) {
+                setChosen([archiveId]);
+              }
+            }}
+          />
+          {t.__('Several archives at once')}
+        </label>
+        {props.openRegistry && (
+          <button
+            className="jp-mod-styled jp-mod-reject jp-EsapSearch-registry"
+            title={t.__('Find services in the IVOA registry and add them as your archives')}
+            onClick={() => props.openRegistry?.()}
+          >
+            {t.__('Find in registry…')}
+          </button>
+        )}
+      </div>
+      {fanout ? (
+        <fieldset className="jp-EsapSearch-archives" aria-label={t.__('Archives to search')}>
+          <legend>{t.__('Archives to search')}</legend>
+          {archives.map(a => {
+            const can = a.capabilities.includes(mode);
+            return (
+              <label
+                key={a.id}
+                className="jp-EsapSearch-inline jp-EsapSearch-archiveChoice"
+                data-archive={a.id}
+                title={can ? a.description : t.__('%1 offers no %2', a.title, capsLabel[mode] ?? mode)}
+              >
+                <input
+                  type="checkbox"
+                  name={`archive-${a.id}`}
+                  disabled={!can}
+                  checked={can && chosen.includes(a.id)}
+                  onChange={() => setChosen(toggle(chosen, a.id))}
+                />
+                <span className={can ? '' : 'jp-EsapSearch-cannot'}>
+                  {a.title}
+                  {a.reachable === false ? ` (${t.__('unreachable')})` : ''}
+                  {a.origin === 'user' ? ` · ${t.__('yours')}` : ''}
+                </span>
+              </label>
+            );
+          })}
+        </fieldset>
+      ) : (
+        <label>
+          {t.__('Archive')}
+          <select
+            name="archive"
+            aria-label={t.__('Archive')}
+            value={archiveId}
+            onChange={e => setArchiveId(e.target.value)}
+          >
+            {archives.map(a => (
+              <option key={a.id} value={a.id} title={a.description}>
+                {a.title}
+                {a.reachable === false ? ` (${t.__('unreachable')})` : ''}
+                {a.origin === 'user' ? ` · ${t.__('yours')}` : ''}
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
+      {!fanout && archive?.description && (
         <div className="jp-EsapSection-hint">{archive.description}</div>
       )}
-      {archive?.reachable === false && (
+      {!fanout && archive?.origin === 'user' && (
+        <div className="jp-EsapSection-hint jp-EsapSearch-yours">
+          {t.__('Your archive (added from the registry).')}{' '}
+          <button
+            className="jp-mod-styled jp-mod-reject jp-EsapSearch-removeArchive"
+            aria-label={t.__('Remove your archive %1', archive.title)}
+            onClick={() => void removeArchive(archive)}
+          >
+            {t.__('Remove')}
+          </button>
+        </div>
+      )}
+      {!fanout && archive?.reachable === false && (
         <div className="jp-EsapSection-error jp-EsapSearch-unreachable" role="status">
           {t.__('%1 did not answer the last check: a query may fail.', archive.title)}
         </div>
@@ -355,11 +649,74 @@ function SearchForm(props: ISearchOptions): JSX.Element {
           </button>
         ))}
       </div>
-      {(mode === 'cone' || mode === 'sia') && positional}
-      {mode === 'cone' &&
-        field('radius', t.__('Radius (deg)'), radius, setRadius, { inputMode: 'decimal' })}
+      {(mode === 'cone' || mode === 'sia' || mode === 'ssa' || mode === 'obscore') && positional}
+      {(mode === 'cone' || mode === 'obscore') &&
+        field('radius', mode === 'obscore' ? t.__('Radius (deg), with a position') : t.__('Radius (deg)'), radius, setRadius, { inputMode: 'decimal' })}
       {mode === 'sia' &&
         field('size', t.__('Field size (deg)'), size, setSize, { inputMode: 'decimal' })}
+      {mode === 'ssa' &&
+        field('size', t.__('Diameter (deg)'), size, setSize, { inputMode: 'decimal' })}
+      {(mode === 'sia' || mode === 'obscore') && (
+        <>
+          <div className="jp-EsapSection-row">
+            {field('band_lo', t.__('Band from (nm)'), band.lo, v => setBand({ ...band, lo: v }), {
+              inputMode: 'decimal',
+              placeholder: '400',
+              'aria-invalid': problems.band ? 'true' : 'false'
+            })}
+            {field('band_hi', t.__('to (nm)'), band.hi, v => setBand({ ...band, hi: v }), {
+              inputMode: 'decimal',
+              placeholder: '700',
+              'aria-invalid': problems.band ? 'true' : 'false'
+            })}
+          </div>
+          <div className="jp-EsapSection-row">
+            {field('time_start', t.__('Observed from (UTC)'), time.start, v => setTime({ ...time, start: v }), {
+              placeholder: 'YYYY-MM-DD',
+              'aria-invalid': problems.time ? 'true' : 'false'
+            })}
+            {field('time_end', t.__('until'), time.end, v => setTime({ ...time, end: v }), {
+              placeholder: 'YYYY-MM-DD',
+              'aria-invalid': problems.time ? 'true' : 'false'
+            })}
+          </div>
+          {mode === 'sia' && (
+            <div className="jp-EsapSection-hint">{t.__('Band and time: SIA v2 services only.')}</div>
+          )}
+        </>
+      )}
+      {mode === 'obscore' && (
+        <>
+          <fieldset className="jp-EsapSearch-choices" aria-label={t.__('Data product types')}>
+            <legend>{t.__('Data product type')}</legend>
+            {DATAPRODUCT_TYPES.map(p => (
+              <label key={p} className="jp-EsapSearch-inline">
+                <input
+                  type="checkbox"
+                  name={`dataproduct-${p}`}
+                  checked={products.includes(p)}
+                  onChange={() => setProducts(toggle(products, p))}
+                />
+                {p}
+              </label>
+            ))}
+          </fieldset>
+          <fieldset className="jp-EsapSearch-choices" aria-label={t.__('Calibration levels')}>
+            <legend>{t.__('Calibration level')}</legend>
+            {[0, 1, 2, 3, 4].map(c => (
+              <label key={c} className="jp-EsapSearch-inline" title={[t.__('raw'), t.__('instrumental'), t.__('calibrated'), t.__('enhanced'), t.__('analysis')][c]}>
+                <input
+                  type="checkbox"
+                  name={`calib-${c}`}
+                  checked={calib.includes(c)}
+                  onChange={() => setCalib(toggle(calib, c))}
+                />
+                {c}
+              </label>
+            ))}
+          </fieldset>
+        </>
+      )}
       {mode === 'tap' && (
         <>
           <label>
@@ -424,7 +781,7 @@ function SearchForm(props: ISearchOptions): JSX.Element {
         <button
           className="jp-mod-styled jp-mod-accept jp-EsapSearch-run"
           aria-label={t.__('Run the search')}
-          disabled={!valid || !!running}
+          disabled={!valid || !!running || manyRunning}
           onClick={() => void run()}
         >
           {t.__('Run')}
@@ -432,7 +789,7 @@ function SearchForm(props: ISearchOptions): JSX.Element {
         <button
           className="jp-mod-styled jp-mod-reject jp-EsapSearch-cancel"
           aria-label={t.__('Cancel the running search')}
-          disabled={!running}
+          disabled={!running && !manyRunning}
           onClick={() => void cancel()}
         >
           {t.__('Cancel')}
@@ -446,6 +803,59 @@ function SearchForm(props: ISearchOptions): JSX.Element {
               ? t.__('%1 · %2 s', running.phase, elapsed.toFixed(0))
               : t.__('%1 for %2 s…', running.status === 'queued' ? t.__('Queued') : t.__('Running'), elapsed.toFixed(1))}
           </span>
+        </div>
+      )}
+      {search && (
+        <div className="jp-EsapSearch-fanout">
+          <div className="jp-EsapSection-hint" role="status">
+            {search.status === 'running'
+              ? t.__('Searching %1 archives… %2 s', search.archives.length, elapsed.toFixed(0))
+              : t.__('%1 of %2 archives answered', search.archives.filter(e => e.status === 'completed').length, search.archives.length)}
+          </div>
+          <ul className="jp-EsapSection-list">
+            {search.archives.map(e => {
+              const title = archives.find(a => a.id === e.archive)?.title ?? e.archive;
+              return (
+                <li
+                  key={e.archive}
+                  className="jp-EsapSection-entry jp-EsapSearch-fanoutEntry"
+                  data-archive={e.archive}
+                  data-status={e.status}
+                >
+                  <div className="jp-EsapSection-line">
+                    <span className="jp-EsapChip" data-status={e.status}>
+                      {e.status}
+                    </span>
+                    <span className="jp-EsapSection-title" title={title}>
+                      {title}
+                    </span>
+                    {e.status === 'completed' && (
+                      <span className="jp-EsapSearch-rows">
+                        {t._n('%1 row', '%1 rows', e.row_count ?? 0)}
+                        {e.overflow ? ' ⚠' : ''}
+                      </span>
+                    )}
+                    {e.status === 'completed' && e.query_id && (
+                      <button
+                        className="jp-mod-styled jp-mod-reject jp-EsapSearch-openOne"
+                        aria-label={t.__('Open the rows of %1', title)}
+                        onClick={() =>
+                          void archivesApi.get(e.query_id as string).then(q => props.open(q, title))
+                        }
+                      >
+                        {t.__('Open')}
+                      </button>
+                    )}
+                  </div>
+                  {e.message && (
+                    <div className="jp-EsapSection-message jp-EsapSearch-entryError" title={e.message}>
+                      {e.message}
+                    </div>
+                  )}
+                </li>
+              );
+            })}
+          </ul>
         </div>
       )}
       {hint && (
