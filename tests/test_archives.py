@@ -366,3 +366,49 @@ def test_what_the_decoder_does_not_cover_is_left_to_astropy():
                   b'</VOTABLE>') is None  # arrays
     assert decode(head + b'<BINARY><STREAM encoding="base64">AAAA</STREAM></BINARY></DATA></TABLE></RESOURCE>'
                          b'</VOTABLE>') is None  # 3 bytes: not a whole row
+
+
+# -- the default archive list (no network: what it declares) ------------------------------------
+
+
+def test_every_search_mode_has_a_default_archive_serving_it():
+    from urllib.parse import urlsplit
+
+    from esap_lab.archives.config import DEFAULT_ARCHIVES, parse_archives
+    from esap_lab.archives.ivoa import IvoaArchive
+
+    archives = [IvoaArchive(cfg, 60) for cfg in parse_archives(DEFAULT_ARCHIVES)]
+    assert len(archives) == len(DEFAULT_ARCHIVES) >= 8  # none left out as invalid
+    ids = {a.cfg.id for a in archives}
+    assert {"gavo", "vizier", "gaia", "irsa", "cadc", "eso", "mast", "heasarc"} <= ids
+    serving = {kind: sorted(a.cfg.id for a in archives if kind in a.capabilities)
+               for kind in ("cone", "sia", "ssa", "tap")}
+    # every mode, each by at least two archives (one down leaves the mode working)
+    assert all(len(v) >= 2 for v in serving.values()), serving
+    # images through both SIA versions
+    assert any(a.cfg.sia2 for a in archives) and any(a.cfg.sia for a in archives)
+    # ObsCore searches run on TAP services that publish ivoa.obscore (GAVO, IRSA, CADC, ESO, MAST)
+    assert {"gavo", "irsa", "cadc", "eso", "mast"} <= set(serving["tap"])
+    for a in archives:
+        for url in a.services.values():
+            parts = urlsplit(url)
+            assert parts.scheme in ("http", "https") and "." in parts.hostname, url
+            assert not parts.hostname.startswith(("127.", "localhost")), url
+
+
+def test_the_binder_tour_uses_modes_the_defaults_serve():
+    import json
+    import re
+    from pathlib import Path
+
+    from esap_lab.archives.config import DEFAULT_ARCHIVES, parse_archives
+    from esap_lab.archives.ivoa import IvoaArchive
+
+    capabilities = {cfg.id: IvoaArchive(cfg, 60).capabilities for cfg in parse_archives(DEFAULT_ARCHIVES)}
+    nb = json.loads((Path(__file__).parent.parent / "binder" / "esap-lab-tour.ipynb").read_text())
+    code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+    calls = re.findall(r"search_many\(\[([^\]]*)\],\s*kind=\"(\w+)\"", code)
+    assert calls, "the tour runs a search"
+    for archive_list, kind in calls:
+        for archive in re.findall(r"\"([\w.-]+)\"", archive_list):
+            assert kind in capabilities[archive], (archive, kind)

@@ -8,6 +8,9 @@ from typing import Literal
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
+# the public archives a fresh install offers, each with its published URLs (kept importable from here)
+from .defaults import DEFAULT_ARCHIVES  # noqa: F401
+
 log = logging.getLogger("esap_lab.archives")
 
 
@@ -40,37 +43,6 @@ class ArchiveConfig(BaseModel):
     sync_maxrec: int = 20000
     timeout: float | None = Field(None, gt=0, description="seconds; default c.EsapLab.query_timeout")
     auth: ArchiveAuth | None = None
-
-
-# Public IVOA services a fresh install offers (reachable from any normal network).
-DEFAULT_ARCHIVES: list[dict] = [
-    {
-        "id": "gavo",
-        "title": "GAVO Data Center",
-        "description": "German Astrophysical Virtual Observatory: many catalogues and images (TAP, ObsCore, SIA v2).",
-        "tap": "https://dc.g-vo.org/tap",
-        "sia2": "https://dc.g-vo.org/__system__/siap2/sitewide/siap2.xml",
-    },
-    {
-        "id": "vizier",
-        "title": "CDS VizieR",
-        "description": "The VizieR catalogue service of the CDS, Strasbourg (TAP).",
-        "tap": "https://tapvizier.cds.unistra.fr/TAPVizieR/tap",
-    },
-    {
-        "id": "gaia",
-        "title": "ESA Gaia archive",
-        "description": "Gaia data releases at ESAC (TAP).",
-        "tap": "https://gea.esac.esa.int/tap-server/tap",
-    },
-    {
-        "id": "irsa",
-        "title": "NASA/IPAC IRSA",
-        "description": "Infrared Science Archive (TAP, SIA v2).",
-        "tap": "https://irsa.ipac.caltech.edu/TAP",
-        "sia2": "https://irsa.ipac.caltech.edu/SIA",
-    },
-]
 
 
 def parse_archives(entries: list[dict]) -> list[ArchiveConfig]:
