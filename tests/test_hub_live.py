@@ -102,7 +102,7 @@ def test_each_user_reaches_their_own_server_only(users, rig):
         r = api(user, token, "POST", "basket/items", json={"kind": "file", "url": item(user)})
         assert r.status_code == 201, r.text
         items = api(user, token, "GET", "basket/items").json()
-        urls = [i["url"] for i in (items["items"] if isinstance(items, dict) else items)]
+        urls = [i.get("url") for i in (items["items"] if isinstance(items, dict) else items)]
         assert item(user) in urls and item(other) not in urls
         # the other's server: refused by it, through the proxy and directly
         assert api(other, token, "GET", "basket").status_code == 403
@@ -280,3 +280,9 @@ def test_a_login_that_cannot_be_refreshed_says_log_in_again(users, rig):
     assert "log in again" in r.json()["message"]
     dirac = backend("bob", token, "dirac")
     assert dirac["available"] is False and "log in again" in dirac["message"], dirac
+    # the kernel API (esap_lab.client, what a notebook calls) raises it as such
+    from esap_lab.client import Client, ServerError
+
+    with pytest.raises(ServerError, match="log in again") as e:
+        Client(f"{HUB}/user/bob/", token).get("rucio", "lake", "scopes")
+    assert (e.value.status, e.value.reason) == (401, "login-expired")
