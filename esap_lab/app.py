@@ -146,6 +146,9 @@ class EsapLab(ExtensionApp):
     tables_max_bytes = Int(1 << 30, help="Bytes a file, URL or upload imported as a table may have."
                            ).tag(config=True)
     tables_sql_timeout = Float(60.0, help="Seconds one SQL statement over my tables may run.").tag(config=True)
+    tables_engine = Unicode("duckdb", help="Where SQL over my tables runs: 'duckdb' (embedded, the default) or "
+                                           "'postgresql' (a hub: the user's own schema of the PostgreSQL state "
+                                           "database, isolated by the user's role; see esap_lab.hub).").tag(config=True)
     tables_max_results = Int(20, help="SQL and crossmatch results kept (the newest); save one as a table to "
                                       "keep it.").tag(config=True)
     registry_url = Unicode("https://reg.g-vo.org/tap", help="The TAP endpoint of the IVOA registry (RegTAP, tables "
@@ -211,7 +214,8 @@ class EsapLab(ExtensionApp):
         services.tables = TableService(db, data_dir / "tables", services.root_dir, queries=services.queries,
                                        basket=services.basket, max_rows=self.tables_max_rows,
                                        max_bytes=self.tables_max_bytes, sql_timeout=self.tables_sql_timeout,
-                                       max_results=self.tables_max_results, fetch_timeout=self.query_timeout)
+                                       max_results=self.tables_max_results, fetch_timeout=self.query_timeout,
+                                       engine=self.tables_engine)
         # TAP uploads (TAP_UPLOAD) read basket records and my tables through their services
         services.queries.basket, services.queries.tables = services.basket, services.tables
         if self.software_url:

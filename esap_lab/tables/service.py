@@ -36,7 +36,7 @@ from .models import (
     TableInfo,
     UploadParams,
 )
-from .store import TableStore, quote, utcnow
+from .store import PostgresTables, TableStore, quote, utcnow
 
 log = logging.getLogger("esap_lab.tables")
 
@@ -44,8 +44,16 @@ log = logging.getLogger("esap_lab.tables")
 class TableService:
     def __init__(self, db, directory: str | os.PathLike, root_dir: str | os.PathLike, *, queries: Any = None,
                  basket: Any = None, max_rows: int = 5_000_000, max_bytes: int = 1 << 30,
-                 sql_timeout: float = 60.0, max_results: int = 20, fetch_timeout: float = 60.0):
+                 sql_timeout: float = 60.0, max_results: int = 20, fetch_timeout: float = 60.0,
+                 engine: str = "duckdb"):
+        """``engine``: where SQL over my tables runs: "duckdb" (embedded, the default) or
+        "postgresql" (the user's own schema of the state database, for hubs)."""
         self.store = TableStore(db, directory)
+        if engine == "postgresql":
+            self.store.pg = PostgresTables(db, self.store)
+        elif engine != "duckdb":
+            raise ValueError(f"c.EsapLab.tables_engine: {engine!r} is neither 'duckdb' nor 'postgresql'")
+        self.engine = engine
         self.root_dir = Path(root_dir).resolve()
         self.queries = queries
         self.basket = basket
@@ -306,6 +314,8 @@ class TableService:
             timer.cancel()
 
     def _sql(self, body: SqlBody, running: dict | None = None) -> TableInfo:
+        if self.store.pg is not None:
+            return self._sql_pg(body)
         import duckdb
 
         cap = min(body.max_rows or self.max_rows, self.max_rows)
@@ -354,6 +364,32 @@ class TableService:
             cur.close()
         columns = self._inherit(table.column_names, inputs)
         prov = Provenance(kind="sql", sql=body.sql, inputs=[t.name for t in inputs])
+        if body.name:
+            return self._save(table, columns, prov, name=body.name, overflow=overflow)
+        return self._save(table, columns, prov, name=None, overflow=overflow, kind="result")
+
+    def _sql_pg(self, body: SqlBody) -> TableInfo:
+        """The same on PostgreSQL: one SELECT, read-only, in the user's schema, under the user's role."""
+        import psycopg
+
+        cap = min(body.max_rows or self.max_rows, self.max_rows)
+        lead = re.match(r"(\s|--[^\n]*(\n|$)|/\*.*?\*/)*", body.sql, flags=re.DOTALL).end()
+        text = _bare(body.sql[lead:])
+        first = (re.match(r"[A-Za-z]+|\(", text) or [""])[0].upper()
+        if first not in ("SELECT", "WITH", "VALUES", "TABLE", "("):
+            raise BadRequest(f"Only a SELECT runs over your tables; {first or 'this'} is not allowed (tables are "
+                             f"read-only to SQL; files, other users' tables and extensions are out of reach).",
+                             reason="sql-forbidden")
+        inputs = self._mentioned(body.sql)
+        try:
+            self.store.pg.ensure_views(inputs)
+            names, rows = self.store.pg.select(text, cap + 1, self.sql_timeout)
+        except psycopg.Error as e:
+            raise _pg_error(e, self.sql_timeout, body.sql, lead - len(PostgresTables.PREFIX)) from None
+        overflow = len(rows) > cap
+        table = _from_rows([dict(zip(names, r, strict=True)) for r in rows[:cap]], names)
+        columns = self._inherit(table.column_names, inputs)
+        prov = Provenance(kind="sql", sql=body.sql, inputs=[t.name for t in inputs], params={"engine": "postgresql"})
         if body.name:
             return self._save(table, columns, prov, name=body.name, overflow=overflow)
         return self._save(table, columns, prov, name=None, overflow=overflow, kind="result")
@@ -456,6 +492,30 @@ def _positioned(cur, sql: str, error: Exception) -> Exception:
 def _arrow_table(rel) -> pa.Table:
     # a relation's rows as Arrow (DuckDB 2 renamed fetch_arrow_table to to_arrow_table)
     return rel.to_arrow_table() if hasattr(rel, "to_arrow_table") else rel.fetch_arrow_table()
+
+
+def _pg_error(e: Exception, timeout: float, sql: str = "", shift: int = 0) -> BadRequest:
+    """A PostgreSQL error as a 400: its message, and where in the statement (``shift``: what to add
+    to PostgreSQL's position to land in ``sql``)."""
+    diag = getattr(e, "diag", None)
+    state = getattr(e, "sqlstate", None) or ""
+    text = (getattr(diag, "message_primary", None) or str(e)).strip()
+    if state == "57014":  # query_canceled: the statement timeout
+        return BadRequest(f"The SQL ran longer than {timeout:g} s (c.EsapLab.tables_sql_timeout) and was stopped.",
+                          reason="sql-timeout")
+    if state in ("42501", "25006", "0A000") or state.startswith("28"):  # no right, read-only, not supported
+        return BadRequest(f"Not allowed: {text}. SQL reads your tables only (by name).", reason="sql-forbidden")
+    pos = getattr(diag, "statement_position", None)
+    at = int(pos) - 1 + shift if pos else -1
+    where = ""
+    if 0 <= at <= len(sql):  # as DuckDB says it: the line, and a caret under the place
+        line_no = sql.count("\n", 0, at) + 1
+        start = sql.rfind("\n", 0, at) + 1
+        end = sql.find("\n", at)
+        line = sql[start:end if end >= 0 else len(sql)]
+        prefix = f"LINE {line_no}: "
+        where = f"\n\n{prefix}{line}\n{' ' * (len(prefix) + at - start)}^"
+    return BadRequest(f"SQL error: {text}{where}", reason="sql-error")
 
 
 def _sql_error(e: Exception) -> BadRequest:

@@ -4,6 +4,8 @@
   description, column metadata, provenance;
 - its rows in a Parquet file of its own under ``<data dir>/tables/files`` (written once, to a
   temporary name then renamed: a crash never leaves half a table under a real name);
+- with ``tables_engine = "postgresql"`` (hubs), SQL runs on PostgreSQL instead, over copies of
+  the tables in the user's own schema (``PostgresTables``, below);
 - the user's DuckDB database: one per server (one server = one user), holding a view per
   table over its Parquet file, made when an SQL statement first names it. The Parquet files are
   the data; the database holds nothing but those views, so it lives in memory (no file
@@ -87,6 +89,7 @@ class TableStore:
         # add/update/delete (one server = one user: nobody else writes these records); an SQL
         # statement finds the tables it names here, not in a database query
         self._catalog: dict[str, TableInfo] | None = None
+        self.pg: PostgresTables | None = None  # c.EsapLab.tables_engine = "postgresql"
         self._lock = threading.RLock()
 
     # -- files ----------------------------------------------------------------------------
@@ -207,8 +210,10 @@ class TableStore:
                 self._catalog_drop(name)
             if self._catalog is not None:
                 self._catalog[info.name.lower()] = info
-        for tid, _ in gone:
+        for tid, name in gone:
             self.path(tid).unlink(missing_ok=True)
+            if self.pg is not None:
+                self.pg.drop(tid, name)
         return info
 
     def update(self, key: str, changes: dict) -> TableInfo:
@@ -230,6 +235,8 @@ class TableStore:
                 info = rec.info()
             if info.name != old_name:
                 self._drop_view(old_name)
+                if self.pg is not None:
+                    self.pg.drop_view(old_name)
             self._catalog_drop(old_name)
             if self._catalog is not None:
                 self._catalog[info.name.lower()] = info
@@ -246,6 +253,8 @@ class TableStore:
             self._drop_view(info.name)
             self._catalog_drop(info.name)
         self.path(info.id).unlink(missing_ok=True)
+        if self.pg is not None:
+            self.pg.drop(info.id, info.name)
         return info
 
     # -- DuckDB ---------------------------------------------------------------------------
@@ -296,3 +305,106 @@ class TableStore:
             if self._duck is not None:
                 self._duck.close()
                 self._duck = None
+
+
+# -- PostgreSQL: SQL over my tables in the user's own schema ------------------------------------
+_PG_TYPES = [
+    (pa.types.is_boolean, "boolean"), (pa.types.is_int8, "smallint"), (pa.types.is_int16, "smallint"),
+    (pa.types.is_uint8, "smallint"), (pa.types.is_int32, "integer"), (pa.types.is_uint16, "integer"),
+    (pa.types.is_int64, "bigint"), (pa.types.is_uint32, "bigint"), (pa.types.is_uint64, "numeric"),
+    (pa.types.is_float16, "real"), (pa.types.is_float32, "real"), (pa.types.is_float64, "double precision"),
+    (pa.types.is_decimal, "numeric"), (pa.types.is_date, "date"), (pa.types.is_timestamp, "timestamp"),
+]
+
+
+def pg_rows_table(tid: str) -> str:
+    """The PostgreSQL table holding the rows of one of my tables (the user's table name is a view)."""
+    return f"esap_rows_{tid}"
+
+
+class PostgresTables:
+    """My tables in the user's own schema of the state database (on a hub: the user's role,
+    ``esap_lab.hub``): each table's rows copied once, when SQL first names it, into
+    ``esap_rows_<id>``, with a view under the table's name. The role's rights isolate users: the
+    schema is the role's own, other users' schemas and the server's files are out of its reach
+    (no superuser, no pg_read_server_files); statements run read-only, one at a time, with a
+    statement timeout. The Parquet files stay the tables' own copy (rows, exports, crossmatch)."""
+
+    PREFIX = "SELECT * FROM (\n"  # a statement runs as a subquery (positions in errors count it)
+
+    def __init__(self, db: Database, files: TableStore):
+        if db.is_sqlite:
+            raise ValueError("c.EsapLab.tables_engine = 'postgresql' needs a PostgreSQL state database "
+                             "(c.EsapLab.db_url, or ESAP_LAB_DB_URL on a hub)")
+        self.db = db
+        self.files = files
+        self._views: dict[str, str] = {}  # lower-case name -> id its view reads
+        self._lock = threading.RLock()
+
+    def ensure_views(self, tables: list[TableInfo]) -> None:
+        with self._lock:
+            for info in tables:
+                if self._views.get(info.name.lower()) == info.id:
+                    continue
+                rows = pg_rows_table(info.id)
+                with self.db.engine.begin() as c:
+                    if c.exec_driver_sql("SELECT to_regclass(%(t)s)", {"t": quote(rows)}).scalar() is None:
+                        self._load(c, rows, self.files.read_rows(info.id))
+                    c.exec_driver_sql(f"DROP VIEW IF EXISTS {quote(info.name)}")
+                    c.exec_driver_sql(f"CREATE VIEW {quote(info.name)} AS SELECT * FROM {quote(rows)}")
+                self._views[info.name.lower()] = info.id
+
+    @staticmethod
+    def _load(c, rows: str, table: pa.Table) -> None:
+        import io
+
+        import pyarrow.compute as pc
+        import pyarrow.csv as pacsv
+
+        cols, arrays = [], []
+        for f in table.schema:
+            arr = table.column(f.name)
+            kind = next((k for test, k in _PG_TYPES if test(f.type)), None)
+            if kind is None:  # text, and what PostgreSQL has no plain type for (lists, structs): as text
+                kind = "text"
+                if not (pa.types.is_string(f.type) or pa.types.is_large_string(f.type)):
+                    arr = pa.array([None if v is None else str(v) for v in arr.to_pylist()], pa.string())
+            elif pa.types.is_timestamp(f.type):
+                arr = pc.cast(arr, pa.timestamp("us"))
+            cols.append(f"{quote(f.name)} {kind}")
+            arrays.append(arr)
+        c.exec_driver_sql(f"CREATE TABLE {quote(rows)} ({', '.join(cols)})")
+        if table.num_rows:
+            buf = io.BytesIO()
+            pacsv.write_csv(pa.table(arrays, names=table.column_names), buf)
+            raw = c.connection.driver_connection
+            with raw.cursor() as cur, cur.copy(f"COPY {quote(rows)} FROM STDIN WITH (FORMAT csv, HEADER true)") as cp:
+                cp.write(buf.getvalue())
+
+    def select(self, sql: str, limit: int, timeout: float) -> tuple[list[str], list[tuple]]:
+        """Run one SELECT, read-only, at most ``limit`` rows; -> (column names, rows). Raises
+        psycopg's errors (the service says them as 400s)."""
+        with self.db.engine.connect() as c:
+            raw = c.connection.driver_connection
+            with raw.transaction(), raw.cursor() as cur:
+                cur.execute("SET TRANSACTION READ ONLY")
+                cur.execute(f"SET LOCAL statement_timeout = {max(int(timeout * 1000), 1)}")
+                # one statement, as a subquery (the extended protocol refuses a second one)
+                cur.execute(f"{self.PREFIX}{sql}\n) AS esap_q LIMIT %s", [limit])
+                names = [d.name for d in cur.description]
+                return names, cur.fetchall()
+
+    def drop_view(self, name: str) -> None:
+        with self._lock:
+            self._views.pop(name.lower(), None)
+            with self.db.engine.begin() as c:
+                c.exec_driver_sql(f"DROP VIEW IF EXISTS {quote(name)}")
+
+    def drop(self, tid: str, name: str) -> None:
+        with self._lock:
+            if self._views.get(name.lower()) == tid:
+                self._views.pop(name.lower(), None)
+            with self.db.engine.begin() as c:
+                exists = c.exec_driver_sql("SELECT to_regclass(%(t)s)", {"t": quote(pg_rows_table(tid))}).scalar()
+                if exists is not None:
+                    c.exec_driver_sql(f"DROP TABLE {quote(pg_rows_table(tid))} CASCADE")  # and its view
