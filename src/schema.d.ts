@@ -5062,6 +5062,14 @@ export interface components {
              * @default null
              */
             maxrec: number | null;
+            /**
+             * Uploads
+             * @description tables sent with the query (TAP_UPLOAD): the ADQL reads each as TAP_UPLOAD.<name>
+             * @default null
+             */
+            uploads: {
+                [key: string]: components["schemas"]["UploadSource"];
+            } | null;
         };
         /** TransferFile */
         TransferFile: {
@@ -5249,6 +5257,36 @@ export interface components {
              * @default false
              */
             replace: boolean;
+        };
+        /**
+         * UploadSource
+         * @description A table sent with a TAP query (TAP_UPLOAD): exactly one of ``query``, ``table``, ``basket``.
+         */
+        UploadSource: {
+            /**
+             * Query
+             * @description a completed query: its stored rows
+             * @default null
+             */
+            query: string | null;
+            /**
+             * Table
+             * @description one of my tables (name or id)
+             * @default null
+             */
+            table: string | null;
+            /**
+             * Basket
+             * @description basket record items (ids): their rows
+             * @default null
+             */
+            basket: string[] | null;
+            /**
+             * Columns
+             * @description send only these columns (default: all)
+             * @default null
+             */
+            columns: string[] | null;
         };
         /** UrlSource */
         UrlSource: {
