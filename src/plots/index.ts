@@ -4,14 +4,14 @@
  * selected rows, downloaded or saved into the workspace); the basket's records export the same
  * way (context menu of a basket item, and the palette).
  */
-import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette, IThemeManager, Notification, WidgetTracker } from '@jupyterlab/apputils';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
 import { contextTarget, notifyFailure } from '../common/commands';
 import { ResultsWidget } from '../search/results';
-import { numericColumns, plotsApi, targetOf } from './api';
+import { numericColumns, PlotKind, plotsApi, targetOf } from './api';
 import { askExport, download, saveWithOverwrite, savedMessage } from './export';
 import { PlotWidget } from './widget';
 
@@ -32,13 +32,14 @@ export const plotsPlugin: JupyterFrontEndPlugin<void> = {
   id: 'esap-lab:plots',
   description: 'Plots of a whole result (scatter, histogram, density; region selection) and exports.',
   autoStart: true,
-  optional: [ITranslator, ICommandPalette, IThemeManager, IDefaultFileBrowser],
+  optional: [ITranslator, ICommandPalette, IThemeManager, IDefaultFileBrowser, ILayoutRestorer],
   activate: (
     app: JupyterFrontEnd,
     translator: ITranslator | null,
     palette: ICommandPalette | null,
     themes: IThemeManager | null,
-    browser: IDefaultFileBrowser | null
+    browser: IDefaultFileBrowser | null,
+    restorer: ILayoutRestorer | null
   ) => {
     const t = (translator ?? nullTranslator).load('esap_lab');
     const { commands, shell } = app;
@@ -48,10 +49,21 @@ export const plotsPlugin: JupyterFrontEndPlugin<void> = {
     });
     /** The grid a command acts on: the one given, else the current main-area widget's. */
     const grids = new Map<string, ResultsWidget>();
+    const inMain = (id: string): ResultsWidget | undefined => {
+      for (const w of shell.widgets('main')) {
+        if (w.id === id && w instanceof ResultsWidget) {
+          return w;
+        }
+      }
+      return undefined;
+    };
     const gridOf = (args: { grid?: unknown }): ResultsWidget | null => {
-      const byId = typeof args.grid === 'string' ? grids.get(args.grid) : undefined;
+      const byId = typeof args.grid === 'string' ? grids.get(args.grid) ?? inMain(args.grid) : undefined;
       if (byId && !byId.isDisposed) {
         return byId;
+      }
+      if (typeof args.grid === 'string') {
+        return null; // that grid is not open (any more)
       }
       const current = shell.currentWidget;
       if (current instanceof ResultsWidget) {
@@ -72,21 +84,40 @@ export const plotsPlugin: JupyterFrontEndPlugin<void> = {
       label: t.__('ESAP: Plot the whole result'),
       caption: t.__('A scatter, histogram or density plot of every row of the result, beside its grid'),
       isEnabled: args => !!gridOf(args),
-      execute: args => {
+      execute: async args => {
         const startedAt = typeof args.startedAt === 'number' ? args.startedAt : performance.now();
-        const w = gridOf(args);
+        let w = gridOf(args);
+        // after a reload the grid is being restored too: give it a few seconds to come back
+        for (let i = 0; !w && args.restoring && i < 40; i++) {
+          await new Promise(resolve => setTimeout(resolve, 250));
+          w = gridOf(args);
+        }
         if (!w) {
           return;
         }
         let plot = plots.find(p => p.results === w);
         if (!plot) {
-          plot = new PlotWidget(w, t, startedAt);
+          const initial =
+            typeof args.kind === 'string' && typeof args.x === 'string'
+              ? { kind: args.kind as PlotKind, x: args.x, y: typeof args.y === 'string' ? args.y : null }
+              : undefined;
+          plot = new PlotWidget(w, t, startedAt, initial);
           shell.add(plot, 'main', { mode: 'split-right', ref: w.id });
           void plots.add(plot);
+          const p = plot;
+          p.stateChanged.connect(() => void plots.save(p));
         }
         shell.activateById(plot.id);
       }
     });
+
+    if (restorer) {
+      void restorer.restore(plots, {
+        command: PlotCommands.plot,
+        args: p => ({ grid: p.results.id, ...p.state, restoring: true }),
+        name: p => p.id
+      });
+    }
 
     commands.addCommand(PlotCommands.exportResult, {
       label: t.__('ESAP: Export the result…'),

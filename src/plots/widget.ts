@@ -7,6 +7,7 @@
  */
 import { Notification } from '@jupyterlab/apputils';
 import { TranslationBundle } from '@jupyterlab/translation';
+import { ISignal, Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
@@ -62,7 +63,8 @@ export class PlotWidget extends Widget {
   constructor(
     readonly results: ResultsWidget,
     private _trans: TranslationBundle,
-    startedAt: number = performance.now()
+    startedAt: number = performance.now(),
+    initial?: IPlotState
   ) {
     super();
     const t = _trans;
@@ -78,9 +80,11 @@ export class PlotWidget extends Widget {
     const big = (q.row_count ?? 0) > SCATTER_MAX;
     const first = this._columns[0]?.name ?? '';
     const second = this._columns[1]?.name ?? null;
-    this._state = this._cmd
-      ? { kind: big ? 'density' : 'scatter', x: this._cmd.x, y: this._cmd.y }
-      : { kind: second ? (big ? 'density' : 'scatter') : 'histogram', x: first, y: second };
+    this._state = initial
+      ? { kind: initial.kind, x: initial.x, y: initial.y }
+      : this._cmd
+        ? { kind: big ? 'density' : 'scatter', x: this._cmd.x, y: this._cmd.y }
+        : { kind: second ? (big ? 'density' : 'scatter') : 'histogram', x: first, y: second };
 
     this._toolbar = document.createElement('div');
     this._toolbar.className = 'jp-EsapPlot-toolbar';
@@ -99,9 +103,15 @@ export class PlotWidget extends Widget {
     return { ...this._state };
   }
 
+  /** Emits when the kind or the axes change (the layout restorer saves them). */
+  get stateChanged(): ISignal<this, IPlotState> {
+    return this._stateChanged;
+  }
+
   /** Plot these axes (as the toolbar would). */
   plot(state: Partial<IPlotState>): void {
     this._state = { ...this._state, ...state };
+    this._stateChanged.emit(this.state);
     if (this._state.kind !== 'histogram' && !this._state.y) {
       this._state.y = this._columns.find(c => c.name !== this._state.x)?.name ?? null;
     }
@@ -319,10 +329,29 @@ export class PlotWidget extends Widget {
     } else if (data.kind === 'scatter') {
       const pts = data.points as { x: number[]; y: number[]; row: number[] };
       const order = pts.x.map((_, i) => i).sort((a, b) => pts.x[a] - pts.x[b]); // uPlot wants x ascending
+      const size = pts.x.length > 5000 ? 2 : 4;
       aligned = [order.map(i => pts.x[i]), order.map(i => pts.y[i])];
+      const rows = order.map(i => pts.row[i]);
+      // the points of the rows selected from a box: drawn again on top, in the theme's accent
+      hooks.draw!.push(u => {
+        if (!this._selected.size) {
+          return;
+        }
+        const ctx = u.ctx;
+        const r = Math.max(2, size) * devicePixelRatio;
+        ctx.save();
+        ctx.fillStyle = cssVar('--jp-warn-color0', '#f57c00');
+        for (let k = 0; k < rows.length; k++) {
+          if (this._selected.has(rows[k])) {
+            const x = u.valToPos(aligned[0][k] as number, 'x', true);
+            const y = u.valToPos(aligned[1][k] as number, 'y', true);
+            ctx.fillRect(x - r / 2, y - r / 2, r, r);
+          }
+        }
+        ctx.restore();
+      });
       xRange = padded(data.x.min, data.x.max);
       yRange = padded(data.y?.min, data.y?.max);
-      const size = pts.x.length > 5000 ? 2 : 4;
       series = [
         {},
         {
@@ -425,6 +454,8 @@ export class PlotWidget extends Widget {
         return;
       }
       this.results.selectRows(r.rows);
+      this._selected = new Set(r.rows);
+      this._plot?.redraw(false, false);
       this._selection = r.truncated
         ? t.__('%1 rows in the box, the first %2 selected in the grid', r.count, r.rows.length)
         : t._n('%1 row in the box selected in the grid', '%1 rows in the box selected in the grid', r.count);
@@ -446,5 +477,7 @@ export class PlotWidget extends Widget {
   private _generation = 0;
   private _loading = false;
   private _selection = '';
+  private _selected = new Set<number>();
+  private _stateChanged = new Signal<this, IPlotState>(this);
   private _startedAt: number;
 }

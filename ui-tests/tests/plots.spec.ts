@@ -50,6 +50,20 @@ async function journey(page: Page, theme: 'light' | 'dark'): Promise<void> {
   await expect(plot).toHaveAttribute('data-painted', 'true', { timeout: 30000 });
   await plot.locator('select[name="kind"]').selectOption('histogram');
   await expect(plot).toHaveAttribute('data-painted', 'true', { timeout: 30000 });
+  // JupyterLab saves the workspace a second after a change: the reload (step 5) waits for the save
+  // that holds the plot's last axes
+  const saved = page.waitForRequest(
+    r => {
+      if (r.method() !== 'PUT' || !/\/api\/workspaces\//.test(r.url())) {
+        return false;
+      }
+      const data = (r.postDataJSON()?.data ?? {}) as Record<string, { data?: { kind?: string; x?: string } }>;
+      return Object.entries(data).some(
+        ([k, v]) => k.startsWith('esap-lab-plots:') && v.data?.kind === 'scatter' && v.data?.x === 'bmag - vmag'
+      );
+    },
+    { timeout: 60000 }
+  );
   await plot.locator('.jp-EsapPlot-cmd').click();
   await expect(plot.locator('select[name="x"]')).toHaveValue('bmag - vmag');
   await expect(plot.locator('select[name="y"]')).toHaveValue('vmag');
@@ -96,7 +110,14 @@ async function journey(page: Page, theme: 'light' | 'dark'): Promise<void> {
   await shot(page, `plots-export-saved-${theme}`);
   if (theme === 'dark') {
     await page.theme.setLightTheme();
+    return;
   }
+  // 5. after a reload the plot comes back beside its grid, with its axes
+  await saved;
+  await page.reload({ waitForIsReady: false });
+  const restored = page.locator('.jp-EsapPlot');
+  await expect(restored).toHaveAttribute('data-painted', 'true', { timeout: 30000 });
+  await expect(restored.locator('select[name="x"]')).toHaveValue('bmag - vmag');
 }
 
 test.describe('ESAP plots, exports and previews', () => {
@@ -134,6 +155,28 @@ test.describe('ESAP plots, exports and previews', () => {
     await page.theme.setDarkTheme();
     await shot(page, 'plots-preview-image-asinh-dark');
     await page.theme.setLightTheme();
+
+    // the row in the basket: previewed, and its query's records exported, from its context menu
+    await page.locator('.jp-EsapResults:visible .jp-EsapResults-addRows').click();
+    await openStep(page, 'Basket');
+    const record = page.locator('.jp-EsapBasket-group[data-kind="record"] .jp-EsapBasket-item').first();
+    await expect(record).toBeVisible({ timeout: 20000 });
+    await record.click({ button: 'right' });
+    await page.locator('.lm-Menu-item', { hasText: /^Preview$/ }).click();
+    await expect(page.locator('.jp-EsapPreview[data-state="shown"][data-kind="image"]').last()).toBeVisible({
+      timeout: 60000
+    });
+    await record.click({ button: 'right' });
+    await page.locator('.lm-Menu-item', { hasText: 'Export Records of This Query' }).click();
+    const dialog = page.locator('.jp-Dialog');
+    await dialog.locator('select[name="format"]').selectOption('votable');
+    const path = dialog.locator('input[name="path"]');
+    await path.fill((await path.inputValue()).replace(/[^/]*$/, '') + `records-${Date.now()}.vot`);
+    await dialog.locator('button', { hasText: 'Export' }).click();
+    await expect(page.locator('.Toastify__toast', { hasText: /Saved \d+ rows as .*records-/ })).toBeVisible({
+      timeout: 30000
+    });
+    await shot(page, 'plots-basket-preview-export');
   });
 
   test('a 200,000-row result: from the click on Plot to the first paint', async ({ page }) => {
