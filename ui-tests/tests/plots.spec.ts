@@ -163,9 +163,9 @@ test.describe('ESAP plots, exports and previews', () => {
     await expect(record).toBeVisible({ timeout: 20000 });
     await record.click({ button: 'right' });
     await page.locator('.lm-Menu-item', { hasText: /^Preview$/ }).click();
-    await expect(page.locator('.jp-EsapPreview[data-state="shown"][data-kind="image"]').last()).toBeVisible({
-      timeout: 60000
-    });
+    const itemPreview = page.locator('.jp-EsapPreview[id^="esap-preview-i-"]');
+    await expect(itemPreview).toHaveAttribute('data-state', 'shown', { timeout: 60000 });
+    await expect(itemPreview).toHaveAttribute('data-kind', 'image');
     await record.click({ button: 'right' });
     await page.locator('.lm-Menu-item', { hasText: 'Export Records of This Query' }).click();
     const dialog = page.locator('.jp-Dialog');
