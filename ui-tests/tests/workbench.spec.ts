@@ -114,16 +114,53 @@ async function journey(page: Page, theme: 'light' | 'dark'): Promise<void> {
   await page.keyboard.type('E');
   await page.keyboard.press('Escape');
   await expect(editor).toContainText('WHERE vmag < 11');
+  const rows = page.waitForResponse(r => r.url().includes('/rows?'), { timeout: 60000 });
   await page.keyboard.press('Control+Enter');
   await expect(page.locator('.jp-EsapResults:visible .jp-EsapResults-count')).toHaveText('10 rows', {
     timeout: 60000
   });
+  await rows;
   await shot(page, `workbench-result-${theme}`);
 
   // 5. the history: the last query back into the editor
   await page.locator('.lm-DockPanel-tabBar .lm-TabBar-tab', { hasText: 'ADQL: Local demo archive' }).click();
   await expect(error).toBeHidden();
   await expect(page.locator(`${WB}-historyEntry`).first()).toContainText('WHERE vmag < 11');
+
+  // 6. the SQL console of my tables: the same editor, completing my tables' names
+  await page.locator('.lm-DockPanel-tabBar .lm-TabBar-tab', { hasText: 'SELECT TOP 10 ra' }).click();
+  const name = `wb_${theme}_${Date.now() % 1000000}`;
+  await page.locator('.jp-EsapResults:visible .jp-EsapResults-saveTable').click();
+  await page.locator('.jp-Dialog input[name="name"]').fill(name);
+  await page.locator('.jp-Dialog .jp-mod-accept').click();
+  await expect(page.locator('.jp-Dialog')).toHaveCount(0);
+  await page.keyboard.press('Control+Shift+C');
+  await page.locator('.lm-CommandPalette-input').fill('SQL over my tables');
+  await page.locator('.lm-CommandPalette-item', { hasText: 'ESAP: SQL over my tables' }).first().click();
+  const sql = page.locator('.jp-EsapSql-editor .cm-content');
+  await expect(sql).toBeVisible();
+  await expect(page.locator('.jp-EsapSql .jp-EsapSection-hint')).toContainText(name, { timeout: 30000 });
+  await sql.click();
+  await page.keyboard.press('Control+a');
+  await page.keyboard.press('Delete');
+  await page.keyboard.type(`SELECT ra, vmag FROM ${name.slice(0, 6)}`);
+  await pick(page, name);
+  await page.keyboard.type(' WHERE vmg < 11');
+  await page.keyboard.press('Escape');
+  await page.locator('.jp-EsapSql-run').click();
+  await expect(page.locator('.jp-EsapSql .jp-EsapSqlEditor-errorMark')).toHaveText('vmg', { timeout: 30000 });
+  await expect(page.locator('.jp-EsapSql-error')).toContainText('vmg');
+  await shot(page, `workbench-sql-console-${theme}`);
+  // the cursor is at the mark: select the wrong name and write the right one
+  for (let i = 0; i < 3; i++) {
+    await page.keyboard.press('Shift+ArrowRight');
+  }
+  await page.keyboard.type('vmag');
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('Control+Enter');
+  await expect(page.locator('.jp-EsapResults:visible .jp-EsapResults-count')).toHaveText('10 rows', {
+    timeout: 60000
+  });
 }
 
 test.describe('ADQL workbench', () => {
@@ -142,7 +179,10 @@ test.describe('ADQL workbench', () => {
       // (the restored workbench is the current tab, not the Launcher Galata waits for by default)
       await page.reload({ waitForIsReady: false });
       await page.locator('#jupyterlab-splash').waitFor({ state: 'detached', timeout: 60000 });
-      await expect(page.locator(WB)).toBeVisible({ timeout: 30000 });
+      await page.locator('.lm-DockPanel-tabBar .lm-TabBar-tab', { hasText: 'ADQL: Local demo archive' }).click({
+        timeout: 30000
+      });
+      await expect(page.locator(WB)).toBeVisible();
       await expect(page.locator(`${WB}-archive`)).toHaveValue('local');
       await expect(page.locator(`${WB} .cm-content`)).toContainText('WHERE vmag < 11');
     } finally {
