@@ -202,9 +202,14 @@ def test_basket_terms_of_ssa_rows_say_spectra():
     terms = basket_terms([{"kind": "record", "archive": "local",
                            "rows": [{"ssa_dstype": "spectrum", "ssa_specres": 3e-10, "ssa_redshift": 0.1}] * 3,
                            "columns": [{"name": "ssa_specres", "ucd": "spect.resolution;em.wl"},
-                                       {"name": "ssa_redshift", "ucd": "src.redshift"}]}])
-    labels = [t.label for t in terms]
-    assert labels[0] == "spectra" and "redshift" in labels  # three rows and a UCD: the strongest term
+                                       {"name": "ssa_redshift", "ucd": "src.redshift"},
+                                       {"name": "ssa_location", "ucd": "pos.eq"},
+                                       {"name": "ssa_targetpos", "ucd": "pos.eq;src"},
+                                       {"name": "ssa_spaceerror", "ucd": "stat.error;pos.eq"},
+                                       {"name": "ssa_fluxstaterror", "ucd": "stat.error;phot.flux.density;em"}]}])
+    counts = {t.label: t.count for t in terms}
+    assert terms[0].label == "spectra" and counts["spectra"] == 4  # three rows, and the columns once
+    assert counts["astrometry"] == counts["photometry"] == counts["redshift"] == 1  # a record's columns: once
 
 
 # -- open here --------------------------------------------------------------------------------

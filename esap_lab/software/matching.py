@@ -122,14 +122,18 @@ def _product(terms: Terms, value: Any, n: int = 1) -> None:
             terms.add("dataproduct_type", label, words, n)
 
 
-def _ucd(terms: Terms, ucd: Any) -> None:
+def _ucd(terms: Terms, ucd: Any, seen: set[str]) -> None:
+    """The terms of a column's UCD; ``seen``: labels this record has given already (a record's
+    columns say what it is about once: ten error and position columns make no photometry basket)."""
     if not isinstance(ucd, str) or not ucd:
         return
     low = ucd.lower()
     for atom in low.split(";"):
         for prefix, label, words in UCDS:
             if atom == prefix or atom.startswith(prefix + "."):
-                terms.add("ucd", label, words)
+                if label not in seen:
+                    seen.add(label)
+                    terms.add("ucd", label, words)
                 break
 
 
@@ -153,9 +157,10 @@ def basket_terms(items: list[dict[str, Any]], archive_titles: dict[str, str] | N
             for r in rows[:1000]:
                 if isinstance(r, dict):  # ObsCore's column, or SSA's (a TAP query of an SSA table)
                     _product(terms, r.get("dataproduct_type") or r.get("ssa_dstype"))
+            seen: set[str] = set()
             for c in it.get("columns") or []:
                 if isinstance(c, dict):
-                    _ucd(terms, c.get("ucd"))
+                    _ucd(terms, c.get("ucd"), seen)
         elif kind == "query":
             req = it.get("request") or {}
             _product(terms, req.get("dataproduct_type"))
