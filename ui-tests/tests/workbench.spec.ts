@@ -8,7 +8,7 @@
 import { expect, test } from '@jupyterlab/galata';
 import type { Page } from '@playwright/test';
 
-import { shot } from './helpers';
+import { openStep, shot } from './helpers';
 
 const WB = '.jp-EsapWorkbench';
 
@@ -57,8 +57,10 @@ async function journey(page: Page, theme: 'light' | 'dark'): Promise<void> {
   await expect(browser).toHaveAttribute('data-loaded', 'all', { timeout: 60000 });
   const warm = Number(await browser.getAttribute('data-paint-ms'));
   console.log(`schema browser on 5,000 tables (${theme}): first paint ${paint} ms, again ${warm} ms, filter ${filter} ms`);
+  // the target is 1 s each (the figures are printed); the bounds leave room for a loaded machine,
+  // where the filter's time includes the box's 200 ms debounce
   expect(warm).toBeLessThan(1000);
-  expect(filter).toBeLessThan(1000);
+  expect(filter).toBeLessThan(1500);
   await page.locator('.jp-EsapSchema-filter').fill('t004');
   await expect(browser).toHaveAttribute('data-loaded', 'q:t004', { timeout: 30000 });
   await page.locator('.jp-EsapSchema-table[data-name="esapmany.t0042"] .jp-EsapSchema-toggle').click();
@@ -169,6 +171,21 @@ test.describe('ADQL workbench', () => {
 
   test('browse 5,000 tables, complete, run async, fix a marked error (light)', async ({ page }) => {
     await journey(page, 'light');
+  });
+
+  test("the Search step's ADQL form opens its query in the workbench", async ({ page }) => {
+    await openStep(page, 'Search');
+    await page.locator('.jp-EsapSearch select[name="archive"]').selectOption('local');
+    await page.click('.jp-EsapSearch-mode-tap');
+    await page.fill('.jp-EsapSearch textarea[name="adql"]', 'SELECT TOP 3 ra, dec FROM esapdemo.sources');
+    await page.click('.jp-EsapSearch-workbench');
+    await expect(page.locator(WB)).toBeVisible({ timeout: 30000 });
+    await expect(page.locator(`${WB}-archive`)).toHaveValue('local');
+    await expect(page.locator(`${WB} .cm-content`)).toHaveText('SELECT TOP 3 ra, dec FROM esapdemo.sources');
+    await page.locator(`${WB}-run`).click();
+    await expect(page.locator('.jp-EsapResults:visible .jp-EsapResults-count')).toHaveText('3 rows', {
+      timeout: 60000
+    });
   });
 
   test('the same journey in the dark theme, and the workbench comes back after a reload', async ({ page }) => {
