@@ -33,6 +33,8 @@ jlpm test || failed+=("jest")
 
 say "Galata UI tests"
 (cd ui-tests && ./run.sh) || failed+=("galata")
+say "Hub UI test (login through the OIDC provider in Chromium)"
+(cd ui-tests && ./run.sh --config hub.config.js) || failed+=("galata hub")
 
 if [ ${#failed[@]} -gt 0 ]; then
   say "FAILED: ${failed[*]}"
