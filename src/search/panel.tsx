@@ -95,9 +95,33 @@ export function describeQuery(q: { kind: string; request: Record<string, any> })
       return `spectra ${where}`;
     case 'did':
       return `DIDs ${r.scope}:${r.name}`;
-    default:
-      return String(r.query ?? '').replace(/\s+/g, ' ').slice(0, 60);
+    default: {
+      const text = String(r.query ?? '').replace(/\s+/g, ' ');
+      // an ObsCore search runs as ADQL on ivoa.obscore: name it so, with its constraints
+      const obscore = /^SELECT \* FROM ivoa\.obscore WHERE (.*)$/i.exec(text);
+      return obscore ? `ObsCore ${obscoreWhere(obscore[1])}`.slice(0, 60) : text.slice(0, 60);
+    }
   }
+}
+
+/** The constraints of an ObsCore search's ADQL in a few words (position, band, types). */
+function obscoreWhere(where: string): string {
+  const parts: string[] = [];
+  const circle = /CIRCLE\('ICRS', ([-\d.e]+), ([-\d.e]+), ([-\d.e]+)\)/.exec(where);
+  if (circle) {
+    parts.push(`${circle[1]}, ${circle[2]} r=${circle[3]}°`);
+  }
+  const types = /dataproduct_type IN \(([^)]*)\)/.exec(where);
+  if (types) {
+    parts.push(types[1].replace(/'/g, ''));
+  }
+  if (/em_min/.test(where)) {
+    parts.push('band');
+  }
+  if (/t_min/.test(where)) {
+    parts.push('time');
+  }
+  return parts.join(' · ');
 }
 
 /** "EXECUTING · 12 s": an async query's UWS phase and the seconds it took (or has taken). */
@@ -829,6 +853,8 @@ function SearchForm(props: ISearchOptions): JSX.Element {
                     <span className="jp-EsapSection-title" title={title}>
                       {title}
                     </span>
+                  </div>
+                  <div className="jp-EsapSection-line jp-EsapSearch-entryResult">
                     {e.status === 'completed' && (
                       <span className="jp-EsapSearch-rows">
                         {t._n('%1 row', '%1 rows', e.row_count ?? 0)}

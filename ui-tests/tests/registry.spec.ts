@@ -39,6 +39,11 @@ test.describe('ESAP registry and fan-out', () => {
     await resource.locator('.jp-EsapRegistry-add').click();
     await expect(resource.locator('.jp-EsapRegistry-added')).toContainText('Your archive', { timeout: 20000 });
     await shot(page, 'registry-added');
+    await page.theme.setDarkTheme();
+    await expect(page.locator('body')).toHaveAttribute('data-jp-theme-light', 'false');
+    await page.waitForTimeout(1500);
+    await shot(page, 'registry-added-dark');
+    await page.theme.setLightTheme();
 
     // the Search form lists it (selected) and offers what it answers: spectra
     const select = page.locator('.jp-EsapSearch select[name="archive"]');
@@ -61,6 +66,7 @@ test.describe('ESAP registry and fan-out', () => {
   });
 
   test('one cone search over the demo archive and a dead one: only the dead one fails', async ({ page }) => {
+    await page.theme.setDarkTheme(); // this journey in the dark theme (the others in the light one)
     await openSearch(page);
     await page.check('.jp-EsapSearch input[name="fanout"]');
     const choices = page.locator('.jp-EsapSearch-archives');
@@ -88,10 +94,22 @@ test.describe('ESAP registry and fan-out', () => {
     await expect(page.locator('.jp-EsapResults:visible .jp-EsapResults-count')).toContainText('rows', {
       timeout: 30000
     });
+    // the grid is painted on a canvas: its background follows the theme
+    await expect
+      .poll(
+        () =>
+          page.evaluate(() => {
+            const canvas = document.querySelector('.jp-EsapResults:not(.lm-mod-hidden) canvas') as HTMLCanvasElement;
+            const [r, g, b] = canvas.getContext('2d')!.getImageData(canvas.width - 3, canvas.height - 3, 1, 1).data;
+            return {
+              canvas: (r + g + b) / 3 < 100,
+              light: document.body.dataset.jpThemeLight
+            };
+          }),
+        { timeout: 15000 }
+      )
+      .toMatchObject({ canvas: true, light: 'false' });
     await page.waitForTimeout(500);
-    await shot(page, 'fanout-dead-archive');
-    await page.theme.setDarkTheme();
-    await page.waitForTimeout(800);
     await shot(page, 'fanout-dead-archive-dark');
     await page.theme.setLightTheme();
   });
