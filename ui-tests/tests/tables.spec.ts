@@ -1,7 +1,8 @@
 /**
  * My tables, as a user goes: a cone search on the local archive saved as a table, a CSV of the
  * workspace imported (ui-tests/jupyter_server_test_config.py puts xray_sources.csv at the root),
- * a crossmatch of the two whose grid shows the separation, SQL with an error and its caret.
+ * a crossmatch of the two whose grid shows the separation, SQL with an error and its caret, and
+ * the same crossmatch from a notebook (`from esap_lab import tables; tables.crossmatch(...)`).
  */
 import { expect, test } from '@jupyterlab/galata';
 import type { Page } from '@playwright/test';
@@ -64,6 +65,7 @@ async function journey(page: Page, theme: 'light' | 'dark'): Promise<void> {
   }
   const grid = page.locator('.jp-EsapResults:visible');
   await expect(grid.locator('.jp-EsapResults-count')).toContainText('rows');
+  const matchCount = grid.locator('.jp-EsapResults-count').innerText();
   await expect(grid.locator('.jp-EsapResults-saveTable')).toBeVisible();
   // the separation (arcsec) is the last column: scroll the grid to it
   const box = (await grid.locator('.jp-EsapResults-grid').boundingBox())!;
@@ -90,13 +92,26 @@ async function journey(page: Page, theme: 'light' | 'dark'): Promise<void> {
   await expect(page.locator('.jp-EsapResults:visible .jp-EsapResults-count')).toHaveText('2 rows', { timeout: 20000 });
   await page.waitForTimeout(300);
   await shot(page, `tables-sql-result-${theme}`);
+
+  // 5. the same crossmatch from a notebook: the kernel API goes through the same REST door
+  const pairs = /(\d+) rows?/.exec(await matchCount)![1];
+  await page.notebook.createNew(`crossmatch-${theme}.ipynb`);
+  const cell = page.locator('.jp-Notebook .jp-Cell').first().locator('.cm-content');
+  await cell.click();
+  await page.keyboard.type('from esap_lab import tables\n');
+  await page.keyboard.type(`m = tables.crossmatch("xray_${theme}", "stars_${theme}", 300, find="best1")\n`);
+  await page.keyboard.type('print(len(m), "pairs, largest separation", round(float(m["separation"].max()), 1), "arcsec")');
+  await page.keyboard.press('Shift+Enter');
+  const output = page.locator('.jp-Notebook .jp-Cell').first().locator('.jp-OutputArea-output');
+  await expect(output).toContainText(`${pairs} pairs, largest separation`, { timeout: 90000 });
+  await shot(page, `tables-notebook-${theme}`);
 }
 
 test.describe('My tables', () => {
   // a whole journey: two searches' worth of waiting on a loaded machine
-  test.setTimeout(180000);
+  test.setTimeout(240000);
 
-  test('cone result + CSV -> crossmatch with separation, SQL (light)', async ({ page }) => {
+  test('cone result + CSV -> crossmatch with separation, SQL, the same from a notebook (light)', async ({ page }) => {
     await journey(page, 'light');
   });
 
