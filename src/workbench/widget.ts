@@ -234,6 +234,7 @@ export class AdqlWorkbench extends BoxPanel {
       });
       this._current = q;
       tick();
+      void this.refreshHistory(); // the running query is listed at once
       while (!isFinal(q.status) && !this._cancelled) {
         const early = Date.now() - started < 3000;
         await sleep(Math.max(250, this._o.pollInterval() * 1000 * (early ? 0.15 : 0.5)));
