@@ -6,7 +6,8 @@ local DaCHS.
 Prints, for a 200,000-row result, the median time of GET /queries/{q}/export (the whole file
 received) in VOTable binary2, FITS and Parquet over the median time of astropy (VOTable, FITS)
 or pyarrow (Parquet) writing the same table from memory (target <= 1.2); and the median time of
-GET /previews of a 1,000 x 1,000 FITS image with a WCS, PNG received (target <= 0.5 s).
+GET /previews of a 1,000 x 1,000 FITS image with a WCS, PNG received (target <= 0.5 s); and the
+server's part of a plot of the whole result (GET /queries/{q}/plot) against numpy in memory.
 """
 
 from __future__ import annotations
@@ -92,6 +93,24 @@ def main() -> None:
             t_ext, body = median_time(lambda fmt=fmt: get(f"queries/{qid}/export?format={fmt}"), args.repeat)
             t_plain, _ = median_time(fn, args.repeat)
             print(f"{fmt:9} {len(body) / 2**20:6.1f} {t_ext:8.3f}s {t_plain:7.3f}s {tool:8} {t_ext / t_plain:6.2f} <= 1.2")
+
+        # the server's part of a plot of the whole result (the browser draws the answer: Galata
+        # measures click to first paint), against numpy binning the same columns in memory
+        vmag = arrow.column("vmag").to_numpy().astype("float64")
+        bv = arrow.column("bmag").to_numpy().astype("float64") - vmag
+        plots = {
+            "density": ("kind=density&bins=80", lambda: np.histogram2d(bv, vmag, bins=80)),
+            "scatter": ("kind=scatter&max_points=20000",
+                        lambda: (bv[np.linspace(0, bv.size - 1, 20000).astype(int)].tolist(),
+                                 vmag[np.linspace(0, vmag.size - 1, 20000).astype(int)].tolist())),
+        }
+        get(f"queries/{qid}/plot?x=vmag&kind=histogram")  # warm-up
+        for kind, (params, fn) in plots.items():
+            t_ext, _ = median_time(lambda p=params: get(f"queries/{qid}/plot?x=bmag%20-%20vmag&y=vmag&{p}"),
+                                   args.repeat)
+            t_np, _ = median_time(fn, args.repeat)
+            print(f"plot data ({kind}, 200,000 rows, colour against magnitude): {t_ext:.3f} s through the API, "
+                  f"{t_np:.3f} s numpy in memory (ratio {t_ext / t_np:.1f}; the whole click-to-paint target is 1 s)")
 
         from astropy.io import fits
         from astropy.wcs import WCS

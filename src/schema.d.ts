@@ -2836,6 +2836,12 @@ export interface components {
              * @default 800
              */
             size: number;
+            /**
+             * Axes
+             * @description false: the pixels only (a thumbnail): no axes, title or WCS grid
+             * @default true
+             */
+            axes: boolean;
         };
         /** Progress */
         Progress: {
@@ -9213,6 +9219,7 @@ export interface operations {
                 stretch?: "zscale" | "asinh";
                 hdu?: number | null;
                 size?: number;
+                axes?: boolean;
             };
             header?: never;
             path?: never;

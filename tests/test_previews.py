@@ -222,3 +222,25 @@ async def test_a_basket_record_is_previewed_from_its_data_link(api, fetch):
     assert code == 404 and "nosuch" in err["message"]
     code, err = await api("GET", "previews", params={"item": iid, "path": "x.fits"})
     assert code == 400 and "item" in err["message"]
+
+
+async def test_a_thumbnail_is_the_pixels_only(api, fetch, jp_root_dir):
+    # thumbnails of image-search results: no axes or title, the largest side the size asked for
+    w = WCS(naxis=2)
+    w.wcs.ctype = ["RA---TAN", "DEC--TAN"]
+    w.wcs.crval, w.wcs.crpix, w.wcs.cdelt = [155, 5], [50, 25], [-0.001, 0.001]
+    data = np.zeros((50, 100), "f4")
+    data[:10] = 100  # the first FITS rows (the bottom of the image) bright
+    fits.PrimaryHDU(data, header=w.to_header()).writeto(jp_root_dir / "wide.fits")
+    r = await fetch({"path": "wide.fits", "axes": "false", "size": "128"})
+    assert r.code == 200 and png_size(r.body) == (128, 64)
+    import io
+
+    from PIL import Image
+
+    img = np.asarray(Image.open(io.BytesIO(r.body)))
+    assert img[-1].mean() > img[0].mean()  # north up: the bright first rows at the bottom
+    _, info = await api("POST", "archives", "local", "queries",
+                        body={"kind": "sia", "ra": 155.0, "dec": 5.0, "size": 0.4}, expect=201)
+    r = await fetch({"query": info["id"], "row": "0", "axes": "false", "size": "96"})
+    assert r.code == 200 and max(png_size(r.body)) == 96

@@ -120,6 +120,7 @@ class PreviewParams(BaseModel):
     stretch: Literal["zscale", "asinh"] = "zscale"
     hdu: int | None = Field(None, ge=0, le=1000, description="default: the first HDU holding an image or spectrum")
     size: int = Field(800, ge=64, le=4000, description="the PNG's largest side in pixels")
+    axes: bool = Field(True, description="false: the pixels only (a thumbnail): no axes, title or WCS grid")
 
 
 class Spectrum(BaseModel):

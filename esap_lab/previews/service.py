@@ -163,7 +163,6 @@ def render_file(path: Path, p: PreviewParams, label: str) -> tuple[str, bytes | 
 
 
 def render_image(hdu, p: PreviewParams) -> bytes:
-    from astropy.visualization import AsinhStretch, ImageNormalize, PercentileInterval, ZScaleInterval
     from astropy.wcs import WCS
     from matplotlib.figure import Figure
 
@@ -177,6 +176,8 @@ def render_image(hdu, p: PreviewParams) -> bytes:
     finite = np.isfinite(data)
     if not finite.any():
         raise BadRequest("The image holds no finite pixel value to show.", reason="no-image")
+    if not p.axes:  # a thumbnail: the stretched pixels, north up, nothing around them
+        return thumbnail(data, finite, p)
     try:
         wcs = WCS(hdu.header).celestial
         if not wcs.has_celestial:
@@ -185,10 +186,7 @@ def render_image(hdu, p: PreviewParams) -> bytes:
             wcs = wcs.slice((slice(None, None, step), slice(None, None, step)))
     except Exception:  # noqa: BLE001 - an unreadable WCS: no grid
         wcs = None
-    if p.stretch == "zscale":
-        norm = ImageNormalize(data[finite], interval=ZScaleInterval())
-    else:
-        norm = ImageNormalize(data[finite], interval=PercentileInterval(99.5), stretch=AsinhStretch())
+    norm = _norm(data, finite, p.stretch)
     h, w = data.shape
     inches = 6.0
     side = max(h, w)
@@ -209,6 +207,30 @@ def render_image(hdu, p: PreviewParams) -> bytes:
         ax.set_title(str(title))
     buf = io.BytesIO()
     fig.savefig(buf, format="png", pil_kwargs={"compress_level": 1})  # speed over a few more bytes
+    return buf.getvalue()
+
+
+def _norm(data: np.ndarray, finite: np.ndarray, stretch: str):
+    from astropy.visualization import AsinhStretch, ImageNormalize, PercentileInterval, ZScaleInterval
+
+    if stretch == "zscale":
+        return ImageNormalize(data[finite], interval=ZScaleInterval())
+    return ImageNormalize(data[finite], interval=PercentileInterval(99.5), stretch=AsinhStretch())
+
+
+def thumbnail(data: np.ndarray, finite: np.ndarray, p: PreviewParams) -> bytes:
+    """The stretched pixels as a grey PNG whose largest side is at most ``p.size`` (no matplotlib figure)."""
+    from PIL import Image
+
+    scaled = np.nan_to_num(np.ma.filled(_norm(data, finite, p.stretch)(data), 0.0), nan=0.0)
+    pixels = (np.clip(scaled, 0, 1) * 255).astype(np.uint8)[::-1]  # FITS rows go up; PNG rows go down
+    img = Image.fromarray(pixels, mode="L")
+    h, w = pixels.shape
+    if max(h, w) != p.size:  # small images are enlarged too, so every thumbnail has the same size
+        k = p.size / max(h, w)
+        img = img.resize((max(1, round(w * k)), max(1, round(h * k))), Image.NEAREST if k > 1 else Image.BILINEAR)
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", compress_level=1)
     return buf.getvalue()
 
 
