@@ -264,6 +264,89 @@ def test_the_logins_token_goes_to_rucio_and_dirac(users, rig):
     assert backend("alice", token, "local")["available"] is True
 
 
+DIRACX = "http://127.0.0.1:18101"  # scripts/services/dirac.sh
+
+
+def diracx_login(session, user):
+    """What `dirac login testvo --group hub` does (DiracX's device flow), with the browser session
+    of the hub login: DiracX sends the browser to the hub's provider, which knows the user already
+    (no password asked), and the device code then gets the user's DiracX tokens."""
+    d = requests.post(f"{DIRACX}/api/auth/device", timeout=30,
+                      params={"client_id": "myDIRACClientID", "scope": "vo:testvo group:hub"})
+    assert d.status_code == 200, d.text
+    d = d.json()
+    r = session.get(d["verification_uri_complete"], timeout=60)
+    assert r.status_code == 200 and r.url.endswith("/device/complete/finished"), (r.status_code, r.url)
+    assert not any(h.url.startswith(f"http://127.0.0.1:{rig_port('idp')}/login/") and h.status_code == 200
+                   for h in r.history)  # no password form on the way
+    t = requests.post(f"{DIRACX}/api/auth/token", timeout=30, data={
+        "grant_type": "urn:ietf:params:oauth:grant-type:device_code", "device_code": d["device_code"],
+        "client_id": "myDIRACClientID"})
+    assert t.status_code == 200, t.text
+    return t.json()
+
+
+def rig_port(name):
+    with open(RIG) as f:
+        return json.load(f)["ports"][name]
+
+
+def write_as(user, path, text):
+    pw = pwd.getpwnam(user)
+    folder = os.path.dirname(path)
+    subprocess.run(["runuser", "-u", user, "--", "mkdir", "-p", "-m", "700", folder], check=True)
+    with open(path, "w") as f:
+        f.write(text)
+    os.chown(path, pw.pw_uid, pw.pw_gid)
+    os.chmod(path, 0o600)
+
+
+@pytest.mark.skipif(not os.environ.get("ESAP_TEST_DIRACX_URL"), reason="needs scripts/services/dirac.sh")
+def test_the_hub_login_becomes_a_dirac_login_each_user_sees_their_own_jobs(users, rig):
+    """DiracX logs the hub's users in through the hub's provider (dirac.sh's configuration): with
+    the browser session of the hub login, DiracX's device flow gives alice and bob DiracX tokens of
+    their own, no second password. alice's server submits her notebook with hers
+    (credentials_file, as `dirac login` writes it); DiracX records her as its owner, and bob's
+    DiracX login can neither read nor change that job."""
+    tokens = {u: diracx_login(users[u]["session"], u) for u in USERS}
+    who = requests.get(f"{DIRACX}/api/auth/userinfo", timeout=30,
+                       headers={"Authorization": "Bearer " + tokens["alice"]["access_token"]}).json()
+    assert (who["preferred_username"], who["dirac_group"], who["vo"]) == ("alice", "hub", "testvo")
+    home = pwd.getpwnam("alice").pw_dir
+    write_as("alice", os.path.join(home, ".cache", "diracx", "credentials.json"), json.dumps({
+        "access_token": tokens["alice"]["access_token"], "refresh_token": tokens["alice"]["refresh_token"],
+        "expires_on": int(time.time()) + int(tokens["alice"]["expires_in"])}))
+    token = users["alice"]["token"]
+    assert backend("alice", token, "dirac-login")["available"] is True
+    notebook = f"dirac-{RUN}.ipynb"
+    with open(os.path.join(os.path.dirname(__file__), "notebooks", "params.ipynb")) as f:
+        write_as("alice", os.path.join(home, notebook), f.read())
+    r = api("alice", token, "POST", "jobs", json={"notebook": notebook, "backend": "dirac-login"})
+    assert r.status_code == 201, r.text
+    job = r.json()
+
+    def search(user):
+        r = requests.post(f"{DIRACX}/api/jobs/search", timeout=30,
+                          headers={"Authorization": "Bearer " + tokens[user]["access_token"]},
+                          json={"parameters": ["JobID", "Owner", "OwnerGroup"], "sort": [],
+                                "search": [{"parameter": "JobID", "operator": "eq", "value": job["native_id"]}]})
+        assert r.status_code in (200, 206), r.text
+        return r.json()
+
+    assert search("alice") == [{"JobID": int(job["native_id"]), "Owner": "alice", "OwnerGroup": "hub"}]
+    # DiracX 0.7 lets every user search all jobs (DIRAC's global job monitoring); reading a job's
+    # sandbox or changing it is its owner's only
+    bob = {"Authorization": "Bearer " + tokens["bob"]["access_token"]}
+    r = requests.get(f"{DIRACX}/api/jobs/{job['native_id']}/sandbox/output", headers=bob, timeout=30)
+    assert r.status_code == 403, r.text
+    kill = {job["native_id"]: {time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()): {
+        "Status": "Killed", "MinorStatus": "by bob", "Source": "test"}}}
+    r = requests.patch(f"{DIRACX}/api/jobs/status", headers=bob, json=kill, timeout=30)
+    assert r.status_code == 403, r.text
+    r = api("alice", token, "DELETE", f"jobs/{job['id']}")
+    assert r.status_code in (200, 202, 204), r.text
+
+
 def test_a_login_that_cannot_be_refreshed_says_log_in_again(users, rig):
     """bob's refresh token is revoked too (as when it expires): his server says to log in again."""
     state = requests.get(f"{HUB}/hub/api/users/bob", headers=service(rig), timeout=30).json()["auth_state"]

@@ -102,7 +102,11 @@ idp = {"port": rig["ports"]["idp"], "issuer": f"http://127.0.0.1:{rig['ports']['
        "pid_file": str(base / "run/idp.pid"), "keys_file": str(base / "idp/keys.json"),
        "access_token_ttl": rig["access_token_ttl"], "users": rig["users"],
        "client": {"client_id": rig["client_id"], "client_secret": rig["client_secret"],
-                  "redirect_uri": f"http://127.0.0.1:{proxy}/hub/oauth_callback"}}
+                  "redirect_uri": f"http://127.0.0.1:{proxy}/hub/oauth_callback"},
+       # DiracX (dirac.sh, port 18101) logs the hub's users in through this provider too
+       "public_clients": [{"client_id": "diracx", "redirect_uris": [
+           "http://127.0.0.1:18101/api/auth/device/complete",
+           "http://127.0.0.1:18101/api/auth/authorize/complete"]}]}
 g = base / "idp/idp.json"
 g.write_text(json.dumps(idp, indent=1)); g.chmod(0o600)
 PY
@@ -117,8 +121,18 @@ start() {
   install
   users
   settings
+  # a provider running an older script or configuration is restarted (it keeps its keys; the
+  # logins it granted are lost: users log in again)
+  local sum; sum=$(cat "$HERE/hub/idp.mjs" "$BASE/idp/idp.json" | sha256sum | cut -c1-16)
+  if alive "$BASE/run/idp.pid" && [ "$(cat "$BASE/run/idp.sum" 2>/dev/null)" != "$sum" ]; then
+    log "restarting the OIDC provider (its script or configuration changed)"
+    local old; old=$(cat "$BASE/run/idp.pid")
+    kill "$old"
+    for _ in $(seq 1 40); do kill -0 "$old" 2>/dev/null || break; sleep 0.25; done
+  fi
   if ! alive "$BASE/run/idp.pid"; then
     log "starting the OIDC provider on 127.0.0.1:$P_IDP"
+    echo "$sum" > "$BASE/run/idp.sum"
     # node resolves the script's imports beside it: a copy next to the installed packages
     cp "$HERE/hub/idp.mjs" "$BASE/idp/idp.mjs"
     ln -sfn ../node/node_modules "$BASE/idp/node_modules"

@@ -2,7 +2,7 @@
 // with a plain password form, one confidential client (the hub), refresh tokens, 127.0.0.1 only.
 // Everything comes from the JSON file named by ESAP_IDP_CONFIG:
 //   {port, issuer, pid_file, keys_file, access_token_ttl, users: {name: {password, email}},
-//    client: {client_id, client_secret, redirect_uri}}
+//    client: {client_id, client_secret, redirect_uri}, public_clients: [{client_id, redirect_uris}]}
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -33,7 +33,15 @@ const provider = new Provider(conf.issuer, {
     response_types: ['code'],
     // oauthenticator posts its credentials in the body
     token_endpoint_auth_method: 'client_secret_post',
-  }],
+  },
+  // other services logging users in through this provider (DiracX): public clients with PKCE
+  ...(conf.public_clients || []).map((c) => ({
+    client_id: c.client_id,
+    redirect_uris: c.redirect_uris,
+    grant_types: ['authorization_code'],
+    response_types: ['code'],
+    token_endpoint_auth_method: 'none',
+  }))],
   async findAccount(ctx, id) {
     const user = conf.users[id];
     return user && {

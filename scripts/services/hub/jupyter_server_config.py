@@ -3,8 +3,9 @@
 # esap_lab.hub.database_pre_spawn_hook); esap_lab.hub keeps ~/.esap/access_token fresh.
 # The services are the project's own (scripts/services/*.sh, fixed ports on 127.0.0.1): the local
 # DaCHS for searches; the local Rucio and DiracX given the user's login token, as README's hub
-# section tells an admin (neither trusts the rig's OIDC provider: they refuse it, which the hub
-# tests use to check what the user is told).
+# section tells an admin (neither accepts the rig's OIDC provider's tokens: they refuse them,
+# which the hub tests use to check what the user is told); and DiracX with the user's own DiracX
+# login, which DiracX grants through the same provider (scripts/services/dirac/diracx-cs.yml).
 import os
 
 c = get_config()  # noqa: F821
@@ -23,4 +24,7 @@ c.EsapLab.rucio_instances = [{
 c.EsapLab.job_backends = [
     {"name": "local", "type": "local"},
     {"name": "dirac", "type": "dirac", "url": "http://127.0.0.1:18101", "token_file": LOGIN_TOKEN,  # dirac.sh
-     "timeout": 20}]
+     "timeout": 20},
+    # the user's own DiracX login (`dirac login testvo --group hub`: DiracX's device flow through
+    # the hub's provider, one click in a browser logged in to the hub), in ~/.cache/diracx
+    {"name": "dirac-login", "type": "dirac", "url": "http://127.0.0.1:18101", "timeout": 20}]
