@@ -297,6 +297,23 @@ async def test_open_operation_shows_progress_and_cancels_leaving_nothing(api, jp
     assert again["status"] == "cancelled"  # a late end of the download changes nothing
 
 
+async def test_an_open_left_running_by_a_stopped_server_resumes(api, jp_serverapp, jp_root_dir):
+    from esap_lab.operations import utcnow
+    from esap_lab.software.store import OpenRecord
+
+    # as a server that stopped mid-download leaves it: running, nothing in place
+    sw = jp_serverapp.web_app.settings["esap_lab"].software
+    now = utcnow()
+    await sw.db.run(sw.opens.insert, OpenRecord(id="left" + "0" * 28, record_id="1004", ossr=sw.ossr.base_url,
+                                                title="Plain Zenodo record 5", files=None, status="running",
+                                                bytes_done=10, created=now, updated=now))
+    await sw.resume()  # what the server does at start
+    done = await poll_until(api, "software", "opens", "left" + "0" * 28, until=("completed", "error", "cancelled"),
+                            timeout=30, interval=0.1)
+    assert done["status"] == "completed" and done["result"]["path"] == "software/Plain-Zenodo-record-5", done
+    assert (jp_root_dir / done["result"]["path"] / "README.rst").is_file()
+
+
 @pytest.mark.parametrize("esap_config", [{"software_url": "http://127.0.0.1:9"}], indirect=True)
 async def test_open_operation_failing_names_the_ossr(api, jp_root_dir):
     _, op = await api("POST", "software", "1001", "opens", expect=202)
