@@ -18,6 +18,7 @@ import { jobsPlugin } from './jobs';
 import { plotsPlugin } from './plots';
 import { previewsPlugin } from './previews';
 import { searchPlugin } from './search';
+import { skyPlugin } from './sky';
 import { softwarePlugin } from './software';
 import { stagingPlugin } from './staging';
 import { tablesPlugin } from './tables';
@@ -83,4 +84,4 @@ async function checkServerVersion(
 }
 
 export * from './tokens';
-export default [sidebarPlugin, searchPlugin, basketPlugin, stagingPlugin, jobsPlugin, tablesPlugin, softwarePlugin, workbenchPlugin, plotsPlugin, previewsPlugin];
+export default [sidebarPlugin, searchPlugin, basketPlugin, stagingPlugin, jobsPlugin, tablesPlugin, softwarePlugin, workbenchPlugin, plotsPlugin, previewsPlugin, skyPlugin];

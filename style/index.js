@@ -1,5 +1,6 @@
 import './base.css';
 import './tables.css';
 import './software.css';
+import './sky.css';
 import './workbench.css';
 import './search.css';

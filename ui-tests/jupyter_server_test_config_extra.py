@@ -16,3 +16,21 @@ c.EsapLab.archives = [*c.EsapLab.archives, {  # noqa: F821
     "id": "many", "title": "Many tables (5,000)", "description": "The schema browser's big service: VOSI tables only",
     "tap": f"{vo}/esapmany/q/browse", "timeout": 120,  # noqa: F821 - vo comes from the main config
 }]
+
+# Sky view: the demo images' HiPS (made with reproject by scripts/services/vo-archive.sh), fetched
+# through this server (nothing from the internet in the tests)
+c.EsapLab.hips_surveys = [{  # noqa: F821
+    "id": "demo", "title": "Demo images (local HiPS)", "default": True, "proxy": True,
+    "url": os.environ.get("ESAP_TEST_HIPS_URL", f"{vo}/esapimg/q/hips/static/"),  # noqa: F821
+}]
+
+# SAMP: a hub with the Web Profile and a table tool standing in for TOPCAT (ui-tests/samp_standin.py)
+import importlib.util as _ilu  # noqa: E402
+
+try:  # never stops the server: without it only the SAMP journey fails
+    _samp_spec = _ilu.spec_from_file_location("samp_standin", Path(__file__).with_name("samp_standin.py"))  # noqa: F821
+    _samp = _ilu.module_from_spec(_samp_spec)
+    _samp_spec.loader.exec_module(_samp)
+    _samp.start(str(state / "samp"))  # noqa: F821 - state comes from the main config
+except Exception as _e:  # noqa: BLE001
+    print("SAMP stand-in not started:", _e)

@@ -1,0 +1,212 @@
+/**
+ * Seeing a result: the sky view (Aladin Lite), a row's DataLink and SODA cutouts, and SAMP
+ * (send a result or the selected rows to TOPCAT, Aladin or DS9; tables they send back land in
+ * my tables and the basket). Each adds a button to every result grid's bar.
+ */
+import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { ICommandPalette, Notification } from '@jupyterlab/apputils';
+import { ITranslator, nullTranslator, TranslationBundle } from '@jupyterlab/translation';
+import { Poll } from '@lumino/polling';
+
+import { showLinks } from '../datalink/dialog';
+import { NoHubError, SampWebClient } from '../samp/client';
+import { ResultsWidget } from '../search/results';
+import { skyApi } from './api';
+import { SkyWidget } from './widget';
+
+const CommandIDs = {
+  connect: 'esap-lab:samp-connect',
+  disconnect: 'esap-lab:samp-disconnect'
+};
+
+/** What to say when no hub answers. */
+function noHub(t: TranslationBundle): string {
+  return t.__(
+    'No SAMP hub is running on this computer. Start TOPCAT or Aladin (each runs a hub with the Web Profile), or run `samp_hub` from astropy, then try again.'
+  );
+}
+
+export class SampBridge {
+  constructor(private _t: TranslationBundle) {
+    this._poll = new Poll({
+      factory: () => this._pull(),
+      frequency: { interval: 1500, backoff: true, max: 15000 },
+      standby: () => !this.client.registered || 'when-hidden',
+      name: 'esap-lab:samp'
+    });
+  }
+
+  readonly client = new SampWebClient();
+
+  /** Register with the hub (it may ask the user to accept esap-lab) and take tables sent here. */
+  async connect(): Promise<boolean> {
+    const t = this._t;
+    if (this.client.registered) {
+      return true;
+    }
+    try {
+      await this.client.register(t.__('esap-lab: results of IVOA archives from JupyterLab'));
+      await this.client.listen();
+      void this._poll.refresh();
+      return true;
+    } catch (error) {
+      Notification.error(error instanceof NoHubError ? noHub(t) : t.__('SAMP: %1', (error as Error).message), {
+        autoClose: false
+      });
+      return false;
+    }
+  }
+
+  async disconnect(): Promise<void> {
+    await this.client.unregister();
+  }
+
+  /** Send a result, or its selected rows, to every SAMP client that takes tables. */
+  async send(w: ResultsWidget): Promise<void> {
+    const t = this._t;
+    if (!(await this.connect())) {
+      return;
+    }
+    const rows = w.selectedRows();
+    if (w.model.sortColumn && rows.length) {
+      Notification.info(t.__('Sort the grid back (or select nothing) to send selected rows: they are sent in the order the archive gave them.'));
+      return;
+    }
+    try {
+      const link = await skyApi.sampLink({ query_id: w.query.id, rows: rows.length ? rows : null, format: 'votable' });
+      const targets = await this.client.subscribed(link.mtype);
+      const names = Object.values(targets);
+      if (!names.length) {
+        Notification.warning(t.__('No SAMP client takes tables: start TOPCAT or Aladin first.'));
+        return;
+      }
+      await this.client.notify(null, {
+        'samp.mtype': link.mtype,
+        'samp.params': { url: link.url, 'table-id': link.table_id, name: link.name }
+      });
+      Notification.success(
+        rows.length
+          ? t.__('Sent %1 rows to %2.', rows.length, names.join(', '))
+          : t.__('Sent the result to %1.', names.join(', ')),
+        { autoClose: 4000 }
+      );
+    } catch (error) {
+      Notification.error(
+        error instanceof NoHubError ? noHub(t) : t.__('Could not send over SAMP: %1', (error as Error).message)
+      );
+    }
+  }
+
+  private async _pull(): Promise<void> {
+    const t = this._t;
+    let tables;
+    try {
+      tables = await this.client.pull(0);
+    } catch (error) {
+      if (error instanceof NoHubError) {
+        await this.client.unregister();
+        Notification.warning(t.__('The SAMP hub has gone away; esap-lab no longer receives tables.'));
+        return;
+      }
+      throw error;
+    }
+    for (const table of tables) {
+      try {
+        const r = await fetch(this.client.translate(table.url));
+        if (!r.ok) {
+          throw new Error(`HTTP ${r.status}`);
+        }
+        const fmt = table.mtype === 'table.load.fits' ? 'fits' : 'votable';
+        const got = await skyApi.sampReceived(await r.arrayBuffer(), table.name, table.sender, fmt);
+        Notification.success(
+          t.__('%1 sent a table: it is in the basket and in My tables as %2 (%3 rows).', table.sender, got.table_name, got.row_count),
+          { autoClose: 6000 }
+        );
+      } catch (error) {
+        Notification.error(t.__('Could not keep the table %1 sent: %2', table.sender, (error as Error).message));
+      }
+    }
+  }
+
+  private _poll: Poll;
+}
+
+export const skyPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'esap-lab:sky',
+  description: 'Sky view (Aladin Lite), DataLink and SODA cutouts, and SAMP for result grids.',
+  autoStart: true,
+  optional: [ITranslator, ICommandPalette],
+  activate: (app: JupyterFrontEnd, translator: ITranslator | null, palette: ICommandPalette | null) => {
+    const t = (translator ?? nullTranslator).load('esap_lab');
+    const samp = new SampBridge(t);
+    const skies = new Map<string, SkyWidget>();
+
+    const openSky = (w: ResultsWidget) => {
+      let sky = skies.get(w.query.id);
+      if (!sky || sky.isDisposed) {
+        sky = new SkyWidget(w, t);
+        skies.set(w.query.id, sky);
+        sky.disposed.connect(() => skies.delete(w.query.id));
+        app.shell.add(sky, 'main', { mode: 'split-right', ref: w.id });
+        void sky.start();
+      }
+      app.shell.activateById(sky.id);
+    };
+
+    const links = async (w: ResultsWidget) => {
+      const rows = w.selectedRows();
+      if (rows.length !== 1) {
+        Notification.info(t.__('Select one row in the grid first.'));
+        return;
+      }
+      if (w.model.sortColumn) {
+        Notification.info(t.__('DataLink works on the archive’s row order: click the sorted column header until the sort is off, then select the row again.'));
+        return;
+      }
+      await showLinks(w.query.id, rows[0], rows[0], t);
+    };
+
+    ResultsWidget.extraActions.push(
+      {
+        label: t.__('Sky view'),
+        title: t.__('Show the rows on the sky (Aladin Lite); clicking a source selects its row'),
+        className: 'jp-EsapResults-sky',
+        show: w => w.query.kind !== 'did',
+        run: w => openSky(w)
+      },
+      {
+        label: t.__('DataLink…'),
+        title: t.__('The links of the selected row (full data, preview, cutouts) and a SODA cutout'),
+        className: 'jp-EsapResults-datalink',
+        show: w => w.query.kind !== 'did',
+        run: w => void links(w)
+      },
+      {
+        label: t.__('Send to SAMP'),
+        title: t.__('Send the result, or the selected rows, to TOPCAT, Aladin or DS9 (SAMP)'),
+        className: 'jp-EsapResults-samp',
+        show: w => w.query.kind !== 'did',
+        run: w => void samp.send(w)
+      }
+    );
+
+    app.commands.addCommand(CommandIDs.connect, {
+      label: t.__('Connect to a SAMP Hub (receive tables from TOPCAT, Aladin)'),
+      execute: async () => {
+        if (await samp.connect()) {
+          Notification.success(t.__('Connected to the SAMP hub: tables sent to esap-lab land in the basket.'), {
+            autoClose: 4000
+          });
+        }
+      }
+    });
+    app.commands.addCommand(CommandIDs.disconnect, {
+      label: t.__('Disconnect from the SAMP Hub'),
+      isEnabled: () => samp.client.registered,
+      execute: () => samp.disconnect()
+    });
+    palette?.addItem({ command: CommandIDs.connect, category: 'ESAP', rank: 80 });
+    palette?.addItem({ command: CommandIDs.disconnect, category: 'ESAP', rank: 81 });
+    window.addEventListener('beforeunload', () => void samp.disconnect());
+  }
+};

@@ -1,0 +1,116 @@
+/**
+ * Seeing a result on the sky and cutting out an image: a cone search, its sky view (Aladin
+ * Lite over the demo images' HiPS, served by the Jupyter server), a click on a source selects
+ * its row, rows selected in the grid are highlighted; then an image search and a SODA cutout
+ * from a row's DataLink into the workspace. Light and dark screenshots.
+ */
+import { expect, test } from '@jupyterlab/galata';
+import type { Page } from '@playwright/test';
+
+import { openStep, selectGridRows, shot } from './helpers';
+
+async function search(page: Page, mode: 'cone' | 'sia', size: string): Promise<any[]> {
+  await openStep(page, 'Search');
+  const form = page.locator('.jp-EsapSearch');
+  await expect(form.locator('select[name="archive"] option')).not.toHaveCount(0);
+  await form.locator('select[name="archive"]').selectOption('local');
+  await form.locator(`.jp-EsapSearch-mode-${mode}`).click();
+  await form.locator('input[name="ra"]').fill('155');
+  await form.locator('input[name="dec"]').fill('5');
+  await form.locator(`input[name="${mode === 'cone' ? 'radius' : 'size'}"]`).fill(size);
+  const rows = page.waitForResponse(r => /\/queries\/[^/]+\/rows\?/.test(r.url()) && r.status() === 200, {
+    timeout: 60000
+  });
+  await form.locator('.jp-EsapSearch-run').click();
+  const page1 = await (await rows).json();
+  await expect(page.locator('.jp-EsapResults:visible .jp-EsapResults-count')).toContainText('rows', { timeout: 30000 });
+  return page1.rows;
+}
+
+test.describe('ESAP sky view and DataLink', () => {
+  test('cone → sky view → click a source selects its row → a DataLink cutout into the workspace', async ({
+    page,
+    tmpPath
+  }) => {
+    test.setTimeout(300000);
+    await search(page, 'cone', '0.1');
+    const results = page.locator('.jp-EsapResults:visible');
+    await results.locator('.jp-EsapResults-sky').click();
+
+    const view = page.locator('.jp-EsapSky-view');
+    await expect(view).toHaveAttribute('data-sources', /^[1-9]\d*$/, { timeout: 120000 });
+    await expect(page.locator('.jp-EsapSky-status')).toContainText('sources');
+    await expect(page.locator('.jp-EsapSky-survey')).toHaveValue('demo');
+    await page.waitForTimeout(1500); // tiles fade in
+    await shot(page, 'sky-view-light');
+
+    // a click on a source selects its row in the grid
+    const box = (await view.boundingBox())!;
+    const xy = (await view.evaluate((el: any) => el.esapSkyPixel(3))) as [number, number];
+    expect(xy).not.toBeNull();
+    await page.mouse.click(box.x + xy[0], box.y + xy[1]);
+    await expect(results.locator('.jp-EsapResults-addRows')).toContainText('Add 1 selected', { timeout: 10000 });
+    await expect(view).toHaveAttribute('data-selected', '1');
+    await shot(page, 'sky-source-clicked');
+
+    // rows selected in the grid are highlighted on the sky
+    await page.locator('.jp-EsapResults-grid:visible').scrollIntoViewIfNeeded();
+    await selectGridRows(page, 0, 2);
+    await expect(view).toHaveAttribute('data-selected', '3');
+    await expect(page.locator('.jp-EsapSky-status')).toContainText('3 selected');
+
+    await page.theme.setDarkTheme();
+    await page.waitForTimeout(1000);
+    await shot(page, 'sky-view-dark');
+    await page.theme.setLightTheme();
+
+    // an image search; one of its rows (a demo image with DataLink) cut out into the workspace
+    const rows = await search(page, 'sia', '0.4');
+    const i = rows.findIndex(r => String(r.obs_publisher_did ?? '').includes('esapimg'));
+    expect(i).toBeGreaterThanOrEqual(0);
+    await selectGridRows(page, i);
+    await page.locator('.jp-EsapResults:visible .jp-EsapResults-datalink').click();
+    const dialog = page.locator('.jp-Dialog');
+    await expect(dialog.locator('.jp-EsapLinks-row[data-semantics="#this"]')).toBeVisible({ timeout: 30000 });
+    await expect(dialog.locator('.jp-EsapLinks-row[data-semantics="#preview"]')).toBeVisible();
+    await dialog.locator('input[name="radius"]').fill('300');
+    const file = `cutout-${Date.now()}.fits`;
+    const name = `${tmpPath}/${file}`; // the folder the file browser shows
+    await dialog.locator('input[name="path"]').fill(name);
+    await shot(page, 'sky-datalink-light');
+    await page.theme.setDarkTheme();
+    await shot(page, 'sky-datalink-dark');
+    await page.theme.setLightTheme();
+    await dialog.locator('.jp-Dialog-button.jp-mod-accept').click();
+    await expect(page.locator('.Toastify__toast', { hasText: 'Cutout saved as' })).toContainText(name, {
+      timeout: 60000
+    });
+    // the file is in the workspace: the file browser lists it
+    await page.locator('li[data-id="filebrowser"]').click();
+    await page.getByRole('button', { name: 'Refresh the file browser.' }).click();
+    await expect(page.locator('.jp-DirListing-item', { hasText: file })).toBeVisible({ timeout: 15000 });
+    await shot(page, 'sky-cutout-saved');
+  });
+
+  test('selected rows go to a SAMP tool, and the table it sends back lands in the basket', async ({ page }) => {
+    test.setTimeout(120000);
+    await search(page, 'cone', '0.1');
+    await selectGridRows(page, 0, 4);
+    const results = page.locator('.jp-EsapResults:visible');
+    await expect(results.locator('.jp-EsapResults-addRows')).toContainText('Add 5 selected');
+    await results.locator('.jp-EsapResults-samp').click();
+    // the hub of the test server (ui-tests/samp_standin.py) and its stand-in for TOPCAT
+    await expect(page.locator('.Toastify__toast', { hasText: 'Sent 5 rows to' })).toContainText('topcat-standin', {
+      timeout: 30000
+    });
+    // the stand-in read the signed link and sends the table back: it becomes a table and a basket item
+    const back = page.locator('.Toastify__toast', { hasText: 'sent a table' });
+    await expect(back).toContainText('in the basket', { timeout: 30000 });
+    await expect(back).toContainText('(5 rows)');
+    await shot(page, 'sky-samp-round-trip');
+    // it is one of my tables now (Tables step)
+    const table = /as (samp_\w+_echo)/.exec(await back.innerText())![1];
+    await page.locator('.jp-EsapSidebar-tabs .lm-TabBar-tab', { hasText: 'Tables' }).click();
+    await expect(page.getByText(table, { exact: true }).first()).toBeVisible({ timeout: 15000 });
+  });
+});
