@@ -13,6 +13,7 @@ import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { contextTarget } from '../common/commands';
 import { PreviewSource } from '../plots/api';
 import { ResultsWidget } from '../search/results';
+import { ThumbnailStrip } from './thumbnails';
 import { PreviewWidget, previewId } from './widget';
 
 export const PreviewCommands = {
@@ -64,7 +65,9 @@ export const previewsPlugin: JupyterFrontEndPlugin<void> = {
         let w = tracker.find(p => p.id === id);
         if (!w) {
           w = new PreviewWidget(source, String(args.label ?? ('path' in source ? source.path : id)), t);
-          shell.add(w, 'main', { mode: 'split-right' });
+          // beside the work the first time; then as a tab with the other previews
+          const other = tracker.currentWidget ?? tracker.find(() => true);
+          shell.add(w, 'main', other && !other.isDisposed ? { mode: 'tab-after', ref: other.id } : { mode: 'split-right' });
           void tracker.add(w);
         }
         shell.activateById(w.id);
@@ -154,6 +157,32 @@ export const previewsPlugin: JupyterFrontEndPlugin<void> = {
           row,
           label: t.__('%1 row %2', w.title.label, row + 1)
         });
+      }
+    });
+    // thumbnails of an image search: a strip above the grid (the button shows and hides it)
+    const strips = new Map<string, ThumbnailStrip>();
+    ResultsWidget.extraActions.push({
+      label: t.__('Thumbnails'),
+      title: t.__('Show or hide thumbnails of the first rows above the grid'),
+      className: 'jp-EsapResults-thumbnails',
+      show: w => !!w.query.access_url_column && w.query.kind === 'sia',
+      run: w => {
+        const shown = strips.get(w.id);
+        if (shown && !shown.isDisposed) {
+          shown.dispose();
+          strips.delete(w.id);
+          return;
+        }
+        const strip = new ThumbnailStrip(w, t, row =>
+          void commands.execute(PreviewCommands.open, {
+            query: w.query.id,
+            row,
+            label: t.__('%1 row %2', w.title.label, row + 1)
+          })
+        );
+        strips.set(w.id, strip);
+        w.disposed.connect(() => strips.delete(w.id));
+        w.insertWidget(1, strip);
       }
     });
     palette?.addItem({ command: PreviewCommands.row, category: 'ESAP', rank: 80 });

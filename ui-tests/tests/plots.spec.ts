@@ -156,7 +156,17 @@ test.describe('ESAP plots, exports and previews', () => {
     await shot(page, 'plots-preview-image-asinh-dark');
     await page.theme.setLightTheme();
 
-    // the row in the basket: previewed, and its query's records exported, from its context menu
+    // thumbnails of the rows above the grid; a click selects the row and opens its preview
+    await page.locator('.jp-EsapResults:visible .jp-EsapResults-thumbnails').click();
+    const tiles = page.locator('.jp-EsapResults:visible .jp-EsapThumbs-tile');
+    await expect(tiles.first()).toHaveClass(/jp-mod-loaded/, { timeout: 60000 });
+    await expect(tiles.nth(1)).toHaveClass(/jp-mod-loaded/, { timeout: 60000 });
+    await tiles.nth(1).click();
+    await expect(page.locator('.jp-EsapResults:visible .jp-EsapResults-addRows')).toContainText('Add 1 selected');
+    await expect(page.locator('.jp-EsapPreview[id$="-1"]')).toHaveAttribute('data-state', 'shown', { timeout: 60000 });
+    await shot(page, 'plots-thumbnails');
+
+    // a row in the basket: previewed, and its query's records exported, from its context menu
     await page.locator('.jp-EsapResults:visible .jp-EsapResults-addRows').click();
     await openStep(page, 'Basket');
     const record = page.locator('.jp-EsapBasket-group[data-kind="record"] .jp-EsapBasket-item').first();
