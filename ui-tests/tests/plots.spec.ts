@@ -169,7 +169,10 @@ test.describe('ESAP plots, exports and previews', () => {
     // a row in the basket: previewed, and its query's records exported, from its context menu
     await page.locator('.jp-EsapResults:visible .jp-EsapResults-addRows').click();
     await openStep(page, 'Basket');
-    const record = page.locator('.jp-EsapBasket-group[data-kind="record"] .jp-EsapBasket-item').first();
+    // (the basket is shared by the specs of a run: the record of an image, not any record)
+    const record = page
+      .locator('.jp-EsapBasket-group[data-kind="record"] .jp-EsapBasket-item', { hasText: 'Synthetic image' })
+      .first();
     await expect(record).toBeVisible({ timeout: 20000 });
     await record.click({ button: 'right' });
     await page.locator('.lm-Menu-item', { hasText: /^Preview$/ }).click();
