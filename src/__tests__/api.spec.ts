@@ -110,7 +110,8 @@ describe('requestAPI against the server', () => {
   it('lists archives with capabilities', async () => {
     const r = await call<{ archives: any[] }>('archives');
     expect(r.archives[0].id).toBe('local');
-    expect(r.archives[0].capabilities).toEqual(['tap', 'cone']);
+    // its TAP service has ivoa.obscore, so it answers ObsCore searches too
+    expect(r.archives[0].capabilities).toEqual(['tap', 'cone', 'obscore']);
   });
 
   it('runs a cone search and pages its rows sorted', async () => {
