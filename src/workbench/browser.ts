@@ -97,10 +97,15 @@ export class SchemaBrowser extends Widget {
           this._fillSchema(source, node, s.name, { tables: hits, total: hits.length, offset: 0 });
         }
       }
+      if (!q && list.schemas.length < list.total) {
+        this._moreSchemas(source, list.schemas.length, list.total);
+      }
       const tables = list.schemas.reduce((n, s) => n + s.table_count, 0);
       this._status.textContent = q
         ? this._t.__('%1 tables match in %2 schemas', list.total, list.schemas.length)
-        : this._t.__('%1 schemas, %2 tables', list.total, tables);
+        : list.schemas.length < list.total
+          ? this._t.__('%1 schemas', list.total)
+          : this._t.__('%1 schemas, %2 tables', list.total, tables);
       if (!list.schemas.length) {
         this._status.textContent = q ? this._t.__('No table matches "%1".', q) : this._t.__('No tables.');
       }
@@ -124,6 +129,29 @@ export class SchemaBrowser extends Widget {
       return;
     }
     this._status.classList.remove('jp-EsapSection-error');
+  }
+
+  /** A button for the next page of schemas (a service with more than a page of them). */
+  private _moreSchemas(source: ArchiveSchema, shown: number, total: number): void {
+    const more = el('li', 'jp-EsapSchema-more');
+    const b = el('button', 'jp-mod-styled jp-mod-reject', this._t.__('Show more schemas (%1 of %2 shown)', shown, total));
+    b.addEventListener('click', async () => {
+      more.replaceChildren(el('span', 'jp-EsapSection-hint', this._t.__('Loading…')));
+      try {
+        const page = await source.schemaPage(shown);
+        more.remove();
+        for (const s of page.schemas) {
+          this._tree.appendChild(this._schemaNode(source, s.name, s.table_count, s.description ?? s.title ?? ''));
+        }
+        if (shown + page.schemas.length < page.total && page.schemas.length) {
+          this._moreSchemas(source, shown + page.schemas.length, page.total);
+        }
+      } catch (e) {
+        more.replaceChildren(el('span', 'jp-EsapSection-error', (e as Error).message));
+      }
+    });
+    more.appendChild(b);
+    this._tree.appendChild(more);
   }
 
   private _row(

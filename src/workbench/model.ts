@@ -7,16 +7,24 @@ import { EsapApiError } from '../api';
 import { ICompletionColumn, ICompletionTable, ISchemaSource } from './editor';
 import { ITableDetail, ITableList, workbenchApi } from './api';
 
+/** Schemas listed at a time (VizieR has one per catalogue: tens of thousands). */
+export const SCHEMA_PAGE = 500;
+
 export class ArchiveSchema implements ISchemaSource {
   constructor(readonly archive: string) {}
 
-  /** The first page of schemas (one request, cached). */
+  /** The first page of schemas (one request, cached); a VizieR-size service has more: `schemaPage`. */
   list(): Promise<ITableList> {
     if (!this._top) {
-      this._top = workbenchApi.tables(this.archive, { limit: 5000 });
+      this._top = workbenchApi.tables(this.archive, { limit: SCHEMA_PAGE });
       this._top.catch(() => (this._top = null));
     }
     return this._top;
+  }
+
+  /** Later pages of schemas (offset > 0). */
+  schemaPage(offset: number): Promise<ITableList> {
+    return offset === 0 ? this.list() : workbenchApi.tables(this.archive, { offset, limit: SCHEMA_PAGE });
   }
 
   async schemas(): Promise<string[]> {
