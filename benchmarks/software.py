@@ -4,8 +4,8 @@ fetched one after the other, as eossr's ``Record.get_codemeta`` does).
 
     python benchmarks/software.py [--records 10] [--latency 0.05] [--rounds 5]
 
-Zenodo cannot run here: a stand-in OSSR on 127.0.0.1 answers Zenodo's records API (search and
-file content, in the format of tests/test_software.py) after ``--latency`` seconds per request,
+Zenodo cannot run here: the OSSR stand-in of the tests (tests/zenodo_standin.py) on 127.0.0.1
+answers Zenodo's records API (search and file content) after ``--latency`` seconds per request,
 like a remote site. Prints the time per page: plain, esap-lab's first search (codemeta.json
 fetched in parallel on the software pool), esap-lab again (codemeta.json cached by checksum),
 and the ratios plain / esap-lab.
@@ -14,62 +14,28 @@ and the ratios plain / esap-lab.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import statistics
 import sys
-import threading
 import time
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))
 from _server import BenchServer
+from zenodo_standin import FakeZenodo
 
 
-def stand_in(n: int, latency: float) -> tuple[ThreadingHTTPServer, str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
-    url = f"http://127.0.0.1:{server.server_address[1]}"
-    records, content = [], {}
+def stand_in(n: int, latency: float) -> tuple[FakeZenodo, str]:
+    """The one OSSR stand-in (tests/zenodo_standin.py) with ``n`` records, each with a codemeta.json."""
+    z = FakeZenodo("bench", latency=latency, keep_alive=True)
     for i in range(n):
-        rid = str(5000 + i)
         cm = json.dumps({"name": f"tool{i}", "version": "1.0", "keywords": ["spectra"],
                          "author": [{"givenName": "A", "familyName": "B"}]}).encode()
-        content[rid] = cm
-        records.append({"id": int(rid), "doi": f"10.5281/zenodo.{rid}",
-                        "metadata": {"title": f"Tool {i}", "description": "<p>A tool.</p>", "keywords": ["spectra"],
-                                     "creators": [{"name": "B, A"}], "communities": [{"id": "bench"}]},
-                        "links": {"self": f"{url}/api/records/{rid}", "self_html": f"{url}/records/{rid}"},
-                        "files": [{"key": "codemeta.json", "size": len(cm),
-                                   "checksum": "md5:" + hashlib.md5(cm).hexdigest(),
-                                   "links": {"self": f"{url}/api/records/{rid}/files/codemeta.json/content"}}]})
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args):
-            pass
-
-        def do_GET(self):
-            time.sleep(latency)
-            u = urlsplit(self.path)
-            parts = [p for p in u.path.split("/") if p]
-            if parts == ["api", "records"]:
-                size = int(parse_qs(u.query).get("size", ["10"])[0])
-                body = json.dumps({"hits": {"hits": records[:size], "total": len(records)}, "links": {}}).encode()
-            else:
-                body = content.get(parts[2], b"{}") if len(parts) > 2 else b"{}"
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-    server.RequestHandlerClass = Handler
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, url
+        z.add(5000 + i, f"Tool {i}", keywords=["spectra"], description="<p>A tool.</p>",
+              creators=({"name": "B, A"},), files={"codemeta.json": cm})
+    return z, z.start()
 
 
 def plain(url: str, n: int) -> float:
@@ -111,7 +77,7 @@ def main() -> None:
         print(f"esap-lab, again (codemeta.json cached):          {c * 1000:8.1f} ms  ratio {plain_t / c:.2f}")
     finally:
         bench.stop()
-        server.shutdown()
+        server.stop()
 
 
 if __name__ == "__main__":

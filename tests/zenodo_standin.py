@@ -48,8 +48,12 @@ def _tar(entries: dict[str, bytes]) -> bytes:
 class FakeZenodo:
     """Records in Zenodo's documented format, served over HTTP (see the module docstring)."""
 
-    def __init__(self, community: str = "esap-test"):
+    def __init__(self, community: str = "esap-test", *, latency: float = 0.0, keep_alive: bool = False):
+        """``latency``: seconds before each answer (a remote site, for benchmarks/software.py);
+        ``keep_alive``: HTTP/1.1 connections that stay open, as Zenodo's do."""
         self.community = community
+        self.latency = latency
+        self.keep_alive = keep_alive
         self.records: dict[str, dict] = {}
         self.content: dict[tuple[str, str], bytes] = {}
         self.requests: list[str] = []
@@ -113,6 +117,8 @@ class FakeZenodo:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1" if fake.keep_alive else "HTTP/1.0"
+
             def log_message(self, *args):
                 pass
 
@@ -137,6 +143,8 @@ class FakeZenodo:
                     pass
 
             def do_GET(self):
+                if fake.latency:
+                    time.sleep(fake.latency)
                 u = urlsplit(self.path)
                 parts = [p for p in u.path.split("/") if p]
                 fake.requests.append(u.path)
