@@ -31,6 +31,8 @@ async function fillDialog(page: Page, values: Record<string, string>, accept: st
 }
 
 async function journey(page: Page, theme: 'light' | 'dark'): Promise<void> {
+  // names of their own on a retry (the server, and the tables and notebooks of a first attempt, stay)
+  const tag = theme + (test.info().retry ? `_r${test.info().retry}` : '');
   if (theme === 'dark') {
     await page.theme.setDarkTheme();
   }
@@ -42,22 +44,22 @@ async function journey(page: Page, theme: 'light' | 'dark'): Promise<void> {
   await page.click('.jp-EsapSearch-run');
   await expect(page.locator('.jp-EsapResults-count')).toContainText('rows', { timeout: 60000 });
   await page.locator('.jp-EsapResults-saveTable').click();
-  await fillDialog(page, { name: `stars_${theme}` }, 'Save');
-  await expect(page.locator('.Toastify__toast', { hasText: `Saved as table stars_${theme}` })).toBeVisible({ timeout: 30000 });
+  await fillDialog(page, { name: `stars_${tag}` }, 'Save');
+  await expect(page.locator('.Toastify__toast', { hasText: `Saved as table stars_${tag}` })).toBeVisible({ timeout: 30000 });
 
   // 2. a CSV of the workspace imported as a table
   await openTables(page);
-  await expect(page.locator('.jp-EsapTables-item', { hasText: `stars_${theme}` })).toBeVisible();
+  await expect(page.locator('.jp-EsapTables-item', { hasText: `stars_${tag}` })).toBeVisible();
   await page.locator('.jp-EsapTables-import').click();
-  await fillDialog(page, { path: 'xray_sources.csv', name: `xray_${theme}` }, 'Import');
-  await expect(page.locator('.jp-EsapTables-item', { hasText: `xray_${theme}` })).toBeVisible({ timeout: 20000 });
-  await expect(page.locator('.jp-EsapTables-item', { hasText: `xray_${theme}` })).toContainText('4 rows');
+  await fillDialog(page, { path: 'xray_sources.csv', name: `xray_${tag}` }, 'Import');
+  await expect(page.locator('.jp-EsapTables-item', { hasText: `xray_${tag}` })).toBeVisible({ timeout: 20000 });
+  await expect(page.locator('.jp-EsapTables-item', { hasText: `xray_${tag}` })).toContainText('4 rows');
   await shot(page, `tables-list-${theme}`);
 
   // 3. crossmatch: the nearest star of each X-ray source within 300", with its separation
   await page.locator('.jp-EsapTables-crossmatch').click();
   const rows = page.waitForResponse(r => /\/tables\/[^/]+\/rows/.test(r.url()) && r.status() === 200);
-  await fillDialog(page, { a: `xray_${theme}`, b: `stars_${theme}`, radius: '300', find: 'best1' }, 'Crossmatch');
+  await fillDialog(page, { a: `xray_${tag}`, b: `stars_${tag}`, radius: '300', find: 'best1' }, 'Crossmatch');
   const page1 = await (await rows).json();
   expect(page1.rows.length).toBeGreaterThan(0);
   for (const row of page1.rows) {
@@ -80,14 +82,14 @@ async function journey(page: Page, theme: 'light' | 'dark'): Promise<void> {
   await expect(editor).toBeVisible();
   await editor.click();
   await page.keyboard.press('Control+a');
-  await page.keyboard.type(`SELECT nme FROM xray_${theme}`);
+  await page.keyboard.type(`SELECT nme FROM xray_${tag}`);
   await page.locator('.jp-EsapSql-run').click();
   await expect(page.locator('.jp-EsapSql-error')).toContainText('^', { timeout: 20000 });
   await expect(page.locator('.jp-EsapSql-error')).toContainText('nme');
   await shot(page, `tables-sql-error-${theme}`);
   await editor.click();
   await page.keyboard.press('Control+a');
-  await page.keyboard.type(`SELECT name, flux FROM xray_${theme} WHERE flux > 1 ORDER BY flux`);
+  await page.keyboard.type(`SELECT name, flux FROM xray_${tag} WHERE flux > 1 ORDER BY flux`);
   await page.keyboard.press('Control+Enter');
   await expect(page.locator('.jp-EsapResults:visible .jp-EsapResults-count')).toHaveText('2 rows', { timeout: 20000 });
   await page.waitForTimeout(300);
@@ -95,11 +97,11 @@ async function journey(page: Page, theme: 'light' | 'dark'): Promise<void> {
 
   // 5. the same crossmatch from a notebook: the kernel API goes through the same REST door
   const pairs = /(\d+) rows?/.exec(await matchCount)![1];
-  await page.notebook.createNew(`crossmatch-${theme}.ipynb`);
+  await page.notebook.createNew(`crossmatch-${tag}.ipynb`);
   const cell = page.locator('.jp-Notebook .jp-Cell').first().locator('.cm-content');
   await cell.click();
   await page.keyboard.type('from esap_lab import tables\n');
-  await page.keyboard.type(`m = tables.crossmatch("xray_${theme}", "stars_${theme}", 300, find="best1")\n`);
+  await page.keyboard.type(`m = tables.crossmatch("xray_${tag}", "stars_${tag}", 300, find="best1")\n`);
   await page.keyboard.type('print(len(m), "pairs, largest separation", round(float(m["separation"].max()), 1), "arcsec")');
   await page.keyboard.press('Shift+Enter');
   const output = page.locator('.jp-Notebook .jp-Cell').first().locator('.jp-OutputArea-output');
