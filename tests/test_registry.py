@@ -6,7 +6,7 @@ searched; the administrator's archives stay read-only."""
 import os
 
 import pytest
-from conftest import DEAD_ARCHIVE, LOCAL_ARCHIVE, VO_URL
+from conftest import DEAD_ARCHIVE, LOCAL_ARCHIVE, VO_URL, db_urls
 
 from esap_lab.archives.searches import obscore_adql
 
@@ -34,6 +34,7 @@ async def _search(api, request, archives, wait="30"):
 # -- the registry ---------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("esap_db_url", db_urls(), indirect=True)  # kept in SQLite, and in PostgreSQL
 async def test_find_a_service_add_it_search_it_remove_it(api, esap_db_url):
     _, found = await api("GET", "registry", params={"servicetype": "ssa"}, expect=200)
     assert found["registry"] == REGTAP_URL and not found["overflow"]
@@ -50,9 +51,10 @@ async def test_find_a_service_add_it_search_it_remove_it(api, esap_db_url):
     assert added["capabilities"] == ["ssa"] and added["id"] == "esap-lab-demo-spectra-search"
     # kept in the user's state
     from esap_lab.archives.store import UserArchiveStore
-    from esap_lab.db import Database
+    from esap_lab.db import Database, user_schema
 
-    db = Database(esap_db_url)
+    pg = esap_db_url.startswith("postgresql")
+    db = Database(esap_db_url, schema=user_schema("esap_{username}") if pg else None)  # the server's schema
     try:
         assert [e["id"] for e in UserArchiveStore(db).list()] == [added["id"]]
     finally:
