@@ -160,7 +160,7 @@ function Basket(props: ISectionProps<BasketModel, IBasketActions>): JSX.Element 
         <div className="jp-EsapBasket-status">
           <span className="jp-EsapSection-hint" aria-live="polite">
             {selected
-              ? t.__('%1 items, %2 selected', items.length, selected)
+              ? t._n('%1 item, %2 selected', '%1 items, %2 selected', items.length, selected)
               : t._n('%1 item', '%1 items', items.length)}
           </span>
           {selected > 0 && (

@@ -260,7 +260,7 @@ function Staging(props: ISectionProps<StagingModel, IStagingActions>): JSX.Eleme
       <DownloadFolder model={model} trans={t} />
       {transfers.length > 0 && (
         <div className="jp-EsapSection-hint" aria-live="polite">
-          {t.__('%1 transfers, %2 active', transfers.length, active)}
+          {t._n('%1 transfer, %2 active', '%1 transfers, %2 active', transfers.length, active)}
         </div>
       )}
       <ul className="jp-EsapSection-list" aria-label={t.__('Transfers')}>

@@ -1,13 +1,42 @@
 /**
  * What the ESAP UI specs share: screenshots, the sidebar's steps (a tab each), the result grid.
  */
-import { expect } from '@jupyterlab/galata';
+import { expect, galata, test } from '@jupyterlab/galata';
 import type { IJupyterLabPageFixture } from '@jupyterlab/galata';
 import type { Page } from '@playwright/test';
 
-/** Screenshots for people to look at (ui-tests/test-results/screenshots, or ESAP_SHOTS). */
-export const shot = (page: Page, name: string) =>
-  page.screenshot({ path: `${process.env.ESAP_SHOTS || 'test-results/screenshots'}/${name}.png` });
+/**
+ * Screenshots for people to look at (ui-tests/test-results/screenshots, or ESAP_SHOTS). In the
+ * dark theme the name ends with -dark (unless it names its theme already).
+ */
+export const shot = async (page: Page, name: string) => {
+  const dark = await page.evaluate(() => document.body.dataset.jpThemeLight === 'false').catch(() => false);
+  const file = dark && !/-(dark|light)$/.test(name) ? `${name}-dark` : name;
+  return page.screenshot({ path: `${process.env.ESAP_SHOTS || 'test-results/screenshots'}/${file}.png` });
+};
+
+export const THEMES = ['light', 'dark'] as const;
+export type Theme = (typeof THEMES)[number];
+
+/** The settings a page starts with in `theme` (Galata's defaults, plus the theme). */
+export function themeSettings(theme: Theme): Record<string, any> {
+  return theme === 'dark'
+    ? { ...galata.DEFAULT_SETTINGS, '@jupyterlab/apputils-extension:themes': { theme: 'JupyterLab Dark' } }
+    : galata.DEFAULT_SETTINGS;
+}
+
+/**
+ * Declare a spec's tests once per theme: each pass is a describe block named "light theme" /
+ * "dark theme" whose pages start in that theme (its screenshots end with -dark).
+ */
+export function forEachTheme(body: (theme: Theme) => void): void {
+  for (const theme of THEMES) {
+    test.describe(`${theme} theme`, () => {
+      test.use({ mockSettings: themeSettings(theme) });
+      body(theme);
+    });
+  }
+}
 
 export type Step = 'Search' | 'Basket' | 'Staging' | 'Jobs';
 
@@ -31,14 +60,39 @@ export async function openStep(page: Page, step: Step): Promise<void> {
   await expect(page.locator(`#${STEP_IDS[step]}`)).toBeVisible();
 }
 
-/** Click the row header of rows `from`..`to` (0-based) of the result grid shown. */
+/**
+ * Click the row header of rows `from`..`to` (0-based) of the result grid shown. The grid paints
+ * its first page a moment after the row count shows: the click is made again until the rows are
+ * selected (the "Add selected" button is enabled).
+ */
 export async function selectGridRows(page: Page, from: number, to = from): Promise<void> {
-  const box = (await page.locator('.jp-EsapResults:visible .jp-EsapResults-grid').boundingBox())!;
-  await page.mouse.click(box.x + 30, box.y + 24 + from * 22 + 11);
-  if (to !== from) {
-    await page.keyboard.down('Shift');
-    await page.mouse.click(box.x + 30, box.y + 24 + to * 22 + 11);
-    await page.keyboard.up('Shift');
+  const results = page.locator('.jp-EsapResults:visible');
+  const add = results.locator('.jp-EsapResults-addRows');
+  const grid = results.locator('.jp-EsapResults-grid');
+  for (let attempt = 0; ; attempt++) {
+    await expect(grid).toBeVisible({ timeout: 30000 });
+    const box = await grid.boundingBox();
+    if (!box) {
+      if (attempt >= 20) {
+        throw new Error('the result grid has no box to click in');
+      }
+      continue; // hidden between the check and the measure (a re-render): measure again
+    }
+    await page.mouse.click(box.x + 30, box.y + 24 + from * 22 + 11);
+    if (to !== from) {
+      await page.keyboard.down('Shift');
+      await page.mouse.click(box.x + 30, box.y + 24 + to * 22 + 11);
+      await page.keyboard.up('Shift');
+    }
+    if (attempt >= 4 || (await add.count()) === 0) {
+      return;
+    }
+    try {
+      await expect(add).toBeEnabled({ timeout: 2000 });
+      return;
+    } catch {
+      // not painted yet: click again
+    }
   }
 }
 
@@ -93,3 +147,129 @@ export function workspaceSaved(page: Page, ready: (keys: string[]) => boolean): 
     { timeout: 30000 }
   );
 }
+
+// ---- contrast of rendered text (WCAG AA), used by contrast.spec.ts and the journeys ----------
+/** WCAG AA for normal text. */
+export const AA = 4.5;
+
+export interface IFinding {
+  text: string;
+  where: string;
+  ratio: number;
+}
+
+/** Contrast of every visible, enabled text under the elements matching `selector`. */
+export async function textContrasts(page: Page, selector: string): Promise<IFinding[]> {
+  return page.evaluate(selector => {
+    type RGBA = [number, number, number, number];
+    const parse = (c: string): RGBA => {
+      const m = c.match(/rgba?\(([^)]+)\)/);
+      if (!m) {
+        return [0, 0, 0, 0];
+      }
+      const p = m[1].split(/[ ,/]+/).filter(Boolean).map(Number);
+      return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1];
+    };
+    const over = (top: RGBA, below: RGBA): RGBA => {
+      const a = top[3];
+      return [0, 1, 2].map(i => top[i] * a + below[i] * (1 - a)).concat(1) as RGBA;
+    };
+    const background = (el: Element | null): RGBA => {
+      const layers: RGBA[] = [];
+      for (let e = el; e; e = e.parentElement) {
+        const bg = parse(getComputedStyle(e).backgroundColor);
+        if (bg[3] > 0) {
+          layers.push(bg);
+          if (bg[3] >= 1) {
+            break;
+          }
+        }
+      }
+      let out: RGBA = [255, 255, 255, 1];
+      for (const layer of layers.reverse()) {
+        out = over(layer, out);
+      }
+      return out;
+    };
+    const lum = (c: RGBA) => {
+      const f = (v: number) => {
+        const s = v / 255;
+        return s <= 0.03928 ? s / 12.92 : Math.pow((s + 0.055) / 1.055, 2.4);
+      };
+      return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]);
+    };
+    const out: { text: string; where: string; ratio: number }[] = [];
+    for (const root of document.querySelectorAll(selector)) {
+      const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        const text = (n.textContent ?? '').trim();
+        const el = n.parentElement;
+        if (!text || !el) {
+          continue;
+        }
+        const r = el.getBoundingClientRect();
+        const style = getComputedStyle(el);
+        const disabled = el.closest('button:disabled, [aria-disabled="true"], option, select:disabled, input:disabled');
+        if (r.width === 0 || r.height === 0 || style.visibility === 'hidden' || disabled || el.closest('option')) {
+          continue;
+        }
+        const bg = background(el);
+        const fg = over(parse(style.color), bg);
+        const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+        out.push({
+          text: text.slice(0, 40),
+          where: `${el.tagName.toLowerCase()}.${[...el.classList].join('.')}`,
+          ratio: Math.round(((a + 0.05) / (b + 0.05)) * 100) / 100
+        });
+      }
+    }
+    return out;
+  }, selector);
+}
+
+/** The contrast of a grid body cell's text: its farthest pixel from the cell's background. */
+export async function gridCellContrast(page: Page, row: number, column: number): Promise<number> {
+  return page.evaluate(
+    ({ row, column }) => {
+      const grid = [...document.querySelectorAll('.jp-EsapResults-grid')].find(
+        g => (g as HTMLElement).offsetParent !== null
+      )!;
+      const canvas = grid.querySelector('canvas') as HTMLCanvasElement;
+      const scale = canvas.width / canvas.getBoundingClientRect().width;
+      const x0 = Math.round((64 + column * 120 + 2) * scale);
+      const y0 = Math.round((24 + row * 22 + 2) * scale);
+      const w = Math.round(116 * scale);
+      const h = Math.round(18 * scale);
+      const data = canvas.getContext('2d')!.getImageData(x0, y0, w, h).data;
+      const counts = new Map<string, number>();
+      for (let i = 0; i < data.length; i += 4) {
+        const k = `${data[i]},${data[i + 1]},${data[i + 2]}`;
+        counts.set(k, (counts.get(k) ?? 0) + 1);
+      }
+      const bg = [...counts.entries()].sort((a, b) => b[1] - a[1])[0][0].split(',').map(Number);
+      const lum = (c: number[]) => {
+        const f = (v: number) => {
+          const s = v / 255;
+          return s <= 0.03928 ? s / 12.92 : Math.pow((s + 0.055) / 1.055, 2.4);
+        };
+        return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]);
+      };
+      const lb = lum(bg);
+      let best = 1;
+      for (let i = 0; i < data.length; i += 4) {
+        const l = lum([data[i], data[i + 1], data[i + 2]]);
+        const [a, b] = [l, lb].sort((x, y) => y - x);
+        best = Math.max(best, (a + 0.05) / (b + 0.05));
+      }
+      return Math.round(best * 100) / 100;
+    },
+    { row, column }
+  );
+}
+
+export function expectReadable(found: IFinding[], what: string): void {
+  expect(found.length, `${what}: texts measured`).toBeGreaterThan(0);
+  const low = found.filter(f => f.ratio < AA);
+  expect(low, `${what}: texts below ${AA}:1`).toEqual([]);
+}
+

@@ -1,7 +1,7 @@
 import { expect, test } from '@jupyterlab/galata';
 import type { Page } from '@playwright/test';
 
-import { openStep, selectGridRows, shot, Step } from './helpers';
+import { forEachTheme, openStep, selectGridRows, shot, Step } from './helpers';
 
 /**
  * Room to work (at 1280x800, the viewport of these tests): each step of the ESAP sidebar has the
@@ -62,46 +62,48 @@ async function inView(page: Page, id: string, selector: string): Promise<boolean
   );
 }
 
-test('every step has the sidebar to itself and its actions in view', async ({ page }) => {
-  expect(page.viewportSize()).toEqual({ width: 1280, height: 800 });
-  // a long basket, filled from the UI: 40 rows of a cone search
-  await openStep(page, 'Basket');
-  const clear = page.locator('#esap-lab-basket button[aria-label="Clear the basket"]');
-  if (await clear.isEnabled()) {
-    await clear.click();
-    await page.locator('.jp-Dialog button.jp-mod-warn').click();
-  }
-  await openStep(page, 'Search');
-  await expect(page.locator('.jp-EsapSearch select[name="archive"] option')).not.toHaveCount(0);
-  await page.locator('.jp-EsapSearch select[name="archive"]').selectOption('local');
-  await page.fill('.jp-EsapSearch input[name="radius"]', '0.5');
-  await page.click('.jp-EsapSearch-run');
-  await expect(page.locator('.jp-EsapResults:visible')).toBeVisible({ timeout: 30000 });
-  await selectGridRows(page, 0, 25);
-  await page.click('.jp-EsapResults:visible .jp-EsapResults-addRows');
-  await openStep(page, 'Basket');
-  await expect(page.locator('#esap-lab-basket .jp-EsapBasket-item')).toHaveCount(26);
+forEachTheme(() => {
+  test('every step has the sidebar to itself and its actions in view', async ({ page }) => {
+    expect(page.viewportSize()).toEqual({ width: 1280, height: 800 });
+    // a long basket, filled from the UI: 40 rows of a cone search
+    await openStep(page, 'Basket');
+    const clear = page.locator('#esap-lab-basket button[aria-label="Clear the basket"]');
+    if (await clear.isEnabled()) {
+      await clear.click();
+      await page.locator('.jp-Dialog button.jp-mod-warn').click();
+    }
+    await openStep(page, 'Search');
+    await expect(page.locator('.jp-EsapSearch select[name="archive"] option')).not.toHaveCount(0);
+    await page.locator('.jp-EsapSearch select[name="archive"]').selectOption('local');
+    await page.fill('.jp-EsapSearch input[name="radius"]', '0.5');
+    await page.click('.jp-EsapSearch-run');
+    await expect(page.locator('.jp-EsapResults:visible')).toBeVisible({ timeout: 30000 });
+    await selectGridRows(page, 0, 25);
+    await page.click('.jp-EsapResults:visible .jp-EsapResults-addRows');
+    await openStep(page, 'Basket');
+    await expect(page.locator('#esap-lab-basket .jp-EsapBasket-item')).toHaveCount(26);
 
-  for (const step of ['Search', 'Basket', 'Staging', 'Jobs'] as Step[]) {
-    await openStep(page, step);
-    const id = STEP_IDS[step];
-    // the step fills the sidebar below the step tabs
-    const sidebar = (await page.locator('#esap-lab-sidebar').boundingBox())!;
-    const body = (await page.locator(`#${id}`).boundingBox())!;
-    expect(body.y + body.height).toBeGreaterThan(sidebar.y + sidebar.height - 2);
-    expect(body.height).toBeGreaterThan(sidebar.height - 80);
-    expect(await nestedScrollers(page, id)).toEqual([]);
-    for (const selector of [...PRIMARY[step], ...(step === 'Search' ? ['select[name="archive"]'] : [])]) {
-      expect(await inView(page, id, selector), `${step}: ${selector} at the top`).toBe(true);
+    for (const step of ['Search', 'Basket', 'Staging', 'Jobs'] as Step[]) {
+      await openStep(page, step);
+      const id = STEP_IDS[step];
+      // the step fills the sidebar below the step tabs
+      const sidebar = (await page.locator('#esap-lab-sidebar').boundingBox())!;
+      const body = (await page.locator(`#${id}`).boundingBox())!;
+      expect(body.y + body.height).toBeGreaterThan(sidebar.y + sidebar.height - 2);
+      expect(body.height).toBeGreaterThan(sidebar.height - 80);
+      expect(await nestedScrollers(page, id)).toEqual([]);
+      for (const selector of [...PRIMARY[step], ...(step === 'Search' ? ['select[name="archive"]'] : [])]) {
+        expect(await inView(page, id, selector), `${step}: ${selector} at the top`).toBe(true);
+      }
+      // scrolled to its end, the actions are still there
+      await page.evaluate(id => {
+        const el = document.getElementById(id)!;
+        el.scrollTop = el.scrollHeight;
+      }, id);
+      for (const selector of PRIMARY[step]) {
+        expect(await inView(page, id, selector), `${step}: ${selector} scrolled to the end`).toBe(true);
+      }
+      await shot(page, `layout-${step.toLowerCase()}`);
     }
-    // scrolled to its end, the actions are still there
-    await page.evaluate(id => {
-      const el = document.getElementById(id)!;
-      el.scrollTop = el.scrollHeight;
-    }, id);
-    for (const selector of PRIMARY[step]) {
-      expect(await inView(page, id, selector), `${step}: ${selector} scrolled to the end`).toBe(true);
-    }
-    await shot(page, `layout-${step.toLowerCase()}`);
-  }
+  });
 });

@@ -1,6 +1,6 @@
 import { expect, test } from '@jupyterlab/galata';
 
-import { openStep, selectGridRows, shot, workspaceSaved } from './helpers';
+import { forEachTheme, openStep, selectGridRows, shot, workspaceSaved } from './helpers';
 
 /**
  * Main-area work survives a reload: result grids and a DID's files come back (WidgetTracker and
@@ -8,64 +8,66 @@ import { openStep, selectGridRows, shot, workspaceSaved } from './helpers';
  */
 const RUCIO = process.env.ESAP_TEST_RUCIO_HOST;
 
-test('result grids and DID files are restored after a reload, with short titles', async ({ page }) => {
-  test.skip(!RUCIO, 'no Rucio server (scripts/services/rucio.sh start; eval its env)');
-  await openStep(page, 'Search');
-  const form = page.locator('.jp-EsapSearch');
-  await expect(form.locator('select[name="archive"] option')).not.toHaveCount(0);
-  await form.locator('select[name="archive"]').selectOption('local');
-  await form.locator('.jp-EsapSearch-mode-cone').click();
-  await form.locator('input[name="ra"]').fill('155');
-  await form.locator('input[name="dec"]').fill('5');
-  for (const radius of ['0.1', '0.2']) {
-    await form.locator('input[name="radius"]').fill(radius);
+forEachTheme(() => {
+  test('result grids and DID files are restored after a reload, with short titles', async ({ page }) => {
+    test.skip(!RUCIO, 'no Rucio server (scripts/services/rucio.sh start; eval its env)');
+    await openStep(page, 'Search');
+    const form = page.locator('.jp-EsapSearch');
+    await expect(form.locator('select[name="archive"] option')).not.toHaveCount(0);
+    await form.locator('select[name="archive"]').selectOption('local');
+    await form.locator('.jp-EsapSearch-mode-cone').click();
+    await form.locator('input[name="ra"]').fill('155');
+    await form.locator('input[name="dec"]').fill('5');
+    for (const radius of ['0.1', '0.2']) {
+      await form.locator('input[name="radius"]').fill(radius);
+      await form.locator('.jp-EsapSearch-run').click();
+      await expect(page.locator('.lm-DockPanel-tabBar .lm-TabBar-tab', { hasText: `cone 155, 5 r=${radius}°` })).toBeVisible({
+        timeout: 30000
+      });
+    }
+    // a DID of the basket, its files in the main area
+    await form.locator('select[name="archive"]').selectOption('lake');
+    await form.locator('input[name="scope"]').fill('lake');
+    await form.locator('input[name="name"]').fill('demo.run7');
+    await form.locator('select[name="didtype"]').selectOption('dataset');
     await form.locator('.jp-EsapSearch-run').click();
-    await expect(page.locator('.lm-DockPanel-tabBar .lm-TabBar-tab', { hasText: `cone 155, 5 r=${radius}°` })).toBeVisible({
-      timeout: 30000
-    });
-  }
-  // a DID of the basket, its files in the main area
-  await form.locator('select[name="archive"]').selectOption('lake');
-  await form.locator('input[name="scope"]').fill('lake');
-  await form.locator('input[name="name"]').fill('demo.run7');
-  await form.locator('select[name="didtype"]').selectOption('dataset');
-  await form.locator('.jp-EsapSearch-run').click();
-  await expect(page.locator('.jp-EsapResults:visible .jp-EsapResults-count')).toHaveText('1 row', { timeout: 30000 });
-  await selectGridRows(page, 0);
-  await page.click('.jp-EsapResults:visible .jp-EsapResults-addRows');
-  await openStep(page, 'Basket');
-  const item = page.locator('#esap-lab-basket .jp-EsapBasket-item', { hasText: 'lake:demo.run7' });
-  // JupyterLab saves the workspace about a second after a change: the reload waits for the save
-  // that holds the three grids and the DID's files (else the last tabs opened may be lost)
-  const saved = workspaceSaved(
-    page,
-    keys =>
-      keys.filter(k => k.startsWith('esap-lab-results:')).length >= 3 &&
-      keys.some(k => k.startsWith('esap-lab-did-files:'))
-  );
-  await item.click({ button: 'right' });
-  await page.locator('.lm-Menu-itemLabel', { hasText: 'Show Files in Rucio' }).click();
-  await expect(page.locator('.jp-EsapStaging-contents:visible tbody tr')).toHaveCount(5, { timeout: 20000 });
+    await expect(page.locator('.jp-EsapResults:visible .jp-EsapResults-count')).toHaveText('1 row', { timeout: 30000 });
+    await selectGridRows(page, 0);
+    await page.click('.jp-EsapResults:visible .jp-EsapResults-addRows');
+    await openStep(page, 'Basket');
+    const item = page.locator('#esap-lab-basket .jp-EsapBasket-item', { hasText: 'lake:demo.run7' });
+    // JupyterLab saves the workspace about a second after a change: the reload waits for the save
+    // that holds the three grids and the DID's files (else the last tabs opened may be lost)
+    const saved = workspaceSaved(
+      page,
+      keys =>
+        keys.filter(k => k.startsWith('esap-lab-results:')).length >= 3 &&
+        keys.some(k => k.startsWith('esap-lab-did-files:'))
+    );
+    await item.click({ button: 'right' });
+    await page.locator('.lm-Menu-itemLabel', { hasText: 'Show Files in Rucio' }).click();
+    await expect(page.locator('.jp-EsapStaging-contents:visible tbody tr')).toHaveCount(5, { timeout: 20000 });
 
-  const tabs = page.locator('.lm-DockPanel-tabBar .lm-TabBar-tab');
-  const titles = ['cone 155, 5 r=0.1°', 'cone 155, 5 r=0.2°', 'DIDs lake:demo.run7', 'lake:demo.run7'];
-  for (const title of titles) {
-    await expect(tabs.filter({ hasText: title }).first()).toBeVisible();
-  }
-  // the archive is in the tooltip, not in the title
-  await expect(tabs.filter({ hasText: 'cone 155, 5 r=0.1°' })).toHaveAttribute('title', /Local demo archive/);
-  await shot(page, 'restore-before-reload');
-  await saved;
+    const tabs = page.locator('.lm-DockPanel-tabBar .lm-TabBar-tab');
+    const titles = ['cone 155, 5 r=0.1°', 'cone 155, 5 r=0.2°', 'DIDs lake:demo.run7', 'lake:demo.run7'];
+    for (const title of titles) {
+      await expect(tabs.filter({ hasText: title }).first()).toBeVisible();
+    }
+    // the archive is in the tooltip, not in the title
+    await expect(tabs.filter({ hasText: 'cone 155, 5 r=0.1°' })).toHaveAttribute('title', /Local demo archive/);
+    await shot(page, 'restore-before-reload');
+    await saved;
 
-  await page.reload({ waitForIsReady: false });
-  await expect(page.locator('li[data-id="esap-lab-sidebar"]')).toBeVisible({ timeout: 30000 });
-  for (const title of titles) {
-    await expect(tabs.filter({ hasText: title }).first()).toBeVisible({ timeout: 30000 });
-  }
-  // the DID's files are read again
-  await tabs.locator('.lm-TabBar-tabLabel').getByText('lake:demo.run7', { exact: true }).click();
-  await expect(page.locator('.jp-EsapStaging-contents:visible tbody tr')).toHaveCount(5, { timeout: 20000 });
-  await tabs.filter({ hasText: 'cone 155, 5 r=0.2°' }).click();
-  await expect(page.locator('.jp-EsapResults:visible .jp-EsapResults-count')).toContainText('rows');
-  await shot(page, 'restore-after-reload');
+    await page.reload({ waitForIsReady: false });
+    await expect(page.locator('li[data-id="esap-lab-sidebar"]')).toBeVisible({ timeout: 30000 });
+    for (const title of titles) {
+      await expect(tabs.filter({ hasText: title }).first()).toBeVisible({ timeout: 30000 });
+    }
+    // the DID's files are read again
+    await tabs.locator('.lm-TabBar-tabLabel').getByText('lake:demo.run7', { exact: true }).click();
+    await expect(page.locator('.jp-EsapStaging-contents:visible tbody tr')).toHaveCount(5, { timeout: 20000 });
+    await tabs.filter({ hasText: 'cone 155, 5 r=0.2°' }).click();
+    await expect(page.locator('.jp-EsapResults:visible .jp-EsapResults-count')).toContainText('rows');
+    await shot(page, 'restore-after-reload');
+  });
 });

@@ -1,7 +1,7 @@
 import { expect, test } from '@jupyterlab/galata';
 import type { Page } from '@playwright/test';
 
-import { openStep, shot } from './helpers';
+import { forEachTheme, openStep, shot } from './helpers';
 
 async function openSearch(page: Page): Promise<void> {
   await openStep(page, 'Search');
@@ -9,154 +9,156 @@ async function openSearch(page: Page): Promise<void> {
   await expect(page.locator('.jp-EsapSearch select[name="archive"] option')).not.toHaveCount(0);
 }
 
-test.describe('ESAP search', () => {
-  test('cone search opens a server-paged grid that scrolls and sorts', async ({ page }) => {
-    await openSearch(page);
-    await page.fill('.jp-EsapSearch input[name="ra"]', '155');
-    await page.fill('.jp-EsapSearch input[name="dec"]', '5');
-    await page.fill('.jp-EsapSearch input[name="radius"]', '0.5');
-    await page.click('.jp-EsapSearch-run');
+forEachTheme(() => {
+  test.describe('ESAP search', () => {
+    test('cone search opens a server-paged grid that scrolls and sorts', async ({ page }) => {
+      await openSearch(page);
+      await page.fill('.jp-EsapSearch input[name="ra"]', '155');
+      await page.fill('.jp-EsapSearch input[name="dec"]', '5');
+      await page.fill('.jp-EsapSearch input[name="radius"]', '0.5');
+      await page.click('.jp-EsapSearch-run');
 
-    const results = page.locator('.jp-EsapResults');
-    await expect(results).toBeVisible({ timeout: 30000 });
-    await expect(page.locator('.jp-EsapResults-count')).toContainText('rows');
-    const total = Number(
-      (await page.locator('.jp-EsapResults-count').innerText()).replace(/\D/g, '')
-    );
-    expect(total).toBeGreaterThan(1000);
-    await page.waitForTimeout(500);
-    await shot(page, 'search-cone-grid');
+      const results = page.locator('.jp-EsapResults');
+      await expect(results).toBeVisible({ timeout: 30000 });
+      await expect(page.locator('.jp-EsapResults-count')).toContainText('rows');
+      const total = Number(
+        (await page.locator('.jp-EsapResults-count').innerText()).replace(/\D/g, '')
+      );
+      expect(total).toBeGreaterThan(1000);
+      await page.waitForTimeout(500);
+      await shot(page, 'search-cone-grid');
 
-    // Scrolling far down fetches a later page from the server (never the whole table).
-    const grid = page.locator('.jp-EsapResults-grid');
-    const box = (await grid.boundingBox())!;
-    const later = page.waitForResponse(
-      r => /\/rows\?offset=([1-9]\d*)/.test(r.url()) && r.status() === 200
-    );
-    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
-    await page.mouse.wheel(0, 22 * 600);
-    await later;
+      // Scrolling far down fetches a later page from the server (never the whole table).
+      const grid = page.locator('.jp-EsapResults-grid');
+      const box = (await grid.boundingBox())!;
+      const later = page.waitForResponse(
+        r => /\/rows\?offset=([1-9]\d*)/.test(r.url()) && r.status() === 200
+      );
+      await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+      await page.mouse.wheel(0, 22 * 600);
+      await later;
 
-    // A click in the "vmag" header sorts on the server.
-    const sorted = page.waitForResponse(
-      r => r.url().includes('sort=vmag') && r.status() === 200
-    );
-    const vmagIndex = 4; // _r, source_id, ra, dec, vmag
-    await page.mouse.click(box.x + 64 + vmagIndex * 120 + 60, box.y + 12);
-    const page1 = await (await sorted).json();
-    const mags = page1.rows.map((r: any) => r.vmag);
-    expect(mags).toEqual([...mags].sort((a: number, b: number) => a - b));
-    await expect(page.locator('.jp-EsapResults-bar')).toContainText('sorted by vmag');
-    await page.waitForTimeout(300);
-    await shot(page, 'search-sorted');
-  });
-
-  test('a bad ADQL query says what is wrong', async ({ page }) => {
-    await openSearch(page);
-    await page.click('.jp-EsapSearch-mode-tap');
-    await page.fill('.jp-EsapSearch textarea[name="adql"]', 'SELECT nothing FROM nowhere');
-    await page.click('.jp-EsapSearch-run');
-    await expect(page.locator('.jp-EsapSearch-error')).toContainText('nowhere', {
-      timeout: 20000
+      // A click in the "vmag" header sorts on the server.
+      const sorted = page.waitForResponse(
+        r => r.url().includes('sort=vmag') && r.status() === 200
+      );
+      const vmagIndex = 4; // _r, source_id, ra, dec, vmag
+      await page.mouse.click(box.x + 64 + vmagIndex * 120 + 60, box.y + 12);
+      const page1 = await (await sorted).json();
+      const mags = page1.rows.map((r: any) => r.vmag);
+      expect(mags).toEqual([...mags].sort((a: number, b: number) => a - b));
+      await expect(page.locator('.jp-EsapResults-bar')).toContainText('sorted by vmag');
+      await page.waitForTimeout(300);
+      await shot(page, 'search-sorted');
     });
-    await expect(page.locator('.Toastify__toast').first()).toContainText('nowhere');
-    await shot(page, 'search-adql-error');
-  });
 
-  test('the form refuses an invalid position before sending it', async ({ page }) => {
-    await openSearch(page);
-    await page.fill('.jp-EsapSearch input[name="ra"]', '400');
-    await expect(page.locator('.jp-EsapSearch-run')).toBeDisabled();
-    await expect(page.locator('.jp-EsapSearch [role="alert"]').first()).toContainText('RA');
-  });
-
-  test('the palette command opens the search', async ({ page }) => {
-    await page.keyboard.press('Control+Shift+C');
-    await page.keyboard.type('ESAP: Search archives');
-    await page.keyboard.press('Enter');
-    await expect(page.locator('.jp-EsapSearch select[name="archive"]')).toBeVisible();
-  });
-
-  test('the dark theme colours the form and the grid', async ({ page }) => {
-    await page.theme.setDarkTheme();
-    await openSearch(page);
-    await page.fill('.jp-EsapSearch input[name="radius"]', '0.1');
-    await page.click('.jp-EsapSearch-run');
-    await expect(page.locator('.jp-EsapResults')).toBeVisible({ timeout: 30000 });
-    await page.waitForTimeout(800);
-    // the grid is painted on a canvas: sample its background, it must be dark
-    const dark = await page.evaluate(() => {
-      const canvas = document.querySelector('.jp-EsapResults-grid canvas') as HTMLCanvasElement;
-      const [r, g, b] = canvas.getContext('2d')!.getImageData(canvas.width - 3, canvas.height - 3, 1, 1).data;
-      return (r + g + b) / 3 < 100;
+    test('a bad ADQL query says what is wrong', async ({ page }) => {
+      await openSearch(page);
+      await page.click('.jp-EsapSearch-mode-tap');
+      await page.fill('.jp-EsapSearch textarea[name="adql"]', 'SELECT nothing FROM nowhere');
+      await page.click('.jp-EsapSearch-run');
+      await expect(page.locator('.jp-EsapSearch-error')).toContainText('nowhere', {
+        timeout: 20000
+      });
+      await expect(page.locator('.Toastify__toast').first()).toContainText('nowhere');
+      await shot(page, 'search-adql-error');
     });
-    expect(dark).toBe(true);
-    await shot(page, 'search-dark-theme');
-    await page.theme.setLightTheme();
-  });
 
-  test('image rows are staged into the session from the grid', async ({ page }) => {
-    await openSearch(page);
-    await page.click('.jp-EsapSearch-mode-sia');
-    await page.fill('.jp-EsapSearch input[name="size"]', '0.4');
-    await page.click('.jp-EsapSearch-run');
-    await expect(page.locator('.jp-EsapResults')).toBeVisible({ timeout: 30000 });
-    const grid = page.locator('.jp-EsapResults-grid');
-    const box = (await grid.boundingBox())!;
-    await page.mouse.click(box.x + 30, box.y + 24 + 11); // the row header of the first row
-    const stage = page.locator('.jp-EsapResults-stage');
-    await expect(stage).toContainText('Stage 1 selected');
-    await stage.click();
-    const transfer = page.locator('#esap-lab-staging .jp-EsapStaging-transfer').first();
-    await expect(transfer.locator('.jp-EsapChip').first()).toHaveText('completed', { timeout: 60000 });
-    await shot(page, 'search-images-staged');
-  });
-
-  test('the step bar shows every step whole at the default width', async ({ page }) => {
-    await openSearch(page);
-    const tabs = page.locator('.jp-EsapSidebar-tabs .lm-TabBar-tab');
-    expect(await tabs.count()).toBeGreaterThanOrEqual(4);
-    // no label is cut ("Sea…"): each fits its tab, and the tabs wrap onto rows instead
-    const cut = await tabs.evaluateAll(els =>
-      els
-        .map(el => el.querySelector('.lm-TabBar-tabLabel') as HTMLElement)
-        .filter(l => l.scrollWidth > l.clientWidth + 1)
-        .map(l => l.textContent)
-    );
-    expect(cut).toEqual([]);
-    // the step shown starts below the bar (the bar's height follows its rows)
-    const bar = (await page.locator('.jp-EsapSidebar-tabs').boundingBox())!;
-    const lastTab = (await tabs.last().boundingBox())!;
-    expect(lastTab.y + lastTab.height).toBeLessThanOrEqual(bar.y + bar.height + 1);
-    const step = (await page.locator('#esap-lab-search').boundingBox())!;
-    expect(step.y).toBeGreaterThanOrEqual(bar.y + bar.height - 1);
-    await shot(page, 'sidebar-step-bar');
-  });
-
-  test('an async TAP query shows its UWS phase while running and in Recent queries', async ({ page }) => {
-    await openSearch(page);
-    await page.locator('.jp-EsapSearch select[name="archive"]').selectOption('local');
-    await page.click('.jp-EsapSearch-mode-tap');
-    await page.check('.jp-EsapSearch input[name="async"]');
-    // a bounded join (6000 x 6000 rows, a few seconds on the local DaCHS): long enough to show
-    // the remote job's phase while it runs, short enough not to load the shared archive
-    await page.fill(
-      '.jp-EsapSearch textarea[name="adql"]',
-      'SELECT COUNT(*) AS n FROM esapdemo.sources AS a JOIN esapdemo.sources AS b ON a.vmag < b.vmag ' +
-        'WHERE a.source_id < 6000 AND b.source_id < 6000'
-    );
-    await page.click('.jp-EsapSearch-run');
-    await expect(page.locator('.jp-EsapSearch-progress')).toContainText(/(QUEUED|EXECUTING) · \d+ s/, {
-      timeout: 20000
+    test('the form refuses an invalid position before sending it', async ({ page }) => {
+      await openSearch(page);
+      await page.fill('.jp-EsapSearch input[name="ra"]', '400');
+      await expect(page.locator('.jp-EsapSearch-run')).toBeDisabled();
+      await expect(page.locator('.jp-EsapSearch [role="alert"]').first()).toContainText('RA');
     });
-    await shot(page, 'search-async-phase');
 
-    // once done, Recent queries keeps its final phase and the time it took
-    await expect(page.locator('.jp-EsapResults')).toBeVisible({ timeout: 60000 });
-    await openSearch(page);
-    await expect(page.locator('.jp-EsapSearch-recentEntry .jp-EsapSearch-phase').first()).toHaveText(
-      /^COMPLETED · [\d.]+ s$/
-    );
-    await shot(page, 'search-async-recent');
+    test('the palette command opens the search', async ({ page }) => {
+      await page.keyboard.press('Control+Shift+C');
+      await page.keyboard.type('ESAP: Search archives');
+      await page.keyboard.press('Enter');
+      await expect(page.locator('.jp-EsapSearch select[name="archive"]')).toBeVisible();
+    });
+
+    test('the dark theme colours the form and the grid', async ({ page }) => {
+      await page.theme.setDarkTheme();
+      await openSearch(page);
+      await page.fill('.jp-EsapSearch input[name="radius"]', '0.1');
+      await page.click('.jp-EsapSearch-run');
+      await expect(page.locator('.jp-EsapResults')).toBeVisible({ timeout: 30000 });
+      await page.waitForTimeout(800);
+      // the grid is painted on a canvas: sample its background, it must be dark
+      const dark = await page.evaluate(() => {
+        const canvas = document.querySelector('.jp-EsapResults-grid canvas') as HTMLCanvasElement;
+        const [r, g, b] = canvas.getContext('2d')!.getImageData(canvas.width - 3, canvas.height - 3, 1, 1).data;
+        return (r + g + b) / 3 < 100;
+      });
+      expect(dark).toBe(true);
+      await shot(page, 'search-dark-theme');
+      await page.theme.setLightTheme();
+    });
+
+    test('image rows are staged into the session from the grid', async ({ page }) => {
+      await openSearch(page);
+      await page.click('.jp-EsapSearch-mode-sia');
+      await page.fill('.jp-EsapSearch input[name="size"]', '0.4');
+      await page.click('.jp-EsapSearch-run');
+      await expect(page.locator('.jp-EsapResults')).toBeVisible({ timeout: 30000 });
+      const grid = page.locator('.jp-EsapResults-grid');
+      const box = (await grid.boundingBox())!;
+      await page.mouse.click(box.x + 30, box.y + 24 + 11); // the row header of the first row
+      const stage = page.locator('.jp-EsapResults-stage');
+      await expect(stage).toContainText('Stage 1 selected');
+      await stage.click();
+      const transfer = page.locator('#esap-lab-staging .jp-EsapStaging-transfer').first();
+      await expect(transfer.locator('.jp-EsapChip').first()).toHaveText('completed', { timeout: 60000 });
+      await shot(page, 'search-images-staged');
+    });
+
+    test('the step bar shows every step whole at the default width', async ({ page }) => {
+      await openSearch(page);
+      const tabs = page.locator('.jp-EsapSidebar-tabs .lm-TabBar-tab');
+      expect(await tabs.count()).toBeGreaterThanOrEqual(4);
+      // no label is cut ("Sea…"): each fits its tab, and the tabs wrap onto rows instead
+      const cut = await tabs.evaluateAll(els =>
+        els
+          .map(el => el.querySelector('.lm-TabBar-tabLabel') as HTMLElement)
+          .filter(l => l.scrollWidth > l.clientWidth + 1)
+          .map(l => l.textContent)
+      );
+      expect(cut).toEqual([]);
+      // the step shown starts below the bar (the bar's height follows its rows)
+      const bar = (await page.locator('.jp-EsapSidebar-tabs').boundingBox())!;
+      const lastTab = (await tabs.last().boundingBox())!;
+      expect(lastTab.y + lastTab.height).toBeLessThanOrEqual(bar.y + bar.height + 1);
+      const step = (await page.locator('#esap-lab-search').boundingBox())!;
+      expect(step.y).toBeGreaterThanOrEqual(bar.y + bar.height - 1);
+      await shot(page, 'sidebar-step-bar');
+    });
+
+    test('an async TAP query shows its UWS phase while running and in Recent queries', async ({ page }) => {
+      await openSearch(page);
+      await page.locator('.jp-EsapSearch select[name="archive"]').selectOption('local');
+      await page.click('.jp-EsapSearch-mode-tap');
+      await page.check('.jp-EsapSearch input[name="async"]');
+      // a bounded join (6000 x 6000 rows, a few seconds on the local DaCHS): long enough to show
+      // the remote job's phase while it runs, short enough not to load the shared archive
+      await page.fill(
+        '.jp-EsapSearch textarea[name="adql"]',
+        'SELECT COUNT(*) AS n FROM esapdemo.sources AS a JOIN esapdemo.sources AS b ON a.vmag < b.vmag ' +
+          'WHERE a.source_id < 6000 AND b.source_id < 6000'
+      );
+      await page.click('.jp-EsapSearch-run');
+      await expect(page.locator('.jp-EsapSearch-progress')).toContainText(/(QUEUED|EXECUTING) · \d+ s/, {
+        timeout: 20000
+      });
+      await shot(page, 'search-async-phase');
+
+      // once done, Recent queries keeps its final phase and the time it took
+      await expect(page.locator('.jp-EsapResults')).toBeVisible({ timeout: 60000 });
+      await openSearch(page);
+      await expect(page.locator('.jp-EsapSearch-recentEntry .jp-EsapSearch-phase').first()).toHaveText(
+        /^COMPLETED · [\d.]+ s$/
+      );
+      await shot(page, 'search-async-recent');
+    });
   });
 });

@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
-import { didSearch, openStep, selectGridRows, setEsapSetting, shot, Step } from './helpers';
+import { didSearch, forEachTheme, openStep, selectGridRows, setEsapSetting, shot, Step } from './helpers';
 
 const RUCIO = process.env.ESAP_TEST_RUCIO_HOST;
 const SERVICE = path.resolve(__dirname, '..', '..', 'scripts', 'services', 'rucio.sh');
@@ -62,165 +62,167 @@ function freshDataset(): string {
   return `user.alice:${name}`;
 }
 
-test.describe('ESAP staging', () => {
-  test.skip(!RUCIO, 'no Rucio server (scripts/services/rucio.sh start; eval its env)');
+forEachTheme(() => {
+  test.describe('ESAP staging', () => {
+    test.skip(!RUCIO, 'no Rucio server (scripts/services/rucio.sh start; eval its env)');
 
-  test.beforeEach(async ({ page }) => {
-    await api(page, 'DELETE', 'basket/items');
-    for (const t of (await api(page, 'GET', 'staging')).transfers) {
-      await api(page, 'DELETE', `staging/${t.id}`); // cancels a running one
-      await api(page, 'DELETE', `staging/${t.id}`); // removes it from the list
-    }
-    // start from lists read after the clean-up (the page loaded before it)
-    await page.reload({ waitForIsReady: false });
-    await expect(page.locator('li[data-id="esap-lab-sidebar"]')).toBeVisible({ timeout: 30000 });
-  });
-
-  test('stage a basket DID by download, see progress and completion, open its folder', async ({ page }) => {
-    await api(page, 'POST', 'basket/items', {
-      kind: 'did',
-      scope: 'lake',
-      name: 'demo.run7',
-      did_type: 'dataset',
-      instance: 'lake'
-    });
-    await openSection(page, 'esap-lab-basket', 'Basket');
-    await page.locator('#esap-lab-basket .jp-EsapBasket-item input[type="checkbox"]').first().check();
-
-    await openSection(page, 'esap-lab-staging', 'Staging');
-    const staging = page.locator('#esap-lab-staging');
-    await expect(staging.locator('select[aria-label="Staging mode"]')).toHaveValue('download');
-    await staging.locator('button[aria-label="Stage the items selected in the basket"]').click();
-
-    const transfer = transferOf(page, 'lake:demo.run7');
-    await expect(transfer.locator('.jp-EsapChip').first()).toHaveText('completed', { timeout: 60000 });
-    await expect(transfer).toContainText('5/5 files');
-    // the notification that followed the transfer says how it ended, with a way to its folder
-    const toast = page.getByRole('alert').filter({ hasText: 'Staged lake:demo.run7 (5 files).' });
-    await expect(toast).toBeVisible();
-    await expect(toast.getByRole('button', { name: 'Open folder' })).toBeVisible();
-
-    // the per-file list, then the folder in the file browser
-    await transfer.locator('button[aria-label^="Show the files of"]').click();
-    await expect(transfer.locator('.jp-EsapStaging-file')).toHaveCount(5);
-    await focusStaging(page);
-    await shot(page, 'staging-download-completed');
-    await transfer.hover();
-    await transfer.locator('button[aria-label^="Open the folder of"]').click();
-    await expect(page.locator('.jp-DirListing-item', { hasText: 'run7.000.fits' })).toBeVisible({
-      timeout: 20000
-    });
-  });
-
-  test('a basket DID has Stage and Show Files actions in its context menu', async ({ page }) => {
-    await api(page, 'POST', 'basket/items', {
-      kind: 'did',
-      scope: 'lake',
-      name: 'demo.run8',
-      did_type: 'dataset',
-      instance: 'lake'
-    });
-    await openSection(page, 'esap-lab-basket', 'Basket');
-    const item = page.locator('#esap-lab-basket .jp-EsapBasket-item').first();
-    await item.click({ button: 'right' });
-    await page.locator('.lm-Menu-itemLabel', { hasText: 'Download into This Session' }).click();
-    await openSection(page, 'esap-lab-staging', 'Staging');
-    const transfer = transferOf(page, 'lake:demo.run8');
-    await expect(transfer.locator('.jp-EsapChip').first()).toHaveText('completed', { timeout: 60000 });
-
-    await openSection(page, 'esap-lab-basket', 'Basket');
-    await item.click({ button: 'right' });
-    await page.locator('.lm-Menu-itemLabel', { hasText: 'Show Files in Rucio' }).click();
-    await expect(page.locator('.jp-EsapStaging-contents tbody tr')).toHaveCount(3, { timeout: 20000 });
-  });
-
-  test('the files of a container with their replicas, staged from there', async ({ page }) => {
-    await page.evaluate(() =>
-      (window as any).jupyterapp.commands.execute('esap-lab:rucio-did-contents', {
-        instance: 'lake',
-        did: 'lake:demo'
-      })
-    );
-    const view = page.locator('.jp-EsapStaging-contents');
-    await expect(view.locator('tbody tr')).toHaveCount(8, { timeout: 20000 });
-    await expect(view).toContainText('CONTAINER · 8 files');
-    await expect(view.locator('th', { hasText: 'LAKE_A' })).toBeVisible();
-    await shot(page, 'staging-did-contents');
-    await view.getByRole('button', { name: 'Download lake:demo into this session' }).click();
-    await openSection(page, 'esap-lab-staging', 'Staging');
-    const transfer = transferOf(page, 'lake:demo');
-    await expect(transfer.locator('.jp-EsapChip').first()).toHaveText('completed', { timeout: 60000 });
-    await expect(transfer).toContainText('8/8 files');
-  });
-
-  test('replica mode shows the rule locks until the rule is OK', async ({ page }) => {
-    const did = freshDataset();
-    await openSection(page, 'esap-lab-staging', 'Staging');
-    await focusStaging(page);
-    const staging = page.locator('#esap-lab-staging');
-    await api(page, 'POST', 'staging', { dids: [did], instance: 'lake', mode: 'replica', lifetime: 3600 });
-    // also a large download, to be seen half way
-    await api(page, 'POST', 'staging', {
-      dids: ['lake:bench.large', 'lake:bench.small'],
-      instance: 'lake',
-      destination: 'big'
-    });
-    await staging.locator('button[aria-label="Refresh the transfer list"]').click();
-
-    const replica = transferOf(page, `${did} → LAKE_B`);
-    await expect(replica).toContainText('rule REPLICATING', { timeout: 20000 });
-    await expect(replica).toContainText('0 OK, 3 replicating, 0 stuck');
-    await expect(replica.locator('progress').first()).toBeVisible();
-    const big = transferOf(page, 'lake:bench.large and 1 more');
-    const bar = big.locator('progress').first();
-    for (let i = 0; i < 100; i++) {  // catch the download half way for the screenshot, if it lets us
-      const v = Number(await bar.getAttribute('value'));
-      if ((v > 0.05 && v < 0.95) || (await big.locator('.jp-EsapChip').first().textContent()) !== 'running') {
-        break;
+    test.beforeEach(async ({ page }) => {
+      await api(page, 'DELETE', 'basket/items');
+      for (const t of (await api(page, 'GET', 'staging')).transfers) {
+        await api(page, 'DELETE', `staging/${t.id}`); // cancels a running one
+        await api(page, 'DELETE', `staging/${t.id}`); // removes it from the list
       }
-      await page.waitForTimeout(50);
-    }
-    await shot(page, 'staging-section-progress');
+      // start from lists read after the clean-up (the page loaded before it)
+      await page.reload({ waitForIsReady: false });
+      await expect(page.locator('li[data-id="esap-lab-sidebar"]')).toBeVisible({ timeout: 30000 });
+    });
 
-    execFileSync(SERVICE, ['transfer-once']);
-    await expect(replica.locator('.jp-EsapChip').first()).toHaveText('completed', { timeout: 30000 });
-    await expect(replica).toContainText('rule OK');
-    await expect(replica).toContainText('3 OK, 0 replicating');
-    await expect(big.locator('.jp-EsapChip').first()).toHaveText('completed', { timeout: 60000 });
-    await shot(page, 'staging-section-completed');
-  });
+    test('stage a basket DID by download, see progress and completion, open its folder', async ({ page }) => {
+      await api(page, 'POST', 'basket/items', {
+        kind: 'did',
+        scope: 'lake',
+        name: 'demo.run7',
+        did_type: 'dataset',
+        instance: 'lake'
+      });
+      await openSection(page, 'esap-lab-basket', 'Basket');
+      await page.locator('#esap-lab-basket .jp-EsapBasket-item input[type="checkbox"]').first().check();
 
-  test('the Download folder setting decides where a download goes (Settings Editor)', async ({ page }) => {
-    const folder = `my-downloads-${Date.now().toString(36)}`;
-    const did = freshDataset();
-    await openStep(page, 'Staging');
-    const where = page.locator('#esap-lab-staging .jp-EsapStaging-folder');
-    await expect(where).toContainText('Downloads go to');
-    await expect(where).not.toContainText(folder);
+      await openSection(page, 'esap-lab-staging', 'Staging');
+      const staging = page.locator('#esap-lab-staging');
+      await expect(staging.locator('select[aria-label="Staging mode"]')).toHaveValue('download');
+      await staging.locator('button[aria-label="Stage the items selected in the basket"]').click();
 
-    await setEsapSetting(page, 'downloadFolder', folder);
-    await shot(page, 'settings-download-folder');
-    await openStep(page, 'Staging');
-    await expect(where).toHaveText(`Downloads go to ${folder}/ (a folder per dataset or query).`);
+      const transfer = transferOf(page, 'lake:demo.run7');
+      await expect(transfer.locator('.jp-EsapChip').first()).toHaveText('completed', { timeout: 60000 });
+      await expect(transfer).toContainText('5/5 files');
+      // the notification that followed the transfer says how it ended, with a way to its folder
+      const toast = page.getByRole('alert').filter({ hasText: 'Staged lake:demo.run7 (5 files).' });
+      await expect(toast).toBeVisible();
+      await expect(toast.getByRole('button', { name: 'Open folder' })).toBeVisible();
 
-    // a dataset found by a DID search, downloaded from the grid: into that folder
-    await didSearch(page, 'user.alice', did.split(':')[1], 'dataset');
-    const results = page.locator('.jp-EsapResults:visible');
-    await expect(results.locator('.jp-EsapResults-count')).toHaveText('1 row', { timeout: 30000 });
-    await selectGridRows(page, 0);
-    await results.locator('.jp-EsapResults-stage').click();
-    await openStep(page, 'Staging');
-    const transfer = transferOf(page, did);
-    await expect(transfer.locator('.jp-EsapChip').first()).toHaveText('completed', { timeout: 60000 });
-    // each file's path (its tooltip in the file list) is under the folder, one subfolder per dataset
-    await transfer.locator('button[aria-label^="Show the files of"]').click();
-    await expect(transfer.locator('.jp-EsapStaging-file')).toHaveCount(3);
-    for (const file of await transfer.locator('.jp-EsapStaging-file').all()) {
-      await expect(file).toHaveAttribute('title', new RegExp(`\\n${folder}/user\\.alice/`));
-    }
-    await transfer.hover();
-    await transfer.locator('button[aria-label^="Open the folder of"]').click();
-    await expect(page.locator('.jp-DirListing-item', { hasText: '.0.dat' })).toBeVisible({ timeout: 20000 });
-    await shot(page, 'settings-download-folder-used');
+      // the per-file list, then the folder in the file browser
+      await transfer.locator('button[aria-label^="Show the files of"]').click();
+      await expect(transfer.locator('.jp-EsapStaging-file')).toHaveCount(5);
+      await focusStaging(page);
+      await shot(page, 'staging-download-completed');
+      await transfer.hover();
+      await transfer.locator('button[aria-label^="Open the folder of"]').click();
+      await expect(page.locator('.jp-DirListing-item', { hasText: 'run7.000.fits' })).toBeVisible({
+        timeout: 20000
+      });
+    });
+
+    test('a basket DID has Stage and Show Files actions in its context menu', async ({ page }) => {
+      await api(page, 'POST', 'basket/items', {
+        kind: 'did',
+        scope: 'lake',
+        name: 'demo.run8',
+        did_type: 'dataset',
+        instance: 'lake'
+      });
+      await openSection(page, 'esap-lab-basket', 'Basket');
+      const item = page.locator('#esap-lab-basket .jp-EsapBasket-item').first();
+      await item.click({ button: 'right' });
+      await page.locator('.lm-Menu-itemLabel', { hasText: 'Download into This Session' }).click();
+      await openSection(page, 'esap-lab-staging', 'Staging');
+      const transfer = transferOf(page, 'lake:demo.run8');
+      await expect(transfer.locator('.jp-EsapChip').first()).toHaveText('completed', { timeout: 60000 });
+
+      await openSection(page, 'esap-lab-basket', 'Basket');
+      await item.click({ button: 'right' });
+      await page.locator('.lm-Menu-itemLabel', { hasText: 'Show Files in Rucio' }).click();
+      await expect(page.locator('.jp-EsapStaging-contents tbody tr')).toHaveCount(3, { timeout: 20000 });
+    });
+
+    test('the files of a container with their replicas, staged from there', async ({ page }) => {
+      await page.evaluate(() =>
+        (window as any).jupyterapp.commands.execute('esap-lab:rucio-did-contents', {
+          instance: 'lake',
+          did: 'lake:demo'
+        })
+      );
+      const view = page.locator('.jp-EsapStaging-contents');
+      await expect(view.locator('tbody tr')).toHaveCount(8, { timeout: 20000 });
+      await expect(view).toContainText('CONTAINER · 8 files');
+      await expect(view.locator('th', { hasText: 'LAKE_A' })).toBeVisible();
+      await shot(page, 'staging-did-contents');
+      await view.getByRole('button', { name: 'Download lake:demo into this session' }).click();
+      await openSection(page, 'esap-lab-staging', 'Staging');
+      const transfer = transferOf(page, 'lake:demo');
+      await expect(transfer.locator('.jp-EsapChip').first()).toHaveText('completed', { timeout: 60000 });
+      await expect(transfer).toContainText('8/8 files');
+    });
+
+    test('replica mode shows the rule locks until the rule is OK', async ({ page }) => {
+      const did = freshDataset();
+      await openSection(page, 'esap-lab-staging', 'Staging');
+      await focusStaging(page);
+      const staging = page.locator('#esap-lab-staging');
+      await api(page, 'POST', 'staging', { dids: [did], instance: 'lake', mode: 'replica', lifetime: 3600 });
+      // also a large download, to be seen half way
+      await api(page, 'POST', 'staging', {
+        dids: ['lake:bench.large', 'lake:bench.small'],
+        instance: 'lake',
+        destination: 'big'
+      });
+      await staging.locator('button[aria-label="Refresh the transfer list"]').click();
+
+      const replica = transferOf(page, `${did} → LAKE_B`);
+      await expect(replica).toContainText('rule REPLICATING', { timeout: 20000 });
+      await expect(replica).toContainText('0 OK, 3 replicating, 0 stuck');
+      await expect(replica.locator('progress').first()).toBeVisible();
+      const big = transferOf(page, 'lake:bench.large and 1 more');
+      const bar = big.locator('progress').first();
+      for (let i = 0; i < 100; i++) {  // catch the download half way for the screenshot, if it lets us
+        const v = Number(await bar.getAttribute('value'));
+        if ((v > 0.05 && v < 0.95) || (await big.locator('.jp-EsapChip').first().textContent()) !== 'running') {
+          break;
+        }
+        await page.waitForTimeout(50);
+      }
+      await shot(page, 'staging-section-progress');
+
+      execFileSync(SERVICE, ['transfer-once']);
+      await expect(replica.locator('.jp-EsapChip').first()).toHaveText('completed', { timeout: 30000 });
+      await expect(replica).toContainText('rule OK');
+      await expect(replica).toContainText('3 OK, 0 replicating');
+      await expect(big.locator('.jp-EsapChip').first()).toHaveText('completed', { timeout: 60000 });
+      await shot(page, 'staging-section-completed');
+    });
+
+    test('the Download folder setting decides where a download goes (Settings Editor)', async ({ page }) => {
+      const folder = `my-downloads-${Date.now().toString(36)}`;
+      const did = freshDataset();
+      await openStep(page, 'Staging');
+      const where = page.locator('#esap-lab-staging .jp-EsapStaging-folder');
+      await expect(where).toContainText('Downloads go to');
+      await expect(where).not.toContainText(folder);
+
+      await setEsapSetting(page, 'downloadFolder', folder);
+      await shot(page, 'settings-download-folder');
+      await openStep(page, 'Staging');
+      await expect(where).toHaveText(`Downloads go to ${folder}/ (a folder per dataset or query).`);
+
+      // a dataset found by a DID search, downloaded from the grid: into that folder
+      await didSearch(page, 'user.alice', did.split(':')[1], 'dataset');
+      const results = page.locator('.jp-EsapResults:visible');
+      await expect(results.locator('.jp-EsapResults-count')).toHaveText('1 row', { timeout: 30000 });
+      await selectGridRows(page, 0);
+      await results.locator('.jp-EsapResults-stage').click();
+      await openStep(page, 'Staging');
+      const transfer = transferOf(page, did);
+      await expect(transfer.locator('.jp-EsapChip').first()).toHaveText('completed', { timeout: 60000 });
+      // each file's path (its tooltip in the file list) is under the folder, one subfolder per dataset
+      await transfer.locator('button[aria-label^="Show the files of"]').click();
+      await expect(transfer.locator('.jp-EsapStaging-file')).toHaveCount(3);
+      for (const file of await transfer.locator('.jp-EsapStaging-file').all()) {
+        await expect(file).toHaveAttribute('title', new RegExp(`\\n${folder}/user\\.alice/`));
+      }
+      await transfer.hover();
+      await transfer.locator('button[aria-label^="Open the folder of"]').click();
+      await expect(page.locator('.jp-DirListing-item', { hasText: '.0.dat' })).toBeVisible({ timeout: 20000 });
+      await shot(page, 'settings-download-folder-used');
+    });
   });
 });
