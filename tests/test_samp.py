@@ -104,7 +104,7 @@ def fetch(url: str) -> tuple[int, bytes]:
 
 
 async def test_send_a_selection_to_a_samp_tool(api, hub, tool):
-    client, got = tool
+    got = tool[1]
     info = await cone(api)
     _, link = await api("POST", "samp", "links", body={"query_id": info["id"], "rows": [0, 2, 4]}, expect=201)
     assert link["mtype"] == "table.load.votable" and "token" not in link["url"]
@@ -136,7 +136,7 @@ async def test_send_a_selection_to_a_samp_tool(api, hub, tool):
 
 
 async def test_a_table_sent_back_lands_in_the_basket(api, hub, tool, tmp_path):
-    client, _ = tool
+    client = tool[0]
     proxy, key, reg = await asyncio.to_thread(web_client, hub)
     await asyncio.to_thread(proxy.samp.webhub.allowReverseCallbacks, key, "1")
     await asyncio.to_thread(proxy.samp.webhub.declareSubscriptions, key, {"table.load.votable": {}})

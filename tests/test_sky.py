@@ -118,7 +118,7 @@ async def test_soda_cutout_into_the_workspace_and_the_basket(api, jp_root_dir):
 
 
 async def test_cutout_outside_the_image_is_refused(api):
-    info, rows, dl = await image_search(api)
+    info, _, dl = await image_search(api)
     code, err = await api("POST", "cutouts", body={"query_id": info["id"], "row": dl[0], "ra": 10.0, "dec": -40.0,
                                                    "radius": 0.01})
     assert code in (400, 502) and err["message"] and "Traceback" not in err["message"]

@@ -25,7 +25,7 @@ c.EsapLab.hips_surveys = [{  # noqa: F821
 }]
 
 # SAMP: a hub with the Web Profile and a table tool standing in for TOPCAT (ui-tests/samp_standin.py)
-import importlib.util as _ilu  # noqa: E402
+import importlib.util as _ilu
 
 try:  # never stops the server: without it only the SAMP journey fails
     _samp_spec = _ilu.spec_from_file_location("samp_standin", Path(__file__).with_name("samp_standin.py"))  # noqa: F821

@@ -7,7 +7,6 @@ and sends it back to esap-lab as `<name>_echo`, so the journey sees both directi
 from __future__ import annotations
 
 import logging
-import queue
 import tempfile
 import threading
 import time
@@ -69,7 +68,7 @@ def start(folder: str | None = None):
             out.write_bytes(data)
             tool.notify(sender, {"samp.mtype": "table.load.votable",
                                  "samp.params": {"url": out.as_uri(), "name": out.stem}})
-        except Exception:  # noqa: BLE001 - the journey sees no echo and fails there
+        except Exception:
             log.exception("SAMP stand-in could not read %s", params.get("url"))
 
     def on_notify(private_key, sender_id, mtype, params, extra):

@@ -176,7 +176,7 @@ class DataLinkService:
                 raise RemoteError(title, f"{title}'s DataLink document is larger than {MAX_DOC:,} bytes.")
             try:
                 return parse_document(content)
-            except Exception as e:  # noqa: BLE001 - not a DataLink VOTable
+            except Exception as e:
                 raise RemoteError(title, f"{title} answered something that is not a DataLink document ({e}).",
                                   reason="bad-datalink") from e
 
@@ -201,7 +201,7 @@ class DataLinkService:
 
             raise RemoteTimeout(archive.cfg.title, f"{archive.cfg.title} timed out: no complete answer within "
                                 f"{archive.timeout:g} s.") from e
-        except Exception as e:  # noqa: BLE001 - unreachable, refused, cut: said in plain words
+        except Exception as e:
             raise archive.error(e) from e
 
     def _target(self, rel: str, overwrite: bool) -> Path:

@@ -66,7 +66,7 @@ class SignedLinks:
 
 def table_name(text: str) -> str:
     """A SAMP table's name as one of my tables' names (an SQL identifier)."""
-    base = re.sub(r"\.(vot|xml|fits?)$", "", text.rsplit("/", 1)[-1], flags=re.I)
+    base = re.sub(r"\.(vot|xml|fits?)$", "", text.rsplit("/", 1)[-1], flags=re.IGNORECASE)
     name = re.sub(r"[^A-Za-z0-9_]+", "_", base).strip("_").lower()[:48] or "table"
     if not name[0].isalpha():
         name = "t_" + name

@@ -37,7 +37,7 @@ def parse_surveys(entries: list[dict]) -> list[SurveyConfig]:
     for i, e in enumerate(entries):
         try:
             cfg = SurveyConfig.model_validate(e)
-        except Exception as err:  # noqa: BLE001 - a bad entry is named at start-up
+        except Exception as err:
             raise ValueError(f"c.EsapLab.hips_surveys[{i}]: {err}") from err
         if bool(cfg.url) == bool(cfg.path):
             raise ValueError(f"c.EsapLab.hips_surveys[{i}] ({cfg.id}): give url or path (one of them)")
@@ -102,7 +102,7 @@ class SkyService:
         with outbound.Session(f"HiPS {s.title}", timeout=self.timeout) as session:
             try:
                 r = session.get(url, stream=True)
-            except Exception as e:  # noqa: BLE001 - said in plain words
+            except Exception as e:
                 raise outbound.remote_error(f"HiPS {s.title}", e, timeout=self.timeout, session=session) from e
             try:
                 if r.status_code == 404:
