@@ -95,6 +95,21 @@ forEachTheme(theme => {
       await shot(page, 'basket-after-reload');
     });
 
+    test('the palette names the ESAP commands "ESAP: ..." with clearing the basket last', async ({ page }) => {
+      await page.keyboard.press('Control+Shift+C');
+      await page.keyboard.type('ESAP');
+      const labels = page.locator('.lm-CommandPalette-content .lm-CommandPalette-itemLabel');
+      await expect(labels.first()).toBeVisible();
+      const all = (await labels.allTextContents()).map(x => x.trim());
+      const esap = all.filter(x => x.startsWith('ESAP'));
+      expect(esap.length).toBeGreaterThan(8);
+      expect(esap.every(x => x.startsWith('ESAP: '))).toBe(true);
+      expect(all[0]).not.toContain('Clear');
+      expect(esap[esap.length - 1]).toBe('ESAP: Clear the basket…');
+      await shot(page, 'palette-esap');
+      await page.keyboard.press('Escape');
+    });
+
     test('changes made elsewhere appear without a reload; clear asks first', async ({ page }) => {
       await openBasket(page);
       await expect(items(page)).toHaveCount(0);
