@@ -224,6 +224,10 @@ class EsapLab(ExtensionApp):
                 folder=self.software_dir, timeout=self.software_timeout,
                 download_timeout=self.software_download_timeout, max_bytes=self.software_max_bytes,
                 basket=services.basket, jobs=services.jobs, archives=registry, db=db)
+        if self.hips_surveys:
+            from .sky.service import parse_surveys
+
+            parse_surveys(list(self.hips_surveys))  # a bad entry stops the start, named
         services.extra["sky_config"] = {"hips_surveys": self.hips_surveys, "samp_link_ttl": self.samp_link_ttl}
         self.services = services
         self.settings.update({"esap_lab": services, "esap_lab_max_body_size": self.max_body_size})
