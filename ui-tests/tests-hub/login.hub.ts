@@ -19,7 +19,7 @@ const HUB = process.env.ESAP_TEST_HUB_URL || 'http://127.0.0.1:19300';
 const rig = JSON.parse(fs.readFileSync(process.env.ESAP_TEST_HUB_RIG!, 'utf8'));
 const IDP = `http://127.0.0.1:${rig.ports.idp}`;
 /** A cone of this run only: its query is told apart from earlier runs' in the baskets. */
-const RA = (155 + Math.floor(Math.random() * 900 + 100) / 100000).toFixed(5);
+const RA = `155.00${Math.floor(Math.random() * 90) + 10}${Math.floor(Math.random() * 9) + 1}`; // no trailing 0
 
 /** Log USER in through the provider's form from the hub's login page; -> their JupyterLab. */
 async function logIn(browser: Browser, user: string, name: string): Promise<Page> {
