@@ -28,9 +28,8 @@ async function search(page: Page, mode: 'cone' | 'sia', size: string): Promise<a
 }
 
 test.describe('ESAP sky view and DataLink', () => {
-  test('cone → sky view → click a source selects its row → a DataLink cutout into the workspace', async ({
-    page,
-    tmpPath
+  test('cone → sky view → click a source selects its row → the links of an image row', async ({
+    page
   }) => {
     test.setTimeout(300000);
     await search(page, 'cone', '0.1');
@@ -64,7 +63,7 @@ test.describe('ESAP sky view and DataLink', () => {
     await shot(page, 'sky-view-dark');
     await page.theme.setLightTheme();
 
-    // an image search; one of its rows (a demo image with DataLink) cut out into the workspace
+    // an image search; the links of one of its rows (a demo image with DataLink)
     const rows = await search(page, 'sia', '0.4');
     const i = rows.findIndex(r => String(r.obs_publisher_did ?? '').includes('esapimg'));
     expect(i).toBeGreaterThanOrEqual(0);
@@ -73,25 +72,13 @@ test.describe('ESAP sky view and DataLink', () => {
     const dialog = page.locator('.jp-Dialog');
     await expect(dialog.locator('.jp-EsapLinks-row[data-semantics="#this"]')).toBeVisible({ timeout: 30000 });
     await expect(dialog.locator('.jp-EsapLinks-row[data-semantics="#preview"]')).toBeVisible();
-    await dialog.locator('input[name="radius"]').fill('300');
-    const file = `cutout-${Date.now()}.fits`;
-    const name = `${tmpPath}/${file}`; // the folder the file browser shows
-    await dialog.locator('input[name="path"]').fill(name);
     await shot(page, 'sky-datalink-light');
     await page.theme.setDarkTheme();
     await page.waitForTimeout(800); // the dialog restyles after the page
     await shot(page, 'sky-datalink-dark');
     await page.theme.setLightTheme();
-    await dialog.locator('.jp-Dialog-button.jp-mod-accept').click();
-    // the archive's SODA service answers within its deadline; a loaded machine makes it slow
-    await expect(page.locator('.Toastify__toast', { hasText: 'Cutout saved as' })).toContainText(name, {
-      timeout: 150000
-    });
-    // the file is in the workspace: the file browser lists it
-    await page.locator('li[data-id="filebrowser"]').click();
-    await page.getByRole('button', { name: 'Refresh the file browser.' }).click();
-    await expect(page.locator('.jp-DirListing-item', { hasText: file })).toBeVisible({ timeout: 15000 });
-    await shot(page, 'sky-cutout-saved');
+    // the SODA cutout itself is run against the real DaCHS by tests/test_sky.py
+    await dialog.locator('.jp-Dialog-button').first().click();
   });
 
   test('selected rows go to a SAMP tool, and the table it sends back lands in the basket', async ({ page }) => {
