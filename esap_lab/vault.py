@@ -45,6 +45,27 @@ def _hide_start_environment() -> None:
         libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
     except (OSError, AttributeError):
         pass
+    _scrub_start_environment(_held)
+
+
+def _scrub_start_environment(names: Iterable[str]) -> None:
+    # Root, and a server run as root, can still read /proc/<pid>/environ: blank the entries
+    # themselves in the start-up environment's memory (env_start..env_end of /proc/self/stat),
+    # which nothing uses once os.environ.pop has unset them.
+    try:
+        with open("/proc/self/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        start, end = int(fields[47]), int(fields[48])  # fields 50 and 51: env_start, env_end
+        region = (ctypes.c_char * (end - start)).from_address(start)
+    except (OSError, ValueError, IndexError):
+        return
+    data = bytes(region)
+    offset = 0
+    for entry in data.split(b"\0"):
+        name = entry.split(b"=", 1)[0].decode(errors="replace")
+        if entry and name in names:
+            ctypes.memset(start + offset, 0, len(entry))
+        offset += len(entry) + 1
 
 
 def secret(name: str | None) -> str | None:
