@@ -24,6 +24,7 @@ ROUTES: list[tuple[str, type]] = [
     (rf"/archives/(?P<archive>{ID})/examples", archives.ArchiveExamplesHandler),
     (r"/searches", archives.SearchesHandler),
     (rf"/searches/(?P<sid>{ID})", archives.SearchHandler),
+    (rf"/searches/(?P<sid>{ID})/merge", archives.SearchMergeHandler),
     (r"/queries", archives.QueriesHandler),
     (rf"/queries/(?P<qid>{ID})", archives.QueryHandler),
     (rf"/queries/(?P<qid>{ID})/rows", archives.QueryRowsHandler),

@@ -192,6 +192,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/searches/{sid}/merge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Merge the results of a fan-out search into one stored query: columns aligned by name or UCD (units converted where they differ), an 'archive' column naming each row's archive; paged, sorted and exported like any query. Asked again: the same query */
+        post: operations["SearchMergeHandler_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/queries": {
         parameters: {
             query?: never;
@@ -2842,6 +2859,13 @@ export interface components {
              * @default true
              */
             axes: boolean;
+            /**
+             * Theme
+             * @description the page's theme: the PNG's background is transparent and its labels and ticks are dark (light) or light (dark)
+             * @default light
+             * @enum {string}
+             */
+            theme: "light" | "dark";
         };
         /** Progress */
         Progress: {
@@ -3903,6 +3927,12 @@ export interface components {
             status: "running" | "completed";
             /** Archives */
             archives: components["schemas"]["SearchEntry"][];
+            /**
+             * Merged Query Id
+             * @description the query holding the archives' results merged (POST /searches/{id}/merge), once made
+             * @default null
+             */
+            merged_query_id: string | null;
         };
         /** SearchPage */
         SearchPage: {
@@ -6156,6 +6186,64 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    SearchMergeHandler_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                sid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueryInfo"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts (c.EsapLab.max_body_size) */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9220,6 +9308,7 @@ export interface operations {
                 hdu?: number | null;
                 size?: number;
                 axes?: boolean;
+                theme?: "light" | "dark";
             };
             header?: never;
             path?: never;

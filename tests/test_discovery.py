@@ -126,7 +126,8 @@ def esap_archives(examples_server, silent_server):
             *({"id": f, "title": f"Many tables ({f})", "tap": examples_server.replace("/tap", f"/{f}")}
               for f in ("big", "v10", "minonly")),
             {"id": "slow", "title": "Slow archive", "tap": f"{silent_server}/tap", "scs": f"{silent_server}/scs",
-             "timeout": SLOW_TIMEOUT}]
+             "timeout": SLOW_TIMEOUT},
+            {"id": "sia1only", "title": "Local images (SIA 1)", "sia": LOCAL_ARCHIVE["sia"]}]
 
 
 # -- the schema browser --------------------------------------------------------------------
@@ -361,6 +362,111 @@ async def test_fan_out_errors(api):
     assert by["local"]["status"] == "error" and by["local"]["position"] == {"line": 1, "column": 38}
     assert by["with-examples"]["status"] == "error"  # a stand-in without /sync
     await asyncio.sleep(0)
+
+
+# -- merging the archives' results ---------------------------------------------------------
+
+
+async def test_merge_a_fan_out_into_one_result(api, jp_fetch):
+    ids = ["local", "local2", "dead"]
+    body = {"request": {"kind": "cone", "ra": 155.0, "dec": 5.0, "radius": 0.2}, "archives": ids}
+    _, res = await api("POST", "searches", body=body, params={"wait": "30"}, expect=201)
+    assert res["status"] == "completed" and res["merged_query_id"] is None
+    by = {e["archive"]: e for e in res["archives"]}
+    n = by["local"]["row_count"]
+    assert n > 50 and by["local2"]["row_count"] == n and by["dead"]["status"] == "error"
+    _, merged = await api("POST", "searches", res["id"], "merge", expect=201)
+    assert merged["status"] == "completed" and merged["row_count"] == 2 * n  # the dead archive adds none
+    assert merged["archive"] == "merged" and merged["kind"] == "cone"
+    assert merged["request"]["merged"] == {"local": by["local"]["query_id"], "local2": by["local2"]["query_id"]}
+    cols = {c["name"]: c for c in merged["columns"]}
+    assert merged["columns"][0]["name"] == "archive"
+    single = {c["name"]: c for c in (await api("GET", "queries", by["local"]["query_id"], expect=200))[1]["columns"]}
+    assert set(cols) == {"archive", *single}  # the same columns aligned, not doubled
+    assert cols["ra"]["unit"] == single["ra"]["unit"] == "deg" and cols["ra"]["ucd"] == single["ra"]["ucd"]
+    # asked again: the same query; the search names it
+    _, again = await api("POST", "searches", res["id"], "merge", expect=201)
+    assert again["id"] == merged["id"]
+    _, res = await api("GET", "searches", res["id"], expect=200)
+    assert res["merged_query_id"] == merged["id"]
+    # paged and sorted like any result
+    _, page = await api("GET", "queries", merged["id"], "rows", params={"offset": n - 2, "limit": 4}, expect=200)
+    assert page["total"] == 2 * n and [r["archive"] for r in page["rows"]] == ["local"] * 2 + ["local2"] * 2
+    _, page = await api("GET", "queries", merged["id"], "rows",
+                        params={"limit": 3, "sort": "archive", "order": "desc"}, expect=200)
+    assert {r["archive"] for r in page["rows"]} == {"local2"}
+    _, page = await api("GET", "queries", merged["id"], "rows", params={"limit": 6, "sort": "vmag"}, expect=200)
+    mags = [r["vmag"] for r in page["rows"]]
+    assert mags == sorted(mags) and mags[0] == mags[1]  # each source twice, once per archive
+    # exported like any result
+    r = await jp_fetch("esap-lab", "api", "queries", merged["id"], "export", params={"format": "csv"})
+    lines = r.body.decode().splitlines()
+    assert lines[0].startswith('"archive",') and len(lines) == 2 * n + 1 and '"local2"' in lines[-1]
+
+
+async def test_merge_images_from_sia2_and_sia1(api):
+    """ObsCore (SIA 2) and SIA 1 rows describe images with other columns: each keeps its own, the
+    data links share one column."""
+    body = {"request": {"kind": "sia", "ra": 155.0, "dec": 5.0, "size": 0.4}, "archives": ["local", "sia1only"]}
+    _, res = await api("POST", "searches", body=body, params={"wait": "30"}, expect=201)
+    by = {e["archive"]: e for e in res["archives"]}
+    assert all(e["status"] == "completed" and e["row_count"] > 0 for e in res["archives"]), res
+    _, merged = await api("POST", "searches", res["id"], "merge", expect=201)
+    assert merged["row_count"] == by["local"]["row_count"] + by["sia1only"]["row_count"]
+    url = merged["access_url_column"]
+    assert url == "access_url"  # the first archive's name; SIA 1's accref joins it
+    _, page = await api("GET", "queries", merged["id"], "rows", params={"limit": 1000}, expect=200)
+    assert {r["archive"] for r in page["rows"]} == {"local", "sia1only"}
+    assert all(str(r[url]).startswith("http") for r in page["rows"])
+
+
+def test_merge_aligns_by_name_then_ucd_and_converts_units():
+    import pyarrow as pa
+
+    from esap_lab.archives.merge import Part, merge
+    from esap_lab.archives.models import Column as C
+
+    a = Part("a", pa.table({"RA": [10.0, 11.0], "radius": pa.array([1.0, 2.0], pa.float32()),
+                            "mag": pa.array([5, 6], pa.int16()), "url": ["http://a/1", "http://a/2"],
+                            "archive": ["x", "y"]}),
+             [C(name="RA", unit="deg", ucd="pos.eq.ra;meta.main"), C(name="radius", unit="deg"),
+              C(name="mag", unit="mag", ucd="phot.mag;em.opt.V"), C(name="url", ucd="meta.ref.url"),
+              C(name="archive")], access_url_column="url")
+    b = Part("b", pa.table({"ra": [12.0], "radius": [3600.0], "vmag": [7.5], "link": ["http://b/1"],
+                            "flags": [[1, 2]]}),
+             [C(name="ra", unit="deg"), C(name="radius", unit="arcsec"), C(name="vmag", ucd="phot.mag;em.opt.V",
+                                                                          unit="mag"),
+              C(name="link"), C(name="flags")], access_url_column="link", overflow=True)
+    c = Part("c", pa.table({"ra": ["not a number"], "radius": [1.0]}),
+             [C(name="ra", unit="h"), C(name="radius", unit="s")])
+    r = merge([a, b, c])
+    t = r.table.to_pydict()
+    names = [col.name for col in r.columns]
+    # "archive" is taken by a's own column: the provenance column is named apart, first
+    assert names[0] == "esap_archive" and t["esap_archive"] == ["a", "a", "b", "c"]
+    assert t["RA"][:3] == [10.0, 11.0, 12.0]  # by name, whatever the case
+    assert t["radius"][:3] == [1.0, 2.0, 1.0]  # arcsec converted to a's deg
+    assert t["mag"] == [5, 6, 7.5, None]  # by UCD; int16 and double as double
+    assert {col.name: col for col in r.columns}["mag"].datatype == "double"
+    assert r.access_url_column == "url" and t["url"] == ["http://a/1", "http://a/2", "http://b/1", None]
+    # units that do not convert: apart, named after their archive
+    assert t["ra_c"] == [None, None, None, "not a number"] and t["radius_c"] == [None, None, None, 1.0]
+    assert t["flags"][2] == [1, 2] and r.overflow is True and r.row_count == 4
+    assert {col.name: col.unit for col in r.columns}["radius"] == "deg"
+
+
+async def test_merge_errors(api):
+    code, err = await api("POST", "searches", "0123abcd", "merge")
+    assert code == 404 and err["reason"] == "unknown-search"
+    body = {"request": {"kind": "cone", "ra": 155.0, "dec": 5.0, "radius": 0.1}, "archives": ["dead"]}
+    _, res = await api("POST", "searches", body=body, params={"wait": "20"}, expect=201)
+    code, err = await api("POST", "searches", res["id"], "merge")
+    assert code == 409 and err["reason"] == "nothing-to-merge"
+    body = {"request": {"kind": "cone", "ra": 155.0, "dec": 5.0, "radius": 0.1}, "archives": ["local", "slow"]}
+    _, res = await api("POST", "searches", body=body, params={"wait": "0"}, expect=201)
+    code, err = await api("POST", "searches", res["id"], "merge")
+    assert code == 409 and err["reason"] == "search-running" and "slow" in err["message"]
+    await poll_until(api, "searches", res["id"], until=("completed",), timeout=30, interval=0.2)
 
 
 # -- from a notebook (esap_lab.client) -------------------------------------------------------

@@ -335,6 +335,8 @@ class SearchInfo(BaseModel):
     status: Literal["running", "completed"] = Field(
         description="running while any archive's query runs; completed once each has ended (see each entry)")
     archives: list[SearchEntry]
+    merged_query_id: str | None = Field(None, description="the query holding the archives' results merged "
+                                                          "(POST /searches/{id}/merge), once made")
 
 
 # -- ObsCore searches (sent as ADQL on ivoa.obscore; esap_lab.archives.searches) ---------------------

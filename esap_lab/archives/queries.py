@@ -131,6 +131,28 @@ class QueryManager:
             raise err
         return rec.info()
 
+    async def store(self, archive: str, kind: str, request: dict, result) -> QueryInfo:
+        """Record a result made here (e.g. several archives' results merged) as a completed query
+        of its own: paged, sorted, exported and plotted like any other."""
+        now = utcnow()
+        rec = QueryRecord(id=uuid.uuid4().hex, archive=archive, kind=kind, request=request, status="completed",
+                          row_count=result.row_count, overflow=result.overflow,
+                          columns=[c.model_dump() for c in result.columns],
+                          access_url_column=result.access_url_column, created=now, started=now, finished=now,
+                          updated=now)
+        await executors.run(RESULTS, self.results.write, rec.id, result)
+
+        def insert():
+            with self.db.session() as s:
+                s.add(rec)
+
+        try:
+            await self.db.run(insert)
+        except Exception:
+            await executors.run(RESULTS, self.results.delete, rec.id)
+            raise
+        return (await self._record(rec.id)).info()
+
     def _spawn(self, qid: str, archive, request, remote: str | None, uploads: dict[str, bytes] | None = None) -> None:
         run = _Running()
         self._running[qid] = run

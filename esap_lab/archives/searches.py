@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from .. import executors
-from ..errors import BadRequest, EsapError, NotFound, RemoteError
+from ..errors import BadRequest, Conflict, EsapError, NotFound, RemoteError
 from ..operations import utcnow
-from .models import ObscoreQuery, SearchEntry, SearchInfo, TapQuery, error_position
-from .queries import QueryManager
+from .merge import Part, merge
+from .models import ObscoreQuery, QueryInfo, SearchEntry, SearchInfo, TapQuery, error_position
+from .queries import RESULTS, QueryManager
 
 KEEP = 200  # searches remembered (the oldest are forgotten first; their queries stay)
 
@@ -31,6 +32,7 @@ class _Search:
     request: dict
     query: str | None  # the ADQL, to locate an error given as a character offset
     entries: list[tuple[str, str | None, SearchEntry | None]]  # archive, query id, or the entry of a refusal
+    merged: str | None = None  # the query holding the archives' results merged, once asked for
 
 
 class SearchManager:
@@ -111,7 +113,41 @@ class SearchManager:
                 e.position = error_position(e.message, search.query)
         running = any(e.status in ("queued", "running") for e in entries)
         return SearchInfo(id=search.id, created=search.created, request=search.request,
-                          status="running" if running else "completed", archives=list(entries))
+                          status="running" if running else "completed", archives=list(entries),
+                          merged_query_id=search.merged)
+
+    async def merge(self, sid: str) -> QueryInfo:
+        """The completed archives' results as one stored query (columns aligned by name or UCD,
+        units converted where they differ, an ``archive`` column first). Asked again: the same one."""
+        search = self._search(sid)
+        if search.merged is not None:
+            try:
+                return await self.queries.get(search.merged)
+            except NotFound:
+                search.merged = None  # deleted since: merge again
+        info = await self.get(sid)
+        if info.status == "running":
+            running = [e.archive for e in info.archives if e.status in ("queued", "running")]
+            raise Conflict(f"The search is still running on {', '.join(running)}; merge once every archive has "
+                           "answered (or cancel those still running).", reason="search-running")
+        done = [e for e in info.archives if e.status == "completed" and e.query_id]
+        if not done:
+            raise Conflict("No archive answered this search, so there is nothing to merge.",
+                           reason="nothing-to-merge")
+        parts = []
+        for e in done:
+            q = await self.queries.get(e.query_id)
+            if not self.queries.results.exists(q.id):
+                raise Conflict(f"The rows of {e.archive} are gone from the server; run the search again.",
+                               reason="rows-missing")
+            table = await executors.run(RESULTS, self.queries.results.read, q.id)
+            parts.append(Part(archive=e.archive, table=table, columns=q.columns,
+                              access_url_column=q.access_url_column, overflow=q.overflow))
+        result = await executors.run(RESULTS, merge, parts)
+        request = {**search.request, "search": sid, "merged": {e.archive: e.query_id for e in done}}
+        merged = await self.queries.store("merged", search.request.get("kind", "merge"), request, result)
+        search.merged = merged.id
+        return merged
 
 
 # -- ObsCore: a form turned into ADQL on ivoa.obscore ------------------------------------------------

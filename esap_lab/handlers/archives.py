@@ -156,3 +156,14 @@ class SearchHandler(ApiHandler):
     @authorized
     async def get(self, sid: str):
         self.send(await self.esap.searches.get(sid))
+
+
+class SearchMergeHandler(ApiHandler):
+    @api("Merge the results of a fan-out search into one stored query: columns aligned by name or UCD (units "
+         "converted where they differ), an 'archive' column naming each row's archive; paged, sorted and "
+         "exported like any query. Asked again: the same query", response=QueryInfo, status=201,
+         errors=(404, 409), links={"qid": "/id"})
+    @web.authenticated
+    @authorized
+    async def post(self, sid: str):
+        self.send(await self.esap.searches.merge(sid), status=201)
