@@ -3,11 +3,12 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { ICommandPalette, IThemeManager, WidgetTracker } from '@jupyterlab/apputils';
+import { ICommandPalette, IThemeManager } from '@jupyterlab/apputils';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
 import { archivesApi, IQueryInfo } from '../api';
+import { restoredTracker } from '../common/restore';
 import { IEsapBasket, IEsapSidebar, IEsapStaging } from '../tokens';
 import { describeQuery, SearchSection } from './panel';
 import { RegistryPanel } from './registry';
@@ -54,7 +55,12 @@ export const searchPlugin: JupyterFrontEndPlugin<void> = {
       }).catch(() => undefined);
     }
     const open = new Map<string, ResultsWidget>();
-    const tracker = new WidgetTracker<ResultsWidget>({ namespace: 'esap-lab-results' });
+    const tracker = restoredTracker<ResultsWidget>(restorer, {
+      namespace: 'esap-lab-results',
+      command: OPEN_RESULTS_COMMAND,
+      args: w => ({ id: w.query.id, archive: w.archive }),
+      name: w => w.query.id
+    });
     // a short, distinct tab title (what was asked); the archive in the tooltip
     const openResults = (q: IQueryInfo, archiveTitle: string) => {
       let w = open.get(q.id);
@@ -81,13 +87,6 @@ export const searchPlugin: JupyterFrontEndPlugin<void> = {
         }
       }
     });
-    if (restorer) {
-      void restorer.restore(tracker, {
-        command: OPEN_RESULTS_COMMAND,
-        args: w => ({ id: w.query.id, archive: w.archive }),
-        name: w => w.query.id
-      });
-    }
     themes?.themeChanged.connect(() => {
       // let the new theme's CSS apply before reading its variables
       setTimeout(() => open.forEach(w => !w.isDisposed && w.restyle()), 200);

@@ -14,8 +14,7 @@ import {
   InputDialog,
   IThemeManager,
   Notification,
-  showDialog,
-  WidgetTracker
+  showDialog
 } from '@jupyterlab/apputils';
 import { IEditorServices } from '@jupyterlab/codeeditor';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
@@ -23,6 +22,7 @@ import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
 import { contextTarget, notifyFailure } from '../common/commands';
+import { restoredTracker } from '../common/restore';
 import { ResultsWidget } from '../search/results';
 import { IEsapSidebar } from '../tokens';
 import { asQuery, ICrossmatch, ITableInfo, tablesApi, TableFormat } from './api';
@@ -120,7 +120,12 @@ export const tablesPlugin: JupyterFrontEndPlugin<void> = {
 
     // tables and results in the result grid; restored after a reload
     const grids = new Map<string, ResultsWidget>();
-    const tracker = new WidgetTracker<ResultsWidget>({ namespace: 'esap-lab-tables' });
+    const tracker = restoredTracker<ResultsWidget>(restorer, {
+      namespace: 'esap-lab-tables',
+      command: CommandIDs.open,
+      args: w => ({ id: w.query.id, restoring: true }),
+      name: w => w.query.id
+    });
     /** A short tab title: the table's name, or what made the result. */
     const label = (info: ITableInfo): string => {
       const p = info.provenance;
@@ -361,13 +366,6 @@ export const tablesPlugin: JupyterFrontEndPlugin<void> = {
         })
     });
 
-    if (restorer) {
-      void restorer.restore(tracker, {
-        command: CommandIDs.open,
-        args: w => ({ id: w.query.id, restoring: true }),
-        name: w => w.query.id
-      });
-    }
     [CommandIDs.show, CommandIDs.console, CommandIDs.crossmatch, CommandIDs.importFile].forEach((command, i) =>
       palette?.addItem({ command, category: 'ESAP', rank: 60 + i })
     );

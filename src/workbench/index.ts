@@ -8,13 +8,14 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { ICommandPalette, WidgetTracker } from '@jupyterlab/apputils';
+import { ICommandPalette } from '@jupyterlab/apputils';
 import { IEditorServices } from '@jupyterlab/codeeditor';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { IStateDB } from '@jupyterlab/statedb';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 
+import { restoredTracker } from '../common/restore';
 import { OPEN_RESULTS_COMMAND } from '../search';
 import { AdqlWorkbench, IWorkbenchState } from './widget';
 
@@ -50,7 +51,12 @@ export const workbenchPlugin: JupyterFrontEndPlugin<void> = {
         })
         .catch(() => undefined);
     }
-    const tracker = new WidgetTracker<AdqlWorkbench>({ namespace: 'esap-lab-workbench' });
+    const tracker = restoredTracker<AdqlWorkbench>(restorer, {
+      namespace: 'esap-lab-workbench',
+      command: OPEN_WORKBENCH_COMMAND,
+      args: w => ({ archive: w.archive }),
+      name: () => 'workbench'
+    });
     let widget: AdqlWorkbench | null = null;
     let saveTimer = 0;
 
@@ -102,12 +108,5 @@ export const workbenchPlugin: JupyterFrontEndPlugin<void> = {
       const detail = ((e as CustomEvent).detail ?? {}) as Record<string, unknown>;
       void app.commands.execute(OPEN_WORKBENCH_COMMAND, detail as ReadonlyPartialJSONObject);
     });
-    if (restorer) {
-      void restorer.restore(tracker, {
-        command: OPEN_WORKBENCH_COMMAND,
-        args: w => ({ archive: w.archive }),
-        name: () => 'workbench'
-      });
-    }
   }
 };
