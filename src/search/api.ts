@@ -4,7 +4,7 @@
  */
 import { Signal } from '@lumino/signaling';
 
-import { EsapClient, esapClient, IArchive, Schemas } from '../api';
+import { EsapClient, esapClient, IArchive, IQueryInfo, Schemas } from '../api';
 
 /** An archive as GET /archives lists it (origin: the administrator's "config" or the user's own). */
 export type IArchiveInfo = IArchive & { origin?: 'config' | 'user'; ivoid?: string | null };
@@ -60,7 +60,10 @@ export function searchApiOf(c: EsapClient) {
       c.request<void>(`archives/${encodeURIComponent(id)}`, { method: 'DELETE' }),
     start: (request: SearchRequest, archives: string[], wait = 0) =>
       c.request<ISearchInfo>('searches', { method: 'POST', json: { request, archives }, query: { wait } }),
-    get: (sid: string) => c.request<ISearchInfo>(`searches/${encodeURIComponent(sid)}`)
+    get: (sid: string) => c.request<ISearchInfo>(`searches/${encodeURIComponent(sid)}`),
+    /** The archives' results as one stored query (an `archive` column first); the same one when asked again. */
+    merge: (sid: string) =>
+      c.request<IQueryInfo>(`searches/${encodeURIComponent(sid)}/merge`, { method: 'POST' })
   };
 }
 

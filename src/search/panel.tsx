@@ -83,8 +83,13 @@ function timeOf(start: string, end: string, t: TranslationBundle): [string, stri
 }
 
 
-export function describeQuery(q: { kind: string; request: Record<string, any> }): string {
+export function describeQuery(q: { kind: string; request: Record<string, any>; archive?: string }): string {
   const r = q.request;
+  if (q.archive === 'merged' && r.merged) {
+    // several archives' results in one: say so, and how many
+    const n = Object.keys(r.merged).length;
+    return `${describeQuery({ kind: q.kind, request: r })} · ${n} merged`;
+  }
   const where = r.target ?? (r.ra !== undefined ? `${r.ra}, ${r.dec}` : '');
   switch (q.kind) {
     case 'cone':
@@ -164,6 +169,7 @@ function SearchForm(props: ISearchOptions): JSX.Element {
   const [products, setProducts] = useState<string[]>([]);
   const [calib, setCalib] = useState<number[]>([]);
   const [search, setSearch] = useState<ISearchInfo | null>(null);
+  const [merging, setMerging] = useState(false);
   const cancelled = useRef(false);
 
   const loadArchives = (select?: string) =>
@@ -490,6 +496,31 @@ function SearchForm(props: ISearchOptions): JSX.Element {
     Notification.info(t.__('Search cancelled.'), { autoClose: 3000 });
   };
   const manyRunning = search?.status === 'running' && !cancelled.current;
+  const answered = search?.archives.filter(e => e.status === 'completed' && e.query_id) ?? [];
+
+  /** The answered archives' results as one grid (POST /searches/{id}/merge): an `archive` column first. */
+  const mergeResults = async () => {
+    const s = search;
+    if (!s || merging) {
+      return;
+    }
+    setMerging(true);
+    try {
+      const q = await searchApi.merge(s.id);
+      setSearch(cur => (cur && cur.id === s.id ? { ...cur, merged_query_id: q.id } : cur));
+      setRecent(rs => [q, ...rs.filter(x => x.id !== q.id)].slice(0, 20));
+      const titles = Object.keys((q.request as Record<string, any>).merged ?? {}).map(
+        id => archives.find(a => a.id === id)?.title ?? id
+      );
+      props.open(q, titles.join(' + '));
+    } catch (e) {
+      Notification.error(t.__('Could not merge the results: %1', e instanceof EsapApiError ? e.message : String(e)), {
+        autoClose: 8000
+      });
+    } finally {
+      setMerging(false);
+    }
+  };
 
   const removeArchive = async (a: IArchiveInfo) => {
     const answer = await showDialog({
@@ -882,6 +913,18 @@ function SearchForm(props: ISearchOptions): JSX.Element {
               );
             })}
           </ul>
+          {search.status === 'completed' && answered.length >= 2 && (
+            <div className="jp-EsapSection-row jp-EsapSearch-mergeRow">
+              <button
+                className="jp-mod-styled jp-mod-accept jp-EsapSearch-merge"
+                disabled={merging}
+                title={t.__('One grid with the rows of every archive that answered, an "archive" column saying where each row came from; columns aligned by name or UCD')}
+                onClick={() => void mergeResults()}
+              >
+                {merging ? t.__('Merging…') : t.__('Merge the %1 results', answered.length)}
+              </button>
+            </div>
+          )}
         </div>
       )}
       {hint && (
