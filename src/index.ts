@@ -10,6 +10,7 @@ import {
 } from '@jupyterlab/application';
 import { Notification } from '@jupyterlab/apputils';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
+import type { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 
 import { metaApi, onApiError, useServerSettings } from './api';
 import { basketPlugin } from './basket';
@@ -18,6 +19,7 @@ import { jobsPlugin } from './jobs';
 import { plotsPlugin } from './plots';
 import { previewsPlugin } from './previews';
 import { searchPlugin } from './search';
+import { ResultsWidget } from './search/results';
 import { skyPlugin } from './sky';
 import { softwarePlugin } from './software';
 import { stagingPlugin } from './staging';
@@ -52,10 +54,58 @@ const sidebarPlugin: JupyterFrontEndPlugin<IEsapSidebar> = {
     const sidebar = new EsapSidebar(shell, translator);
     shell.add(sidebar, 'left', { rank: 850 });
     restorer?.add(sidebar, sidebar.id);
+    addMenuForwarder(app, trans.__.bind(trans));
+    // the result grids' "…" menu (the bar's actions that do not fit a narrow tab)
+    ResultsWidget.registerMoreCommand(app.commands);
     void checkServerVersion(trans.__.bind(trans));
     return sidebar;
   }
 };
+
+/** The command every entry of the ESAP main menu (schema/plugin.json) runs. */
+export const MENU_COMMAND = 'esap-lab:menu-run';
+
+/**
+ * The ESAP main menu lists the areas' own commands; their labels read "ESAP: ..." for the
+ * palette. Each menu entry runs `args.command` (with the other args) through this command,
+ * which shows that label without the prefix: "ESAP > Search archives", not "ESAP > ESAP: ...".
+ */
+function addMenuForwarder(app: JupyterFrontEnd, __: (s: string, ...a: any[]) => string): void {
+  const target = (args: ReadonlyPartialJSONObject): [string, ReadonlyPartialJSONObject] => {
+    const { command, ...rest } = args;
+    return [typeof command === 'string' ? command : '', rest];
+  };
+  const has = (id: string) => !!id && app.commands.hasCommand(id);
+  app.commands.addCommand(MENU_COMMAND, {
+    label: args => {
+      const [id, rest] = target(args);
+      if (!has(id)) {
+        return id;
+      }
+      const label = app.commands.label(id, rest).replace(/^ESAP: /, '');
+      return label.charAt(0).toUpperCase() + label.slice(1);
+    },
+    caption: args => {
+      const [id, rest] = target(args);
+      return has(id) ? app.commands.caption(id, rest) : '';
+    },
+    isEnabled: args => {
+      const [id, rest] = target(args);
+      return has(id) && app.commands.isEnabled(id, rest);
+    },
+    isVisible: args => {
+      const [id, rest] = target(args);
+      return has(id) && app.commands.isVisible(id, rest);
+    },
+    execute: args => {
+      const [id, rest] = target(args);
+      if (!has(id)) {
+        throw new Error(__('No such command: %1', id));
+      }
+      return app.commands.execute(id, rest);
+    }
+  });
+}
 
 async function checkServerVersion(
   __: (s: string, ...a: any[]) => string

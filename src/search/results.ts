@@ -12,7 +12,9 @@ import {
   DataGrid,
   TextRenderer
 } from '@lumino/datagrid';
-import { BoxPanel, Widget } from '@lumino/widgets';
+import type { CommandRegistry } from '@lumino/commands';
+import type { ReadonlyPartialJSONObject } from '@lumino/coreutils';
+import { BoxPanel, Menu, Widget } from '@lumino/widgets';
 
 import { IQueryInfo } from '../api';
 import { esapIcon } from '../sidebar';
@@ -336,16 +338,98 @@ export class ResultsWidget extends BoxPanel {
     }
   }
 
-  /** The bar wraps on narrow tabs: give it the height its content needs (the grid below). */
+  /**
+   * The bar wraps on narrow tabs, to at most two lines of actions: the buttons that would need a
+   * third line (the last ones first) leave the bar for the "…" menu at its end. Then the bar gets
+   * the height its content needs (the grid below).
+   */
   private _fitBar(): void {
     const node = this._bar.node;
     const before = node.style.minHeight;
     node.style.minHeight = '';
+    this._overflow();
     const height = node.scrollHeight;
     node.style.minHeight = height > 0 ? `${height}px` : before;
     if (node.style.minHeight !== before) {
       this.fit();
     }
+  }
+
+  /** Move the buttons that do not fit on two lines into the "…" menu (the others back out). */
+  private _overflow(): void {
+    const node = this._bar.node;
+    const more = node.querySelector<HTMLButtonElement>('.jp-EsapResults-more');
+    if (!more) {
+      return;
+    }
+    const movable = Array.from(node.querySelectorAll<HTMLButtonElement>('button[data-overflow]')).sort(
+      (a, b) => Number(b.dataset.overflow) - Number(a.dataset.overflow)
+    );
+    for (const b of movable) {
+      b.classList.remove(OVERFLOWED);
+    }
+    more.hidden = true;
+    const items = Array.from(node.children).filter(
+      (el): el is HTMLElement => !el.classList.contains('jp-EsapResults-warning') && (el as HTMLElement).offsetParent !== null
+    );
+    if (!items.length) {
+      return;
+    }
+    const lineHeight = Math.max(...items.map(el => el.offsetHeight));
+    const top = Math.min(...items.map(el => el.offsetTop));
+    // below the second line: the element starts more than one line (and a gap) below the first
+    const tooLow = (el: HTMLElement) => el.offsetTop - top > lineHeight * 1.5 + 8;
+    if (!items.some(tooLow)) {
+      return;
+    }
+    more.hidden = false;
+    for (const b of movable) {
+      if (!tooLow(more) && !items.some(el => el.offsetParent !== null && tooLow(el))) {
+        break;
+      }
+      b.classList.add(OVERFLOWED);
+    }
+  }
+
+  /** The "…" menu: the actions moved out of the bar, each running its button. */
+  private _openMore(anchor: HTMLElement): void {
+    const commands = ResultsWidget.commands;
+    if (!commands) {
+      return;
+    }
+    const menu = new Menu({ commands });
+    menu.addClass('jp-EsapResults-moreMenu');
+    const hidden = Array.from(this._bar.node.querySelectorAll<HTMLButtonElement>(`button.${OVERFLOWED}`)).sort(
+      (x, y) => Number(x.dataset.overflow) - Number(y.dataset.overflow)
+    );
+    for (const b of hidden) {
+      menu.addItem({ command: MORE_COMMAND, args: { grid: this.id, action: b.dataset.overflow ?? '' } });
+    }
+    anchor.setAttribute('aria-expanded', 'true');
+    menu.aboutToClose.connect(() => anchor.setAttribute('aria-expanded', 'false'));
+    const box = anchor.getBoundingClientRect();
+    menu.open(box.left, box.bottom);
+  }
+
+  /**
+   * The application's commands (set once by the ESAP plugin): the "…" menu's entries run
+   * `MORE_COMMAND`, which clicks the bar button they stand for.
+   */
+  static commands: CommandRegistry | null = null;
+
+  /** Register the command of the "…" menu entries in `commands` (once, at start). */
+  static registerMoreCommand(commands: CommandRegistry): void {
+    ResultsWidget.commands = commands;
+    const target = (args: ReadonlyPartialJSONObject) =>
+      document.querySelector<HTMLButtonElement>(
+        `[id="${String(args.grid)}"] .jp-EsapResults-bar button[data-overflow="${String(args.action)}"]`
+      );
+    commands.addCommand(MORE_COMMAND, {
+      label: args => target(args)?.textContent ?? '',
+      caption: args => target(args)?.title ?? '',
+      isEnabled: args => !!target(args) && !target(args)!.disabled,
+      execute: args => target(args)?.click()
+    });
   }
 
   protected onResize(msg: Widget.ResizeMessage): void {
@@ -430,6 +514,18 @@ export class ResultsWidget extends BoxPanel {
     for (const extra of ResultsWidget.extraActions.filter(x => x.show(this))) {
       node.appendChild(button(extra.label, extra.title, () => extra.run(this), extra.className));
     }
+    // what may go into the "…" menu on a narrow tab, in the order it goes: the last first;
+    // the count, the mode and the first two actions (stage, add selected rows) always stay
+    const buttons = Array.from(node.querySelectorAll<HTMLButtonElement>('button'));
+    buttons.forEach((b, i) => {
+      if (i >= 2) {
+        b.dataset.overflow = String(i);
+      }
+    });
+    const more = button('…', t.__('More actions'), () => this._openMore(more), 'jp-EsapResults-more');
+    more.setAttribute('aria-haspopup', 'menu');
+    more.hidden = true;
+    node.appendChild(more);
     // last, so a long banner wraps below the actions instead of pushing them away
     if (this.query.overflow) {
       const warn = document.createElement('span');
@@ -479,6 +575,12 @@ export class ResultsWidget extends BoxPanel {
   private _barTimer = 0;
   private _mode: 'download' | 'replica' = 'download';
 }
+
+/** A bar button moved into the "…" menu (hidden in the bar). */
+const OVERFLOWED = 'jp-mod-overflowed';
+
+/** The command of the "…" menu's entries (args: `grid`, the widget's id; `action`, the button's). */
+export const MORE_COMMAND = 'esap-lab:results-more-action';
 
 /** The basket item of one row of a DID search (columns of esap_lab/staging/dids.py). */
 export function didItem(row: Record<string, unknown>, archive: string): IBasketItemInput {

@@ -273,3 +273,56 @@ export function expectReadable(found: IFinding[], what: string): void {
   expect(low, `${what}: texts below ${AA}:1`).toEqual([]);
 }
 
+
+// ---- arranging state through the UI, as a user would ------------------------------------------
+/**
+ * Empty the basket from its step: "Clear", then the dialog's warning button. Waits until the
+ * basket was read (its items, or the empty-state hint) so a slow first read is not mistaken for
+ * an empty basket.
+ */
+export async function emptyBasket(page: Page): Promise<void> {
+  await openStep(page, 'Basket');
+  const basket = page.locator('#esap-lab-basket');
+  const items = basket.locator('.jp-EsapBasket-item');
+  const hint = basket.getByText('The basket is empty', { exact: false });
+  await expect
+    .poll(async () => (await items.count()) > 0 || (await hint.count()) > 0, { timeout: 30000 })
+    .toBe(true);
+  if ((await items.count()) > 0) {
+    await basket.locator('button[aria-label="Clear the basket"]').click();
+    await page.locator('.jp-Dialog button.jp-mod-warn').click();
+    await expect(items).toHaveCount(0, { timeout: 20000 });
+  }
+  await expect(hint).toBeVisible();
+}
+
+/**
+ * Run a cone search from the Search step (archive `archive`, the local demo archive unless
+ * given) and wait for its result grid with its row count.
+ */
+export async function coneSearch(page: Page, ra: number, dec: number, radius: number, archive = 'local'): Promise<void> {
+  await openStep(page, 'Search');
+  const form = page.locator('.jp-EsapSearch');
+  await expect(form.locator('select[name="archive"] option')).not.toHaveCount(0);
+  await form.locator('select[name="archive"]').selectOption(archive);
+  const cone = form.locator('.jp-EsapSearch-mode-cone');
+  if ((await cone.count()) > 0) {
+    await cone.click();
+  }
+  await form.locator('input[name="ra"]').fill(String(ra));
+  await form.locator('input[name="dec"]').fill(String(dec));
+  await form.locator('input[name="radius"]').fill(String(radius));
+  await form.locator('.jp-EsapSearch-run').click();
+  const results = page.locator('.jp-EsapResults:visible');
+  await expect(results.locator('.jp-EsapResults-grid')).toBeVisible({ timeout: 30000 });
+  await expect(results.locator('.jp-EsapResults-count')).toContainText(/\d+ rows?/, { timeout: 30000 });
+}
+
+/** Select rows `from`..`to` of the result grid shown and add them to the basket ("Add … selected"). */
+export async function addGridRowsToBasket(page: Page, from: number, to = from): Promise<void> {
+  await selectGridRows(page, from, to);
+  const add = page.locator('.jp-EsapResults:visible .jp-EsapResults-addRows');
+  await expect(add).toContainText(String(to - from + 1));
+  await add.click();
+  await expect(page.locator('.jp-Notification-Toast-success', { hasText: 'to the basket' }).last()).toBeVisible();
+}
