@@ -23,10 +23,10 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .. import executors
-from ..errors import BadRequest, Conflict, NotFound
+from ..errors import BadRequest, Conflict
 from ..tables.formats import ROW_GROUP, SUFFIX, parquet_schema, to_astropy, write
 from .models import Column
-from .queries import RESULTS
+from .results import stored_result
 
 EXPORTS = "exports"  # the executor writing export files (never the event loop)
 IN_MEMORY = 256 * 1024 * 1024  # a Parquet or FITS download of a table up to this size is made in memory
@@ -72,16 +72,7 @@ class Exporter:
     # -- reading a stored result --------------------------------------------------------------
     async def result(self, qid: str) -> tuple[object, pa.Table]:
         """(QueryInfo, its rows) of a completed query; 409 for one that failed or runs."""
-        info = await self.queries.get(qid)
-        if info.status != "completed":
-            detail = f": {info.message}" if info.status == "error" and info.message else ""
-            raise Conflict(f"Query {qid} has no result to use: it is {info.status}{detail}.",
-                           reason="query-not-completed")
-        path = self.queries.results.path(qid)
-        if not path.exists():
-            raise NotFound(f"The rows of query {qid} are gone from the server; run it again.", reason="rows-missing")
-        table = await executors.run(RESULTS, read_arrow, path)
-        return info, table
+        return await stored_result(self.queries, qid, "to use")
 
     async def query_table(self, qid: str, rows) -> tuple[pa.Table, list[Column], str]:
         info, table = await self.result(qid)
@@ -365,9 +356,6 @@ def write_binary2(table: pa.Table, columns, where) -> bool:
     return True
 
 
-def read_arrow(path: Path) -> pa.Table:
-    """A stored result file, memory-mapped (zero copy)."""
-    return pa.ipc.open_file(pa.memory_map(str(path), "r")).read_all()
 
 
 def records_table(records: list[dict]) -> tuple[pa.Table, list[Column]]:

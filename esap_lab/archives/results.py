@@ -18,7 +18,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..errors import BadRequest
+from .. import executors
+from ..errors import BadRequest, Conflict, NotFound
 from .models import Column
 
 
@@ -173,6 +174,26 @@ class ResultStore:
             idx = self._order(qid, table, sort, order)
             part = table.take(idx.slice(offset, limit))
         return total, _rows(part)
+
+
+async def stored_result(queries, qid: str, use: str = "to use") -> tuple[object, pa.Table]:
+    """(QueryInfo, its stored rows, memory-mapped) of a completed query, read in the result
+    files' executor. 409 when the query failed or still runs (``use`` says what for, e.g. "to
+    plot"), 404 when its rows are gone from the server."""
+    info = await queries.get(qid)
+    if info.status != "completed":
+        detail = f": {info.message}" if info.status == "error" and getattr(info, "message", None) else ""
+        raise Conflict(f"Query {qid} has no rows {use}: it is {info.status}{detail}.", reason="query-not-completed")
+    store: ResultStore = queries.results
+
+    def read() -> pa.Table:
+        try:
+            return store.read(qid)
+        except FileNotFoundError:
+            raise NotFound(f"The rows of query {qid} are gone from the server; run it again.",
+                           reason="rows-missing") from None
+
+    return info, await executors.run("results", read)
 
 
 def _rows(part: pa.Table) -> list[dict]:

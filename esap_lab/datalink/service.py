@@ -16,9 +16,9 @@ from pathlib import Path
 from urllib.parse import quote, urlencode
 
 import numpy as np
-import pyarrow as pa
 
 from .. import executors
+from ..archives.results import stored_result
 from ..errors import BadRequest, Conflict, EsapError, NotFound, RemoteError
 from ..sky.positions import fov_column, number, position_columns
 from . import descriptors
@@ -123,21 +123,13 @@ class DataLinkService:
         self.folder = folder
 
     async def _row(self, qid: str, i: int) -> tuple[object, dict, list[dict]]:
-        info = await self.queries.get(qid)
-        if info.status != "completed":
-            raise Conflict(f"Query {qid} has no rows to link from: it is {info.status}.", reason="query-not-completed")
-        path = self.queries.results.path(qid)
+        info, table = await stored_result(self.queries, qid, "to link from")
 
         def read():
-            if not path.exists():
-                raise NotFound(f"The rows of query {qid} are gone from the server; run it again.",
-                               reason="rows-missing")
-            with pa.memory_map(str(path), "r") as source:
-                table = pa.ipc.open_file(source).read_all()
-                if i >= table.num_rows:
-                    raise NotFound(f"row: query {qid} has {table.num_rows} rows (0..{table.num_rows - 1}); "
-                                   f"there is no row {i}.", reason="no-such-row")
-                return table.slice(i, 1).to_pylist()[0], descriptors.read(table.schema)
+            if i >= table.num_rows:
+                raise NotFound(f"row: query {qid} has {table.num_rows} rows (0..{table.num_rows - 1}); "
+                               f"there is no row {i}.", reason="no-such-row")
+            return table.slice(i, 1).to_pylist()[0], descriptors.read(table.schema)
 
         row, descs = await executors.run(RESULTS, read)
         return info, row, descs

@@ -157,6 +157,31 @@ class ApiHandler(APIHandler):
                 if not (k.isdigit() and not self.get_argument(k))}
         return validate(model, args)
 
+    async def send_file(self, out, media: str, name: str | None = None, *, inline: bool = False,
+                        temporary: bool = False, cache: str | None = None) -> None:
+        """A file answer: ``out`` is bytes, or the path of a file streamed (then deleted when
+        ``temporary``). ``name``: the file name the browser saves it as (attachment unless
+        ``inline``); ``cache``: a Cache-Control value."""
+        self.set_header("Content-Type", media)
+        if name:
+            self.set_header("Content-Disposition", f'{"inline" if inline else "attachment"}; filename="{name}"')
+        if cache:
+            self.set_header("Cache-Control", cache)
+        if isinstance(out, bytes | bytearray | memoryview):
+            view = memoryview(out)
+            self.set_header("Content-Length", str(len(view)))
+            for start in range(0, len(view), 1 << 20):
+                self.write(bytes(view[start:start + (1 << 20)]))
+                await self.flush()
+            self.finish()  # (APIHandler.finish of nothing would call it JSON)
+            return
+        try:
+            self.set_header("Content-Length", str(out.stat().st_size))
+            await self.stream_file(out)
+        finally:
+            if temporary:
+                out.unlink(missing_ok=True)
+
     async def stream_file(self, path) -> None:
         """Stream a file's bytes in 1 MiB chunks (reads off the event loop) and finish."""
         f = await asyncio.to_thread(open, path, "rb")
@@ -207,6 +232,17 @@ class ApiHandler(APIHandler):
             self.log.warning("esap-lab %s: %s", value.service, value.message)
         else:
             super().log_exception(typ, value, tb)
+
+
+def files(*media: str):
+    """Mark an operation (above its @api) as answering a file of these media types: the OpenAPI
+    document says so (esap_lab/openapi.py)."""
+
+    def mark(fn):
+        fn.__esap_api__["media"] = media
+        return fn
+
+    return mark
 
 
 def validate(model: type[M], data: Any) -> M:

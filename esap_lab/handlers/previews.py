@@ -25,18 +25,7 @@ from ..previews.models import (
     Spectrum,
 )
 from ..tables.formats import MEDIA_TYPES, SUFFIX
-from .base import ApiHandler, api
-
-
-def files(*media: str):
-    """Mark an operation (above its @api) as answering a file of these media types: the OpenAPI
-    document says so (esap_lab/openapi.py)."""
-    def mark(fn):
-        fn.__esap_api__["media"] = media
-        return fn
-
-    return mark
-
+from .base import ApiHandler, api, files
 
 FILE_TYPES = tuple(MEDIA_TYPES[f] for f in ("votable", "fits", "csv", "ecsv", "parquet"))
 
@@ -52,27 +41,7 @@ def exporter(esap):
     return ex
 
 
-class _FileSender(ApiHandler):
-    async def send_file(self, path: Path | bytes, name: str, fmt: str) -> None:
-        """Stream a temporary file (then delete it), or bytes, as an attachment."""
-        self.set_header("Content-Type", MEDIA_TYPES[fmt])
-        self.set_header("Content-Disposition", f'attachment; filename="{name}"')
-        if isinstance(path, bytes):
-            self.set_header("Content-Length", str(len(path)))
-            view = memoryview(path)
-            for start in range(0, len(view), 1 << 20):
-                self.write(bytes(view[start:start + (1 << 20)]))
-                await self.flush()
-            self.finish()
-            return
-        try:
-            self.set_header("Content-Length", str(path.stat().st_size))
-            await self.stream_file(path)
-        finally:
-            path.unlink(missing_ok=True)
-
-
-class QueryExportHandler(_FileSender):
+class QueryExportHandler(ApiHandler):
     @files(*FILE_TYPES)
     @api("A stored result, or some of its rows, as a file: votable (binary2), fits, csv, ecsv or parquet, with "
          "units, UCDs and descriptions where the format holds them", query=ExportParams, errors=(400, 404, 409))
@@ -82,7 +51,8 @@ class QueryExportHandler(_FileSender):
         p = self.parse_query(ExportParams)
         ex = exporter(self.esap)
         table, columns, base = await ex.query_table(qid, p.rows)
-        await self.send_file(await ex.download(table, columns, p.format), base + SUFFIX[p.format], p.format)
+        await self.send_file(await ex.download(table, columns, p.format), MEDIA_TYPES[p.format],
+                             base + SUFFIX[p.format], temporary=True)
 
     @api("Save a stored result, or some of its rows, as a file under the server root", body=ExportSaveBody,
          response=SavedFile, status=201, errors=(400, 404, 409))
@@ -96,7 +66,7 @@ class QueryExportHandler(_FileSender):
         self.send(SavedFile(**await ex.save(table, columns, b.format, b.path, b.overwrite)), status=201)
 
 
-class BasketTableExportHandler(_FileSender):
+class BasketTableExportHandler(ApiHandler):
     @files(*FILE_TYPES)
     @api("Basket records (all, those of one query, or the items named) as one table file: votable, fits, csv, "
          "ecsv or parquet", query=BasketExportParams, errors=(400,))
@@ -107,7 +77,8 @@ class BasketTableExportHandler(_FileSender):
         items = [i for i in (p.items or "").split(",") if i.strip()] or None
         ex = exporter(self.esap)
         table, columns, base = await ex.basket_table(p.query_id, items)
-        await self.send_file(await ex.download(table, columns, p.format), base + SUFFIX[p.format], p.format)
+        await self.send_file(await ex.download(table, columns, p.format), MEDIA_TYPES[p.format],
+                             base + SUFFIX[p.format], temporary=True)
 
     @api("Save basket records as one table file under the server root", body=BasketSaveBody, response=SavedFile,
          status=201, errors=(400, 409))
@@ -190,10 +161,6 @@ class PreviewHandler(ApiHandler):
         p = self.parse_query(PreviewParams)
         kind, out = await preview_service(self.esap).preview(p)
         if kind == "image":
-            self.set_header("Content-Type", "image/png")
-            self.set_header("Cache-Control", "private, max-age=60")
-            self.write(out)
-            await self.flush()  # (APIHandler.finish would call it JSON)
-            self.finish()
+            await self.send_file(out, "image/png", cache="private, max-age=60")
         else:
             self.send(out)

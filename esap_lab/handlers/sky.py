@@ -12,15 +12,7 @@ from ..datalink.models import Cutout, CutoutBody, RowLinks
 from ..samp.models import LinkBody, Received, ReceivedParams, SignedLink
 from ..sky.models import Positions, PositionsParams, SurveyList
 from ..tables.formats import MEDIA_TYPES, SUFFIX
-from .base import ApiHandler, api
-
-
-def files(*media: str):
-    def mark(fn):
-        fn.__esap_api__["media"] = media
-        return fn
-
-    return mark
+from .base import ApiHandler, api, files
 
 
 def sky(esap):
@@ -77,10 +69,7 @@ class HipsFileHandler(ApiHandler):
     @authorized
     async def get(self, sid: str, rel: str):
         path, media = await sky(self.esap).file(sid, rel)
-        self.set_header("Content-Type", media)
-        self.set_header("Cache-Control", "private, max-age=3600")
-        self.set_header("Content-Length", str(path.stat().st_size))
-        await self.stream_file(path)
+        await self.send_file(path, media, cache="private, max-age=3600")
 
 
 class QueryPositionsHandler(ApiHandler):
@@ -146,17 +135,7 @@ class SampTableHandler(ApiHandler):
         table, columns, base = await ex.query_table(data["q"], data.get("r"))
         fmt = data.get("f") if data.get("f") in ("votable", "fits") else "votable"
         out = await ex.download(table, columns, fmt)
-        self.set_header("Content-Type", MEDIA_TYPES[fmt])
-        self.set_header("Content-Disposition", f'inline; filename="{base}{SUFFIX[fmt]}"')
-        if isinstance(out, bytes):
-            self.set_header("Content-Length", str(len(out)))
-            self.finish(out)
-            return
-        try:
-            self.set_header("Content-Length", str(out.stat().st_size))
-            await self.stream_file(out)
-        finally:
-            out.unlink(missing_ok=True)
+        await self.send_file(out, MEDIA_TYPES[fmt], base + SUFFIX[fmt], inline=True, temporary=True)
 
     def check_xsrf_cookie(self):
         return None  # a GET from another program: no cookie, no XSRF to check

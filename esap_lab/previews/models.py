@@ -121,6 +121,8 @@ class PreviewParams(BaseModel):
     hdu: int | None = Field(None, ge=0, le=1000, description="default: the first HDU holding an image or spectrum")
     size: int = Field(800, ge=64, le=4000, description="the PNG's largest side in pixels")
     axes: bool = Field(True, description="false: the pixels only (a thumbnail): no axes, title or WCS grid")
+    theme: Literal["light", "dark"] = Field("light", description="the page's theme: the PNG's background is "
+                                            "transparent and its labels and ticks are dark (light) or light (dark)")
 
 
 class Spectrum(BaseModel):

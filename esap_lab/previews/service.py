@@ -22,6 +22,8 @@ from ..errors import BadRequest, Conflict, EsapError, RemoteError, RemoteTimeout
 from .models import PreviewParams, Spectrum
 
 MAX_FETCH = 512 * 1024 * 1024  # bytes of a remote file fetched for a preview
+# the colour of labels, ticks and frame on a transparent background: the themes' first font colours
+INK = {"light": "#212121", "dark": "#e0e0e0"}
 _mpl_lock = threading.Lock()  # pyplot's state is global; the Agg figures below are not, but be safe
 
 WAVE_NAMES = ("wavelength", "wave", "lambda", "loglam", "spectral_axis", "freq", "frequency", "energy")
@@ -191,22 +193,33 @@ def render_image(hdu, p: PreviewParams) -> bytes:
     inches = 6.0
     side = max(h, w)
     fig = Figure(figsize=(inches * w / side, inches * h / side), dpi=p.size / inches)  # largest side: size pixels
+    fig.patch.set_alpha(0.0)  # the page's background shows around the image, in either theme
+    ink = INK[p.theme]
     if wcs is not None:
         ax = fig.add_subplot(projection=wcs)
         ax.coords.grid(color="white", alpha=0.4, linestyle="solid")
-        ax.coords[0].set_axislabel("RA" if "RA" in wcs.wcs.ctype[0] else wcs.wcs.ctype[0][:4])
-        ax.coords[1].set_axislabel("Dec" if "DEC" in wcs.wcs.ctype[1] else wcs.wcs.ctype[1][:4])
+        ax.coords[0].set_axislabel("RA" if "RA" in wcs.wcs.ctype[0] else wcs.wcs.ctype[0][:4], color=ink)
+        ax.coords[1].set_axislabel("Dec" if "DEC" in wcs.wcs.ctype[1] else wcs.wcs.ctype[1][:4], color=ink)
+        for c in (ax.coords[0], ax.coords[1]):
+            c.set_ticklabel(color=ink)
+            c.set_ticks(color=ink)
+        ax.coords.frame.set_color(ink)
     else:
         ax = fig.add_subplot()
+        ax.tick_params(colors=ink)
+        ax.xaxis.label.set_color(ink)
+        ax.yaxis.label.set_color(ink)
+        for spine in ax.spines.values():
+            spine.set_edgecolor(ink)
     # stretched to 8 bits here, once (cheaper for matplotlib to resample than floats with a norm)
     scaled = np.nan_to_num(np.ma.filled(norm(data), 0.0), nan=0.0)
     pixels = (np.clip(scaled, 0, 1) * 255).astype(np.uint8)
     ax.imshow(pixels, origin="lower", cmap="gray", vmin=0, vmax=255, interpolation="nearest")
     title = hdu.header.get("OBJECT")
     if title:
-        ax.set_title(str(title))
+        ax.set_title(str(title), color=ink)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", pil_kwargs={"compress_level": 1})  # speed over a few more bytes
+    fig.savefig(buf, format="png", transparent=True, pil_kwargs={"compress_level": 1})  # speed over a few more bytes
     return buf.getvalue()
 
 

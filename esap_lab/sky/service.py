@@ -14,7 +14,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .. import executors, outbound
-from ..errors import BadRequest, Conflict, NotFound, RemoteError
+from ..archives.results import stored_result
+from ..errors import BadRequest, NotFound, RemoteError
 from .models import Positions, Survey, SurveyConfig
 from .positions import position_columns
 
@@ -122,18 +123,9 @@ class SkyService:
         return p
 
     async def positions(self, qid: str, sort: str | None, order: str, limit: int) -> Positions:
-        info = await self.queries.get(qid)
-        if info.status != "completed":
-            raise Conflict(f"Query {qid} has no rows to show on the sky: it is {info.status}.",
-                           reason="query-not-completed")
-        path = self.queries.results.path(qid)
+        info, table = await stored_result(self.queries, qid, "to show on the sky")
 
-        def work():
-            if not path.exists():
-                raise NotFound(f"The rows of query {qid} are gone from the server; run it again.",
-                               reason="rows-missing")
-            with pa.memory_map(str(path), "r") as source:
-                table = pa.ipc.open_file(source).read_all()
+        def work(table: pa.Table):
             total = table.num_rows
             ra_col, dec_col = position_columns(info.columns, table.column_names)
             if ra_col is None:
@@ -153,7 +145,7 @@ class SkyService:
             return Positions(query_id=qid, ra_column=ra_col, dec_column=dec_col, total=total,
                              truncated=truncated, rows=rows)
 
-        return await executors.run(RESULTS, work)
+        return await executors.run(RESULTS, work, table)
 
 
 def _floats(col: pa.ChunkedArray) -> np.ndarray:
