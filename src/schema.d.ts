@@ -4529,6 +4529,24 @@ export interface components {
              * @default 0.1
              */
             size: number;
+            /**
+             * Band
+             * @description wavelength interval in metres (SSA BAND: spectra covering part of it)
+             * @default null
+             */
+            band: [
+                number,
+                number
+            ] | null;
+            /**
+             * Time
+             * @description observation time interval (SSA TIME)
+             * @default null
+             */
+            time: [
+                string,
+                string
+            ] | null;
         } | {
             ra: number;
             dec: number;

@@ -175,3 +175,33 @@ async def test_sia2_band_and_time(api):
     assert by["local"]["status"] == "completed" and by["local"]["row_count"] == 0
     code, err = await api("POST", "searches", body={"request": {**request, "band": [0, 1e-7]}, "archives": ["local"]})
     assert code == 400 and "band" in err["message"]
+
+
+async def test_ssa_band_and_time(api):
+    """SSA's BAND (metres) and TIME (UTC) constraints on the local DaCHS's spectra: all cover
+    380-720 nm; the twelve on the field were observed on 2022-01-01, 2022-02-02, ... 2022-12-12."""
+    _, added = await api("POST", "archives", body={"title": "Spectra (SSA)", "ssa": SSA_URL}, expect=201)
+    spectra = added["id"]
+    base = {"kind": "ssa", **FIELD, "size": 0.6}
+    _, by = await _search(api, base, [spectra])
+    everything = by[spectra]["row_count"]
+    assert by[spectra]["status"] == "completed" and everything >= 10
+    _, by = await _search(api, {**base, "band": [5e-7, 6e-7]}, [spectra])
+    assert by[spectra]["status"] == "completed" and by[spectra]["row_count"] == everything
+    _, by = await _search(api, {**base, "band": [8e-7, 9e-7]}, [spectra])  # redder than any of them
+    assert by[spectra]["status"] == "completed" and by[spectra]["row_count"] == 0, by
+    _, by = await _search(api, {**base, "time": ["2022-01-01T00:00:00Z", "2022-03-31T00:00:00Z"]}, [spectra])
+    assert by[spectra]["status"] == "completed" and 0 < by[spectra]["row_count"] < everything, by
+    _, page = await api("GET", "queries", by[spectra]["query_id"], "rows", params={"limit": 100}, expect=200)
+    mjds = [r["ssa_dateObs"] for r in page["rows"]]  # MJD: 2022-01-01 is 59580, 2022-03-31 is 59669
+    assert all(59580 <= d <= 59669 for d in mjds), mjds
+    _, by = await _search(api, {**base, "time": ["2021-01-01", "2021-12-31"]}, [spectra])
+    assert by[spectra]["row_count"] == 0
+    # bad intervals: a 400 naming the field, before anything is sent
+    for bad, field in [({"band": [6e-7, 5e-7]}, "band"), ({"band": [0, 5e-7]}, "band"),
+                       ({"band": [5e-7]}, "band"), ({"time": ["2022-03-01", "2022-01-01"]}, "time"),
+                       ({"time": ["yesterday", "2022-01-01"]}, "time")]:
+        code, err = await api("POST", "searches", body={"request": {**base, **bad}, "archives": [spectra]})
+        assert code == 400 and field in err["message"], (bad, err)
+        code, err = await api("POST", "archives", spectra, "queries", body={**base, **bad})
+        assert code == 400 and field in err["message"], (bad, err)

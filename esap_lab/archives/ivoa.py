@@ -14,6 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pyarrow as pa
@@ -323,9 +324,21 @@ class IvoaArchive:
     def _ssa(self, q: SsaQuery, session) -> ResultTable:
         url = self._need("ssa", "spectrum search (SSA)")
         ra, dec = self._position(q)
+        extra = {}
+        if q.band is not None:
+            extra["band"] = q.band  # metres
+        if q.time is not None:  # ISO 8601 in UTC, without a zone (what SSA's TIME takes)
+            from astropy.time import Time
+
+            extra["time"] = Time([_utc(t) for t in q.time], scale="utc")
         res = pyvo.dal.SSAService(url, session=session).search(pos=(ra, dec), diameter=q.size,
-                                                                       maxrec=q.maxrec)
+                                                               maxrec=q.maxrec, **extra)
         return _result(res)
+
+
+def _utc(t: datetime) -> datetime:
+    """A naive UTC datetime (an aware one converted; a naive one taken as UTC)."""
+    return t.astimezone(timezone.utc).replace(tzinfo=None) if t.tzinfo else t
 
 
 FINAL_PHASES = ("COMPLETED", "ERROR", "ABORTED")

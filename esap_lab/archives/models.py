@@ -69,6 +69,14 @@ def _check_intervals(band, time) -> None:
 class SsaQuery(_Positional):
     kind: Literal["ssa"]
     size: float = Field(0.1, gt=0, le=10, description="degrees: the diameter of the searched region")
+    band: tuple[float, float] | None = Field(None, description="wavelength interval in metres (SSA BAND: "
+                                                               "spectra covering part of it)")
+    time: tuple[datetime, datetime] | None = Field(None, description="observation time interval (SSA TIME)")
+
+    @model_validator(mode="after")
+    def _intervals(self):
+        _check_intervals(self.band, self.time)
+        return self
 
 
 class UploadSource(BaseModel):
