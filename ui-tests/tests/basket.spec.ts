@@ -1,23 +1,7 @@
 import { expect, test } from '@jupyterlab/galata';
 import type { Page } from '@playwright/test';
 
-import { forEachTheme, openStep, shot, Step } from './helpers';
-
-/** Call the esap-lab API from the page (as another tab or a kernel would change the basket). */
-async function api(page: Page, method: string, path: string, body?: unknown): Promise<any> {
-  return page.evaluate(
-    async ({ method, path, body }) => {
-      const xsrf = document.cookie.match(/_xsrf=([^;]+)/)?.[1] ?? '';
-      const r = await fetch(`${document.baseURI.replace(/lab.*$/, '')}esap-lab/api/${path}`, {
-        method,
-        headers: { 'Content-Type': 'application/json', 'X-XSRFToken': xsrf },
-        body: body === undefined ? undefined : JSON.stringify(body)
-      });
-      return r.status === 204 ? null : r.json();
-    },
-    { method, path, body }
-  );
-}
+import { addGridRowsToBasket, coneSearch, emptyBasket, forEachTheme, openStep, selectGridRows, shot, Step } from './helpers';
 
 /** Show the ESAP sidebar at the named step. */
 async function showSection(page: Page, name: string): Promise<void> {
@@ -33,32 +17,17 @@ const items = (page: Page) => page.locator('#esap-lab-basket .jp-EsapBasket-item
 
 forEachTheme(theme => {
   test.describe('ESAP basket', () => {
+    // every test starts from an empty basket, emptied as a user would: Clear, then confirm
     test.beforeEach(async ({ page }) => {
-      await api(page, 'DELETE', 'basket/items');
+      await emptyBasket(page);
     });
 
     test('rows selected in the grid go to the basket and are still there after a reload', async ({
       page
     }) => {
-      // a small cone search
-      await showSection(page, 'Search');
-      await expect(page.locator('.jp-EsapSearch select[name="archive"] option')).not.toHaveCount(0);
-      await page.fill('.jp-EsapSearch input[name="ra"]', '155');
-      await page.fill('.jp-EsapSearch input[name="dec"]', '5');
-      await page.fill('.jp-EsapSearch input[name="radius"]', '0.1');
-      await page.click('.jp-EsapSearch-run');
-      const grid = page.locator('.jp-EsapResults-grid');
-      await expect(grid).toBeVisible({ timeout: 30000 });
-      await expect(page.locator('.jp-EsapResults-count')).toContainText('rows');
-      await page.waitForTimeout(500);
-
-      // select rows 1-3 by their row headers (click, then shift-click)
-      const box = (await grid.boundingBox())!;
-      const rowY = (r: number) => box.y + 24 + r * 22 + 11;
-      await page.mouse.click(box.x + 30, rowY(0));
-      await page.keyboard.down('Shift');
-      await page.mouse.click(box.x + 30, rowY(2));
-      await page.keyboard.up('Shift');
+      // a small cone search; rows 1-3 selected by their row headers (click, then shift-click)
+      await coneSearch(page, 155, 5, 0.1);
+      await selectGridRows(page, 0, 2);
       await expect(page.locator('.jp-EsapResults-addRows')).toContainText('3');
       await page.click('.jp-EsapResults-addRows');
       await page.click('.jp-EsapResults-addQuery');
@@ -71,7 +40,7 @@ forEachTheme(theme => {
 
       // adding the same rows again keeps one of each
       await page.click('.jp-EsapResults-addRows');
-      await page.waitForTimeout(500);
+      await expect(page.locator('.jp-Notification-Toast-success', { hasText: '3 were there already' })).toBeVisible();
       await expect(items(page)).toHaveCount(4);
       await page.locator('#esap-lab-basket .jp-EsapBasket-item input[type="checkbox"]').first().check();
       await shot(page, 'basket-section');
@@ -97,10 +66,16 @@ forEachTheme(theme => {
 
     test('the palette names the ESAP commands "ESAP: ..." with clearing the basket last', async ({ page }) => {
       await page.keyboard.press('Control+Shift+C');
-      await page.keyboard.type('ESAP');
+      // fill, not type: keys typed before the palette has focus are lost, and "AP" ranks differently
+      const input = page.locator('.lm-CommandPalette-input');
+      await expect(input).toBeFocused();
+      await input.fill('ESAP');
       const labels = page.locator('.lm-CommandPalette-content .lm-CommandPalette-itemLabel');
       await expect(labels.first()).toBeVisible();
-      const all = (await labels.allTextContents()).map(x => x.trim());
+      // the palette re-sorts on the next animation frame after the last key
+      const read = async () => (await labels.allTextContents()).map(x => x.trim());
+      await expect.poll(async () => (await read()).filter(x => x.startsWith('ESAP')).pop()).toBe('ESAP: Clear the basket…');
+      const all = await read();
       const esap = all.filter(x => x.startsWith('ESAP'));
       expect(esap.length).toBeGreaterThan(8);
       expect(esap.every(x => x.startsWith('ESAP: '))).toBe(true);
@@ -115,11 +90,24 @@ forEachTheme(theme => {
       await expect(items(page)).toHaveCount(0);
       await expect(page.locator('#esap-lab-basket')).toContainText('The basket is empty');
 
-      // as another tab or a kernel would
-      await api(page, 'POST', 'basket/items', [
-        { kind: 'file', url: 'https://example.org/data/elsewhere.fits', size: 2880 },
-        { kind: 'did', scope: 'user.alice', name: 'run7.h5', did_type: 'file' }
-      ]);
+      // as a kernel would: a notebook cell adds two items (the basket step stays open beside it)
+      await page.notebook.createNew('elsewhere.ipynb');
+      await page.notebook.setCell(
+        0,
+        'code',
+        [
+          'from esap_lab import basket',
+          "basket.add(kind='file', url='https://example.org/data/elsewhere.fits', size=2880)",
+          "basket.add(kind='did', scope='user.alice', name='run7.h5', did_type='file')",
+          "print('added')"
+        ].join('\n')
+      );
+      await page.notebook.runCell(0);
+      await expect(page.locator('.jp-Notebook .jp-Cell').first().locator('.jp-OutputArea-output')).toContainText(
+        'added',
+        { timeout: 60000 }
+      );
+      await openBasket(page);
       await expect(items(page)).toHaveCount(2, { timeout: 10000 });
       await expect(page.locator('#esap-lab-basket')).toContainText('elsewhere.fits');
 
@@ -130,7 +118,8 @@ forEachTheme(theme => {
       await expect(page.locator('.lm-Menu')).toContainText('Insert Code Cell Loading This Item');
       await page.locator('.lm-Menu-item', { hasText: 'Remove from Basket' }).click();
       await expect(items(page)).toHaveCount(1);
-      await api(page, 'POST', 'basket/items', { kind: 'file', url: 'https://example.org/data/elsewhere.fits' });
+      // added again by running the cell again
+      await page.notebook.runCell(0);
       await expect(items(page)).toHaveCount(2, { timeout: 10000 });
 
       await page.click('#esap-lab-basket button[aria-label="Clear the basket"]');
@@ -146,38 +135,31 @@ forEachTheme(theme => {
     });
 
     test('an item loads in a notebook through the inserted code cell', async ({ page }) => {
-      await api(page, 'POST', 'basket/items', {
-        kind: 'record',
-        archive: 'local',
-        title: 'two stars',
-        rows: [
-          { source_id: 1, ra: 155.01, dec: 5.02, vmag: 12.5 },
-          { source_id: 2, ra: 155.03, dec: 4.99, vmag: 13.1 }
-        ]
-      });
+      // three rows of a cone search into the basket, each a record
+      await coneSearch(page, 155, 5, 0.1);
+      await addGridRowsToBasket(page, 0, 2);
       await page.notebook.createNew('basket.ipynb');
       await openBasket(page);
-      await expect(items(page)).toHaveCount(1, { timeout: 10000 });
-      await page.click('#esap-lab-basket button[aria-label="Insert a code cell loading two stars"]');
+      await expect(items(page)).toHaveCount(3, { timeout: 10000 });
+      // a record's title names its source: "<ra> <dec> · source_id <n>"
+      const sourceIds = (await items(page).locator('.jp-EsapSection-title').allTextContents()).map(
+        t => t.match(/source_id (\d+)/)?.[1] ?? ''
+      );
+      expect(sourceIds.every(Boolean)).toBe(true);
+      const first = items(page).first();
+      await first.locator('button[aria-label^="Insert a code cell loading"]').click();
       await expect(page.locator('.jp-Notebook .jp-Cell').nth(1)).toContainText('basket.get(');
       await page.notebook.runCell(1);
       const output = page.locator('.jp-Notebook .jp-Cell').nth(1).locator('.jp-OutputArea-output');
       await expect(output).toContainText('source_id', { timeout: 60000 });
-      await expect(output).toContainText('155.03');
+      await expect(output).toContainText(sourceIds[0]);
 
       // dragged onto a cell's editor, an item pastes the code that loads it
-      const first = page.locator('.jp-Notebook .jp-Cell').first();
-      await items(page).first().dragTo(first.locator('.cm-content'));
-      await expect(first).toContainText('basket.get(', { timeout: 5000 });
+      const firstCell = page.locator('.jp-Notebook .jp-Cell').first();
+      await first.dragTo(firstCell.locator('.cm-content'));
+      await expect(firstCell).toContainText('basket.get(', { timeout: 5000 });
 
       // several records selected: one cell joins their rows into one table
-      await api(page, 'POST', 'basket/items', {
-        kind: 'record',
-        archive: 'local',
-        title: 'third star',
-        row: { source_id: 3, ra: 155.07, dec: 5.05, vmag: 14.2 }
-      });
-      await expect(items(page)).toHaveCount(2, { timeout: 10000 });
       for (const box of await page.locator('#esap-lab-basket .jp-EsapBasket-item input[type="checkbox"]').all()) {
         await box.check();
       }
@@ -188,15 +170,15 @@ forEachTheme(theme => {
       const texts = await cells.allInnerTexts();
       await page.notebook.runCell(texts.findIndex(text => text.includes('records_table')));
       await expect(cell.locator('.jp-OutputArea-output')).toContainText('length=3', { timeout: 60000 });
-      await expect(cell.locator('.jp-OutputArea-output')).toContainText('155.07');
+      await expect(cell.locator('.jp-OutputArea-output')).toContainText(sourceIds[2]);
       await shot(page, 'basket-notebook-cell');
     });
 
     test('export to a file, import it back; a bad file changes nothing', async ({ page }, info) => {
-      await api(page, 'POST', 'basket/items', [
-        { kind: 'file', url: 'https://example.org/data/a.fits', notes: 'keep me' },
-        { kind: 'did', scope: 'user.alice', name: 'run8.h5' }
-      ]);
+      // a row of a cone search and the query itself
+      await coneSearch(page, 155, 5, 0.1);
+      await addGridRowsToBasket(page, 0);
+      await page.locator('.jp-EsapResults:visible .jp-EsapResults-addQuery').click();
       await openBasket(page);
       await expect(items(page)).toHaveCount(2, { timeout: 10000 });
 
@@ -205,8 +187,7 @@ forEachTheme(theme => {
       const file = info.outputPath('esap-basket.json');
       await (await download).saveAs(file);
 
-      await api(page, 'DELETE', 'basket/items');
-      await expect(items(page)).toHaveCount(0, { timeout: 10000 });
+      await emptyBasket(page);
 
       let chooser = page.waitForEvent('filechooser');
       await page.click('#esap-lab-basket button[aria-label="Import a basket file"]');
