@@ -47,17 +47,31 @@ const STEP_IDS: Record<Step, string> = {
   Jobs: 'esap-lab-jobs'
 };
 
-/** Show the ESAP sidebar at one step (its tab), as a user would click them. */
+/**
+ * Show the ESAP sidebar at one step (its tab), as a user would click them. The application may
+ * open the sidebar itself at the same moment (a submitted job shows the Jobs step): a click on
+ * the sidebar's tab then closes it again, so the clicks are made again until the step shows.
+ */
 export async function openStep(page: Page, step: Step): Promise<void> {
   const tab = page.locator('li[data-id="esap-lab-sidebar"]');
-  if ((await tab.getAttribute('aria-selected')) !== 'true') {
-    await tab.click();
-  }
   const stepTab = page.locator('.jp-EsapSidebar-tabs .lm-TabBar-tab', { hasText: step });
-  if (!(await stepTab.getAttribute('class'))?.includes('lm-mod-current')) {
-    await stepTab.click();
+  const body = page.locator(`#${STEP_IDS[step]}`);
+  for (let attempt = 0; ; attempt++) {
+    if ((await tab.getAttribute('aria-selected')) !== 'true') {
+      await tab.click();
+    }
+    if (!(await stepTab.getAttribute('class'))?.includes('lm-mod-current')) {
+      await stepTab.click();
+    }
+    try {
+      await expect(body).toBeVisible({ timeout: attempt < 2 ? 3000 : 5000 });
+      return;
+    } catch (error) {
+      if (attempt >= 2) {
+        throw error;
+      }
+    }
   }
-  await expect(page.locator(`#${STEP_IDS[step]}`)).toBeVisible();
 }
 
 /**

@@ -13,9 +13,11 @@ async function openJobs(page: Page): Promise<void> {
 forEachTheme(() => {
   test.describe('ESAP batch jobs', () => {
     test('submit a notebook from its toolbar, see it complete, open the output', async ({ page, tmpPath }) => {
-      await page.contents.uploadFile(NOTEBOOK, `${tmpPath}/params.ipynb`);
-      await page.notebook.openByPath(`${tmpPath}/params.ipynb`);
-      await page.notebook.activate('params.ipynb');
+      // a name of its own: the jobs of earlier tests (the other theme) are in the list too
+      const name = `params-${Date.now().toString(36)}.ipynb`;
+      await page.contents.uploadFile(NOTEBOOK, `${tmpPath}/${name}`);
+      await page.notebook.openByPath(`${tmpPath}/${name}`);
+      await page.notebook.activate(name);
 
       // the toolbar button opens the dialog, with the parameters of the "parameters" cell
       await page.locator('.jp-NotebookPanel-toolbar [data-jp-item-name="esapSubmitJob"]').click();
@@ -35,24 +37,31 @@ forEachTheme(() => {
       await expect(dialog.locator('button.jp-mod-accept')).toBeEnabled();
       await dialog.locator('input[aria-label="CPU cores"]').fill('1');
       await shot(page, 'jobs-submit-dialog');
+      // the notification of the job's end closes after 8 s: watch for it from now on, so a slow
+      // step below cannot make us miss it
+      const toast = page.locator('.jp-Notification-Toast-success', { hasText: name });
+      const toastSeen = expect(toast).toBeVisible({ timeout: 120000 });
       await dialog.locator('button.jp-mod-accept').click();
+      await expect(dialog).toHaveCount(0);
 
-      // the Jobs section shows it, and it completes
+      // the submission opens the Jobs step by itself (a click on the sidebar's tab now could
+      // close it again): it shows the job, which completes
+      await expect(page.locator('#esap-lab-jobs')).toBeVisible({ timeout: 30000 });
       await openJobs(page);
-      const job = page.locator('#esap-lab-jobs .jp-EsapJobs-job').first();
-      await expect(job).toContainText('params.ipynb');
-      await expect(job.locator('.jp-EsapChip')).toHaveText('completed', { timeout: 90000 });
-      await expect(page.locator('.jp-Notification-Toast-success', { hasText: 'params.ipynb' })).toBeVisible();
+      const job = page.locator('#esap-lab-jobs .jp-EsapJobs-job', { hasText: name });
+      await expect(job).toHaveCount(1, { timeout: 30000 });
+      await expect(job.locator('.jp-EsapChip')).toHaveText('completed', { timeout: 120000 });
+      await toastSeen;
       await shot(page, 'jobs-section');
 
-      // its log, then its output notebook with the parameter-dependent result
-      await job.hover();
+      // its log (standard output and error), then its output notebook with the parameter-dependent result
       await job.locator('button[aria-label^="Show the log"]').click();
-      await expect(page.locator('.jp-EsapJobs-log pre').nth(1)).toContainText('result=81');
-      await job.hover();
+      const log = page.locator('.jp-EsapJobs-log:visible');
+      await expect(log.locator('.jp-EsapChip').first()).toHaveText('completed', { timeout: 30000 });
+      await expect(log).toContainText('result=81');
       await job.locator('button[aria-label^="Open the output notebook"]').click();
       const output = page.locator('.jp-NotebookPanel:visible .jp-OutputArea-output', { hasText: 'result=81' });
-      await expect(output).toBeVisible({ timeout: 30000 });
+      await expect(output).toBeVisible({ timeout: 60000 });
       await shot(page, 'jobs-output');
     });
   });
