@@ -156,7 +156,8 @@ class EsapLab(ExtensionApp):
                                                          "add the services they find there as their own archives. "
                                                          "Empty: no registry search.").tag(config=True)
     schema_cache_ttl = Float(300.0, help="Seconds an archive's table list (VOSI tables) and TAP examples are "
-                                         "kept before they are read again.").tag(config=True)
+                                         "kept before they are read again (the table list is also kept on "
+                                         "disk, and answered while it is read again).").tag(config=True)
     hips_surveys = List(Dict(), default_value=None, allow_none=True,
                         help="HiPS surveys the sky view offers: dicts with id, title and url (the browser reads "
                              "it), or path (a HiPS folder on this server's disk) or url with proxy: True (both "
@@ -199,7 +200,7 @@ class EsapLab(ExtensionApp):
             queries=QueryManager(db, registry, ResultStore(data_dir / "queries")),
         )
         services.basket = BasketService(db, registry, services.queries)
-        services.browser = SchemaBrowser(registry, ttl=self.schema_cache_ttl)
+        services.browser = SchemaBrowser(registry, ttl=self.schema_cache_ttl, cache_dir=data_dir / "schema")
         services.searches = SearchManager(services.queries)
         registry.attach_store(UserArchiveStore(db))  # the archives this user added (e.g. from the registry)
         if self.registry_url:

@@ -225,6 +225,39 @@ async def test_thousands_of_tables_answer_within_a_second(api):
     assert len(_Examples.requests) == 1  # cached
 
 
+async def test_the_table_list_is_kept_on_disk_and_refreshed_in_the_background(api, jp_serverapp):
+    from esap_lab.archives.schema import SchemaBrowser
+
+    services = jp_serverapp.web_app.settings["esap_lab"]
+    await api("GET", "archives", "big", "tables", expect=200)  # read from the service, kept on disk
+    cache_dir = services.browser.cache_dir
+    assert cache_dir is not None and len(list(cache_dir.glob("tables-*.json"))) >= 1
+    # after a restart (a new browser on the same directory): answered from the disk, no request
+    _Examples.requests.clear()
+    again = SchemaBrowser(services.archives, ttl=300, cache_dir=cache_dir)
+    t0 = time.perf_counter()
+    top = await again.tables("big")
+    assert time.perf_counter() - t0 < 2.0 and top.total == SCHEMAS and top.schemas[7].table_count == PER_SCHEMA
+    hits = await again.tables("big", q="quasars")
+    assert hits.total == SCHEMAS and hits.tables[0].nrows == 42
+    assert _Examples.requests == []
+    # once stale: answered at once all the same, and read again from the service behind
+    stale = SchemaBrowser(services.archives, ttl=0, cache_dir=cache_dir)
+    top = await stale.tables("big")
+    assert top.total == SCHEMAS
+    for _ in range(100):
+        if "/big/tables?detail=min" in _Examples.requests and not stale._refreshing:
+            break
+        await asyncio.sleep(0.05)
+    assert _Examples.requests == ["/big/tables?detail=min"]
+    # an unreadable file is read from the service again
+    for f in cache_dir.glob("tables-*.json"):
+        f.write_text("{not json")
+    _Examples.requests.clear()
+    fresh = SchemaBrowser(services.archives, ttl=300, cache_dir=cache_dir)
+    assert (await fresh.tables("big")).total == SCHEMAS and _Examples.requests == ["/big/tables?detail=min"]
+
+
 async def test_the_5000_tables_of_the_local_dachs(api):
     # DaCHS itself takes seconds to list them: the first answer waits for it, the others do not
     _, top = await api("GET", "archives", "many", "tables", expect=200)

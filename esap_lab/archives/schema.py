@@ -3,7 +3,10 @@
 A service with tens of thousands of tables answers its whole tableset slowly, so the browser
 loads lazily: first the names of every schema and table (VOSI 1.1 ``/tables?detail=min``, one
 request, cached per archive for ``ttl`` seconds), then the columns of one table when asked
-(``/tables/<name>``, cached too). A service that ignores ``detail=min`` sends its columns at once;
+(``/tables/<name>``, cached too). The names are also kept on disk (``cache_dir``): after a
+restart, or once ``ttl`` has passed, the list kept is answered at once while it is read again
+from the service in the background (a service that takes seconds to list its tables makes the
+user wait once, not at every restart). A service that ignores ``detail=min`` sends its columns at once;
 they are kept. The filter (``q``) runs here, over the cached names, so the browser never
 receives more than a page.
 
@@ -14,18 +17,26 @@ server's outbound policy) in the archive's own threads (esap_lab.executors).
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
+import logging
+import os
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import quote, urljoin
 
 from .. import executors
 from ..errors import BadRequest, EsapError, NotFound, RemoteError
 from .models import Example, ExampleList, SchemaEntry, TableColumn, TableDetail, TableEntry, TableList
-from .queries import archive_service
+from .queries import RESULTS, archive_service
 from .registry import ArchiveRegistry
 
 MAX_EXAMPLE_PAGES = 5  # DALI examples may continue on other pages
+DISK_FORMAT = 1  # of the table lists kept on disk (another: read again from the service)
+log = logging.getLogger("esap_lab.schema")
+CACHE = RESULTS  # the executor of local files (the lists kept on disk)
 
 
 @dataclass
@@ -55,9 +66,48 @@ class _Schema:
 
 @dataclass
 class _TableSet:
-    loaded: float
+    loaded: float  # when it was read from the service (time.time())
     schemas: dict[str, _Schema]  # lower-case name -> schema
     tables: dict[str, _Table]  # lower-case name -> table
+    url: str = ""  # the TAP service it was read from
+
+    @classmethod
+    def of(cls, schemas: list[_Schema], url: str, loaded: float | None = None) -> _TableSet:
+        by_schema: dict[str, _Schema] = {}
+        tables: dict[str, _Table] = {}
+        for sch in schemas:
+            by_schema.setdefault(sch.name.lower(), sch)
+            for tab in sch.tables:
+                tables.setdefault(tab.name.lower(), tab)
+        return cls(loaded=time.time() if loaded is None else loaded, schemas=by_schema, tables=tables, url=url)
+
+    def dump(self) -> dict:
+        """What is kept on disk: the names and descriptions (columns where the service sent them)."""
+        def table(t: _Table) -> dict:
+            d = {"name": t.name, "title": t.title, "description": t.description, "type": t.type, "nrows": t.nrows}
+            if t.columns is not None:
+                d["columns"] = [c.model_dump() for c in t.columns]
+            return d
+
+        return {"format": DISK_FORMAT, "url": self.url, "loaded": self.loaded,
+                "schemas": [{"name": s.name, "title": s.title, "description": s.description,
+                             "tables": [table(t) for t in s.tables]} for s in self.schemas.values()]}
+
+    @classmethod
+    def load(cls, doc: dict) -> _TableSet:
+        schemas = []
+        for s in doc["schemas"]:
+            sch = _Schema(name=s["name"], title=s["title"], description=s["description"])
+            sch.text = " ".join(x for x in (sch.name, sch.title, sch.description) if x).lower()
+            for t in s["tables"]:
+                cols = t.get("columns")
+                tab = _Table(name=t["name"], schema=sch.name, title=t["title"], description=t["description"],
+                             type=t["type"], nrows=t["nrows"],
+                             columns=[TableColumn(**c) for c in cols] if cols is not None else None)
+                tab.text = " ".join(x for x in (tab.name, tab.title, tab.description) if x).lower()
+                sch.tables.append(tab)
+            schemas.append(sch)
+        return cls.of(schemas, doc["url"], doc["loaded"])
 
 
 def _text(value) -> str | None:
@@ -147,10 +197,12 @@ def parse_tables(content: bytes) -> list[_Schema]:
 class SchemaBrowser:
     """What an archive's TAP service holds (schemas, tables, columns) and its query examples."""
 
-    def __init__(self, registry: ArchiveRegistry, ttl: float = 300.0):
+    def __init__(self, registry: ArchiveRegistry, ttl: float = 300.0, cache_dir: str | os.PathLike | None = None):
         self.registry = registry
         self.ttl = ttl
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else None
         self._sets: dict[str, _TableSet] = {}
+        self._refreshing: dict[str, asyncio.Task] = {}
         self._examples: dict[str, tuple[float, list[Example]]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
@@ -196,24 +248,79 @@ class SchemaBrowser:
         if r.status_code >= 400:
             raise RemoteError(title, f"{title} has no readable table list (VOSI /tables answered HTTP "
                                      f"{r.status_code}).", reason="remote-error")
-        schemas: dict[str, _Schema] = {}
-        tables: dict[str, _Table] = {}
-        for sch in parse_tables(r.content):
-            schemas.setdefault(sch.name.lower(), sch)
-            for tab in sch.tables:
-                tables.setdefault(tab.name.lower(), tab)
-        return _TableSet(loaded=time.monotonic(), schemas=schemas, tables=tables)
+        return _TableSet.of(parse_tables(r.content), url)
+
+    # the lists kept on disk: one file per archive and service URL, written whole, then renamed
+    def _disk_path(self, archive_id: str, url: str) -> Path | None:
+        if self.cache_dir is None:
+            return None
+        key = hashlib.sha256(f"{archive_id}\0{url}".encode()).hexdigest()[:24]
+        return self.cache_dir / f"tables-{key}.json"
+
+    def _read_disk(self, archive_id: str, url: str) -> _TableSet | None:
+        path = self._disk_path(archive_id, url)
+        if path is None or not path.exists():
+            return None
+        try:
+            doc = json.loads(path.read_bytes())
+            if doc.get("format") != DISK_FORMAT or doc.get("url") != url:
+                return None
+            return _TableSet.load(doc)
+        except (OSError, ValueError, KeyError, TypeError) as e:  # unreadable: read from the service again
+            log.warning("table list of %s kept on disk unreadable (%s): reading it again", archive_id, e)
+            return None
+
+    def _write_disk(self, archive_id: str, ts: _TableSet) -> None:
+        path = self._disk_path(archive_id, ts.url)
+        if path is None:
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".part")
+            tmp.write_text(json.dumps(ts.dump(), separators=(",", ":")))
+            os.replace(tmp, path)
+        except OSError as e:  # a full or read-only disk: the list stays in memory only
+            log.warning("could not keep the table list of %s on disk: %s", archive_id, e)
+
+    async def _load(self, archive, archive_id: str, url: str) -> _TableSet:
+        ts = await self._call(archive, self._fetch_tableset, url, archive.cfg.title)
+        self._sets[archive_id] = ts
+        await executors.run(CACHE, self._write_disk, archive_id, ts)
+        return ts
+
+    def _refresh_soon(self, archive, archive_id: str, url: str) -> None:
+        """Read a stale list again in the background (one at a time per archive); meanwhile, and
+        if that fails, the stale one is answered."""
+        task = self._refreshing.get(archive_id)
+        if task is not None and not task.done():
+            return
+
+        async def refresh():
+            try:
+                async with self._lock(archive_id):
+                    await self._load(archive, archive_id, url)
+            except EsapError as e:
+                log.info("table list of %s not refreshed: %s", archive_id, e.message)
+            except Exception:  # noqa: BLE001 - a background refresh never fails a request
+                log.exception("table list of %s not refreshed", archive_id)
+            finally:
+                self._refreshing.pop(archive_id, None)
+
+        self._refreshing[archive_id] = asyncio.get_running_loop().create_task(refresh())
 
     async def _tableset(self, archive_id: str) -> tuple[object, str, _TableSet]:
         archive, url = self._tap(archive_id)
         hit = self._sets.get(archive_id)
-        if hit is not None and time.monotonic() - hit.loaded < self.ttl:
-            return archive, url, hit
-        async with self._lock(archive_id):  # one load at a time per archive; the others use it
-            hit = self._sets.get(archive_id)
-            if hit is None or time.monotonic() - hit.loaded >= self.ttl:
-                hit = await self._call(archive, self._fetch_tableset, url, archive.cfg.title)
-                self._sets[archive_id] = hit
+        if hit is None or hit.url != url:
+            async with self._lock(archive_id):  # one load at a time per archive; the others use it
+                hit = self._sets.get(archive_id)
+                if hit is None or hit.url != url:
+                    hit = await executors.run(CACHE, self._read_disk, archive_id, url)
+                    if hit is None:
+                        return archive, url, await self._load(archive, archive_id, url)
+                    self._sets[archive_id] = hit
+        if time.time() - hit.loaded >= self.ttl:
+            self._refresh_soon(archive, archive_id, url)
         return archive, url, hit
 
     async def tables(self, archive_id: str, schema: str | None = None, q: str | None = None,
