@@ -64,6 +64,14 @@ class OperationFields(BaseModel):
     updated: datetime
 
 
+def operation_fields(rec: Any) -> dict[str, Any]:
+    """The lifecycle fields of a stored operation as its info model takes them (``status`` and
+    those of ``OperationFields``, times as UTC): what every area's record -> info shares."""
+    return {"status": rec.status, "message": rec.message, "reason": rec.reason, "service": rec.service,
+            "created": aware(rec.created), "started": aware(rec.started), "updated": aware(rec.updated),
+            "finished": aware(rec.finished)}
+
+
 # -- state changes ------------------------------------------------------------------------------
 def transition(rec: Any, values: dict[str, Any], final: Iterable[str] = FINAL,
                running: Iterable[str] = (RUNNING,), now: datetime | None = None) -> bool:

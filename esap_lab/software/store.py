@@ -28,7 +28,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base, Database
 from ..errors import Conflict, EsapError, NotFound, RemoteError
-from ..operations import ACTIVE, aware, error_of, transition, utcnow
+from ..operations import ACTIVE, error_of, operation_fields, transition, utcnow
 from .models import OpenOperation, OpenResult
 
 MARKER = ".esap-software.json"
@@ -288,11 +288,9 @@ class OpenRecord(Base):
         else:
             progress = 0.0
         return OpenOperation(
-            id=self.id, record_id=self.record_id, ossr=self.ossr, title=self.title, status=self.status,
-            bytes_done=self.bytes_done, bytes_total=self.bytes_total, progress=round(progress, 4),
-            result=OpenResult(**self.result) if self.result else None, message=self.message, reason=self.reason,
-            service=self.service, created=aware(self.created), started=aware(self.started),
-            updated=aware(self.updated), finished=aware(self.finished))
+            id=self.id, record_id=self.record_id, ossr=self.ossr, title=self.title, bytes_done=self.bytes_done,
+            bytes_total=self.bytes_total, progress=round(progress, 4),
+            result=OpenResult(**self.result) if self.result else None, **operation_fields(self))
 
     def error(self) -> EsapError:
         return error_of(self, "Opening the record failed.")

@@ -12,8 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base, Database
 from ..errors import EsapError, NotFound
-from ..operations import aware as _aware
-from ..operations import error_of, transition, utcnow
+from ..operations import error_of, operation_fields, transition, utcnow
 from .models import ACTIVE, Progress, RuleState, TransferFile, TransferInfo
 
 __all__ = ["TransferRecord", "TransferStore", "show_path", "utcnow"]
@@ -57,14 +56,12 @@ class TransferRecord(Base):
                  for f in self.files] if with_files else []
         req = self.request or {}
         return TransferInfo(
-            id=self.id, status=self.status, mode=self.mode, instance=self.instance,
+            id=self.id, mode=self.mode, instance=self.instance,
             dids=req.get("dids", []), urls=[u["url"] for u in req.get("urls", [])], items=req.get("items", []),
             title=self.title, destination=show_path(self.destination, root),
             progress=Progress(bytes_done=self.bytes_done, bytes_total=total, files_done=self.files_done,
                               files_total=self.files_total, fraction=round(fraction, 4)),
-            files=files, rule=RuleState(**self.rule) if self.rule else None,
-            message=self.message, reason=self.reason, service=self.service, created=_aware(self.created),
-            started=_aware(self.started), updated=_aware(self.updated), finished=_aware(self.finished))
+            files=files, rule=RuleState(**self.rule) if self.rule else None, **operation_fields(self))
 
     def error(self) -> EsapError:
         return error_of(self, "The transfer failed.")
