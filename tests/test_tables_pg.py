@@ -75,6 +75,22 @@ async def test_sql_runs_on_postgresql_in_the_users_schema(api, jp_root_dir, requ
     assert code == 400 and "xray" in err["message"]
 
 
+async def test_old_results_are_forgotten_in_the_users_schema(api, jp_serverapp):
+    """The newest results are kept (c.EsapLab.tables_max_results), the older ones forgotten in the
+    same transaction as the new one is recorded: records, files and PostgreSQL copies."""
+    service = jp_serverapp.web_app.settings["esap_lab"].tables
+    service.max_results = 2
+    ids = [(await api("POST", "tables", "sql", body={"sql": f"SELECT {i} AS x"}, expect=201))[1]["id"]
+           for i in range(4)]
+    _, kept = await api("GET", "tables", params={"kind": "result"}, expect=200)
+    assert [t["id"] for t in kept["tables"]] == ids[2:]
+    for gone in ids[:2]:
+        await api("GET", "tables", gone, expect=404)
+        assert not service.store.path(gone).exists()
+    _, page = await api("GET", "tables", ids[3], "rows", expect=200)
+    assert page["rows"] == [{"x": 3}]
+
+
 @pytest.mark.parametrize("sql,reason,says", [
     ("SELECT pg_read_file('/etc/passwd')", "sql-forbidden", "permission denied"),
     ("SELECT * FROM esap_bob{tag}.secret", "sql-forbidden", "permission denied for schema esap_bob{tag}"),

@@ -180,9 +180,33 @@ def parquet_schema(table: pa.Table, columns: list[Column] | None) -> pa.Table:
 ROW_GROUP = 122_880  # DuckDB's own row group size: a scan runs on every core
 
 
+DICTIONARY_SAMPLE = 4096  # (a larger sample costs more than it tells: hashing grows faster than the rows)
+
+
+def dictionary_columns(table: pa.Table) -> list[str]:
+    """The columns worth dictionary encoding: text, and any column with few distinct values (in a
+    sample of its first rows). Parquet's default, every column, spends most of a write on
+    dictionaries of distinct numbers (positions, ids, fluxes) that it then throws away, and the
+    file is larger and slower to scan."""
+    import pyarrow.compute as pc
+
+    out = []
+    for f, col in zip(table.schema, table.columns, strict=True):
+        t = f.type
+        if (pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_binary(t)
+                or pa.types.is_large_binary(t) or pa.types.is_dictionary(t)):
+            out.append(f.name)
+        elif pa.types.is_primitive(t) and not pa.types.is_boolean(t) and len(col):
+            sample = col.slice(0, DICTIONARY_SAMPLE)
+            if len(pc.unique(sample)) * 4 <= len(sample):
+                out.append(f.name)
+    return out
+
+
 def write_parquet(table: pa.Table, columns: list[Column] | None, where) -> None:
     # snappy: several times faster to read than zstd, for a little more room
-    pq.write_table(parquet_schema(table, columns), where, compression="snappy", row_group_size=ROW_GROUP)
+    pq.write_table(parquet_schema(table, columns), where, compression="snappy", row_group_size=ROW_GROUP,
+                   use_dictionary=dictionary_columns(table))
 
 
 def write(table: pa.Table, columns: list[Column] | None, fmt: str, where: str | os.PathLike) -> None:

@@ -24,27 +24,20 @@ import os
 import shutil
 import threading
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 import pyarrow as pa
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, String, Text, select
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, String, Text, bindparam, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base, Database
 from ..errors import Conflict, NotFound
+from ..operations import aware, utcnow
 from .formats import write_parquet
 from .models import Column, Provenance, TableInfo
 
 log = logging.getLogger("esap_lab.tables")
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _aware(d: datetime) -> datetime:
-    return d if d.tzinfo else d.replace(tzinfo=timezone.utc)
 
 
 def quote(name: str) -> str:
@@ -72,8 +65,20 @@ class TableRecord(Base):
         return TableInfo(id=self.id, name=self.name, project=self.project, kind=self.kind,
                          description=self.description, row_count=self.row_count, bytes=self.bytes,
                          overflow=bool(self.overflow), columns=[Column(**c) for c in self.columns or []],
-                         provenance=Provenance(**self.provenance), created=_aware(self.created),
-                         updated=_aware(self.updated))
+                         provenance=Provenance(**self.provenance), created=aware(self.created),
+                         updated=aware(self.updated))
+
+
+_T = TableRecord.__table__
+_BY_LNAME = select(_T.c.id, _T.c.name).where(_T.c.lname == bindparam("lname"))
+_DELETE_ID = _T.delete().where(_T.c.id == bindparam("id"))
+_INSERT = _T.insert()
+# the results older than the newest ``keep`` (one statement: which, and away with them)
+_FORGET_RESULTS = (_T.delete()
+                   .where(_T.c.kind == "result",
+                          _T.c.id.not_in(select(_T.c.id).where(_T.c.kind == "result")
+                                         .order_by(_T.c.created.desc(), _T.c.id.desc()).limit(bindparam("keep"))))
+                   .returning(_T.c.id, _T.c.name))
 
 
 class TableStore:
@@ -178,32 +183,27 @@ class TableStore:
         With ``keep_results``, the results beyond the newest that many are forgotten (same
         transaction)."""
         gone: list[tuple[str, str]] = []  # (id, name) of what this replaced or pushed out
-        t = TableRecord.__table__
         with self._lock:
-            # SQL expressions, not ORM objects: a result is recorded at every SQL statement and
-            # crossmatch, and the unit of work costs more than the rows themselves
-            with self.db.session() as s:
-                old = None if info.kind == "result" else s.execute(
-                    select(t.c.id, t.c.name).where(t.c.lname == info.name.lower())).first()
+            # a result is recorded at every SQL statement and crossmatch: one Core transaction of
+            # statements compiled once (an ORM session and its unit of work cost more than the
+            # rows themselves), the old results forgotten by one DELETE ... RETURNING
+            with self.db.engine.begin() as c:
+                old = None if info.kind == "result" else c.execute(_BY_LNAME, {"lname": info.name.lower()}).first()
                 if old is not None:
                     if not replace:
                         raise Conflict(f"A table named {old.name!r} exists already; choose another name, or "
                                        f"replace it.", reason="name-taken")
                     gone.append((old.id, old.name))
-                    s.execute(t.delete().where(t.c.id == old.id))
+                    c.execute(_DELETE_ID, {"id": old.id})
                 if keep_results is not None and self._results_beyond(keep_results - 1):
-                    old_results = list(s.execute(
-                        select(t.c.id, t.c.name).where(t.c.kind == "result")
-                        .order_by(t.c.created.desc()).offset(max(keep_results - 1, 0))))
-                    if old_results:
-                        s.execute(t.delete().where(t.c.id.in_([r.id for r in old_results])))
-                        gone.extend((r.id, r.name) for r in old_results)
-                s.execute(t.insert().values(
-                    id=info.id, name=info.name, lname=info.name.lower(), project=info.project, kind=info.kind,
-                    description=info.description, row_count=info.row_count, bytes=info.bytes,
-                    overflow=info.overflow, columns=[c.model_dump(exclude_none=True) for c in info.columns],
-                    provenance=info.provenance.model_dump(exclude_none=True), created=info.created,
-                    updated=info.updated))
+                    gone.extend((r.id, r.name) for r in c.execute(_FORGET_RESULTS, {"keep": max(keep_results - 1, 0)}))
+                c.execute(_INSERT, {
+                    "id": info.id, "name": info.name, "lname": info.name.lower(), "project": info.project,
+                    "kind": info.kind, "description": info.description, "row_count": info.row_count,
+                    "bytes": info.bytes, "overflow": info.overflow,
+                    "columns": [col.model_dump(exclude_none=True) for col in info.columns],
+                    "provenance": info.provenance.model_dump(exclude_none=True), "created": info.created,
+                    "updated": info.updated})
             self._drop_view(info.name)  # a replaced table's view is made again when next used
             for _, name in gone:
                 self._drop_view(name)
