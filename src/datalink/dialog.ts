@@ -176,6 +176,8 @@ export async function showLinks(
     return null;
   }
   const id = Notification.emit(t.__('Cutting out…'), 'in-progress', { autoClose: false });
+  // The outcome is a new notification, not an update of the one above: after a theme change
+  // JupyterLab's toasts were seen to drop updates (the "Cutting out…" toast stayed for good).
   try {
     const cut = await skyApi.cutout({
       query_id: queryId,
@@ -187,18 +189,17 @@ export async function showLinks(
       path: v.path ?? null,
       overwrite: false
     });
-    Notification.update({
-      id,
-      message:
-        cut.target === 'basket'
-          ? t.__('The cutout (%1″ around %2 %3) is in the basket.', ((cut.radius ?? 0) * 3600).toFixed(0), cut.ra.toFixed(5), cut.dec.toFixed(5))
-          : t.__('Cutout saved as %1.', cut.path ?? ''),
-      type: 'success',
-      autoClose: 5000
-    });
+    Notification.dismiss(id);
+    Notification.success(
+      cut.target === 'basket'
+        ? t.__('The cutout (%1″ around %2 %3) is in the basket.', ((cut.radius ?? 0) * 3600).toFixed(0), cut.ra.toFixed(5), cut.dec.toFixed(5))
+        : t.__('Cutout saved as %1.', cut.path ?? ''),
+      { autoClose: 8000 }
+    );
     return cut;
   } catch (error) {
-    Notification.update({ id, message: t.__('Cutout failed: %1', (error as Error).message), type: 'error', autoClose: false });
+    Notification.dismiss(id);
+    Notification.error(t.__('Cutout failed: %1', (error as Error).message), { autoClose: false });
     return null;
   }
 }

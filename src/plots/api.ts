@@ -70,7 +70,7 @@ export const plotsApi = {
   /** A preview: the PNG as a blob, or a spectrum. */
   preview: async (
     source: PreviewSource,
-    options: { stretch?: 'zscale' | 'asinh'; size?: number; axes?: boolean } = {}
+    options: { stretch?: 'zscale' | 'asinh'; size?: number; axes?: boolean; theme?: 'light' | 'dark' } = {}
   ): Promise<{ kind: 'image'; blob: Blob } | ISpectrum> => {
     const settings = esapClient.serverSettings;
     const url = esapClient.url('previews', { ...(source as Query), ...options });

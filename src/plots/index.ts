@@ -10,6 +10,8 @@ import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
 import { contextTarget, notifyFailure } from '../common/commands';
+import { gridInMain, waitForGrid } from '../common/grids';
+import { restyleOnThemeChange } from '../common/theme';
 import { ResultsWidget } from '../search/results';
 import { numericColumns, PlotKind, plotsApi, targetOf } from './api';
 import { askExport, download, saveWithOverwrite, savedMessage } from './export';
@@ -44,21 +46,11 @@ export const plotsPlugin: JupyterFrontEndPlugin<void> = {
     const t = (translator ?? nullTranslator).load('esap_lab');
     const { commands, shell } = app;
     const plots = new WidgetTracker<PlotWidget>({ namespace: 'esap-lab-plots' });
-    themes?.themeChanged.connect(() => {
-      setTimeout(() => plots.forEach(p => p.restyle()), 200);
-    });
+    restyleOnThemeChange(themes?.themeChanged, fn => plots.forEach(fn));
     /** The grid a command acts on: the one given, else the current main-area widget's. */
     const grids = new Map<string, ResultsWidget>();
-    const inMain = (id: string): ResultsWidget | undefined => {
-      for (const w of shell.widgets('main')) {
-        if (w.id === id && w instanceof ResultsWidget) {
-          return w;
-        }
-      }
-      return undefined;
-    };
     const gridOf = (args: { grid?: unknown }): ResultsWidget | null => {
-      const byId = typeof args.grid === 'string' ? grids.get(args.grid) ?? inMain(args.grid) : undefined;
+      const byId = typeof args.grid === 'string' ? grids.get(args.grid) ?? gridInMain(shell, args.grid) : undefined;
       if (byId && !byId.isDisposed) {
         return byId;
       }
@@ -86,12 +78,8 @@ export const plotsPlugin: JupyterFrontEndPlugin<void> = {
       isEnabled: args => !!gridOf(args),
       execute: async args => {
         const startedAt = typeof args.startedAt === 'number' ? args.startedAt : performance.now();
-        let w = gridOf(args);
         // after a reload the grid is being restored too: give it a few seconds to come back
-        for (let i = 0; !w && args.restoring && i < 40; i++) {
-          await new Promise(resolve => setTimeout(resolve, 250));
-          w = gridOf(args);
-        }
+        const w = args.restoring ? await waitForGrid(() => gridOf(args)) : gridOf(args);
         if (!w) {
           return;
         }

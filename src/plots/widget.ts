@@ -14,6 +14,7 @@ import 'uplot/dist/uPlot.min.css';
 import '../../style/plots.css';
 
 import { IColumn } from '../api';
+import { themeAxis, themeColours } from '../common/theme';
 import { ResultsWidget } from '../search/results';
 import { esapIcon } from '../sidebar';
 import { cmdAxes, IPlotData, numericColumns, PlotKind, plotsApi, targetOf } from './api';
@@ -21,10 +22,6 @@ import { cmdAxes, IPlotData, numericColumns, PlotKind, plotsApi, targetOf } from
 /** Above this many rows a scatter shows an even sample and the first plot is a density. */
 const SCATTER_MAX = 20000;
 const SELECT_LIMIT = 5000; // the grid's selection holds at most this many rows
-
-function cssVar(name: string, fallback: string): string {
-  return getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
-}
 
 /** viridis at t in [0, 1] (five stops, linear between them). */
 const VIRIDIS = [
@@ -97,6 +94,9 @@ export class PlotWidget extends Widget {
     this.node.append(this._toolbar, this._status, this._chart);
     this._renderToolbar();
     this._startedAt = startedAt;
+    // rows selected in the grid are highlighted here (a box dragged here selects them there)
+    results.grid.selectionModel?.changed.connect(this._onGridSelection, this);
+    results.model.changed.connect(this._onGridSelection, this);
   }
 
   get state(): IPlotState {
@@ -150,9 +150,36 @@ export class PlotWidget extends Widget {
   }
 
   dispose(): void {
+    if (this.isDisposed) {
+      return;
+    }
+    this.results.grid.selectionModel?.changed.disconnect(this._onGridSelection, this);
+    this.results.model.changed.disconnect(this._onGridSelection, this);
     this._plot?.destroy();
     this._plot = null;
     super.dispose();
+  }
+
+  /** The grid's selection changed: highlight its rows (numbers in stored order, so not while sorted). */
+  private _onGridSelection(): void {
+    if (this.isDisposed || this.results.isDisposed) {
+      return;
+    }
+    const rows = this.results.model.sortColumn ? [] : this.results.selectedRows();
+    if (rows.length === this._selected.size && rows.every(r => this._selected.has(r))) {
+      return;
+    }
+    this._selected = new Set(rows);
+    if (!rows.length) {
+      this._selection = '';
+    } else if (this._selection === '' || !this._fromBox) {
+      this._selection = this._trans._n('%1 row selected in the grid', '%1 rows selected in the grid', rows.length);
+    }
+    this._fromBox = false;
+    if (this._data) {
+      this._status.textContent = this._describe(this._data);
+    }
+    this._plot?.redraw(false, false);
   }
 
   private _fit(): void {
@@ -288,17 +315,9 @@ export class PlotWidget extends Widget {
     this._plot?.destroy();
     this._status.classList.remove('jp-EsapPlot-error');
     this._status.textContent = this._describe(data);
-    const fg = cssVar('--jp-ui-font-color1', '#333');
-    const grid = cssVar('--jp-border-color2', '#ddd');
-    const brand = cssVar('--jp-brand-color1', '#1976d2');
-    const axis = (label: string): uPlot.Axis => ({
-      label,
-      stroke: fg,
-      labelFont: '12px sans-serif',
-      font: '11px sans-serif',
-      grid: { stroke: grid, width: 1 },
-      ticks: { stroke: grid, width: 1 }
-    });
+    const colours = themeColours();
+    const brand = colours.brand;
+    const axis = (label: string): uPlot.Axis => themeAxis(label, colours);
     const invertY =
       data.kind !== 'histogram' && (data.y?.unit ?? '').toLowerCase() === 'mag'; // bright stars at the top
     let aligned: uPlot.AlignedData;
@@ -335,20 +354,24 @@ export class PlotWidget extends Widget {
       // the points of the rows selected from a box: drawn again on top, in the theme's accent
       hooks.draw!.push(u => {
         if (!this._selected.size) {
+          this.node.dataset.highlighted = '0';
           return;
         }
         const ctx = u.ctx;
-        const r = Math.max(2, size) * devicePixelRatio;
+        const r = Math.max(3, size + 1) * devicePixelRatio;
+        let shown = 0;
         ctx.save();
-        ctx.fillStyle = cssVar('--jp-warn-color0', '#f57c00');
+        ctx.fillStyle = colours.accent;
         for (let k = 0; k < rows.length; k++) {
           if (this._selected.has(rows[k])) {
             const x = u.valToPos(aligned[0][k] as number, 'x', true);
             const y = u.valToPos(aligned[1][k] as number, 'y', true);
             ctx.fillRect(x - r / 2, y - r / 2, r, r);
+            shown++;
           }
         }
         ctx.restore();
+        this.node.dataset.highlighted = String(shown);
       });
       xRange = padded(data.x.min, data.x.max);
       yRange = padded(data.y?.min, data.y?.max);
@@ -453,6 +476,7 @@ export class PlotWidget extends Widget {
         Notification.info(t.__('The grid of this result is closed: open it again to see the selection.'));
         return;
       }
+      this._fromBox = true;
       this.results.selectRows(r.rows);
       this._selected = new Set(r.rows);
       this._plot?.redraw(false, false);
@@ -478,6 +502,7 @@ export class PlotWidget extends Widget {
   private _loading = false;
   private _selection = '';
   private _selected = new Set<number>();
+  private _fromBox = false;
   private _stateChanged = new Signal<this, IPlotState>(this);
   private _startedAt: number;
 }

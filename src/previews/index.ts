@@ -5,12 +5,13 @@
  * come back after a reload.
  */
 import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
-import { ICommandPalette, Notification, WidgetTracker } from '@jupyterlab/apputils';
+import { ICommandPalette, IThemeManager, Notification, WidgetTracker } from '@jupyterlab/apputils';
 import { PathExt } from '@jupyterlab/coreutils';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
 import { contextTarget } from '../common/commands';
+import { restyleOnThemeChange } from '../common/theme';
 import { PreviewSource } from '../plots/api';
 import { ResultsWidget } from '../search/results';
 import { ThumbnailStrip } from './thumbnails';
@@ -42,17 +43,19 @@ export const previewsPlugin: JupyterFrontEndPlugin<void> = {
   id: 'esap-lab:previews',
   description: 'Previews of FITS images and spectra rendered on the server.',
   autoStart: true,
-  optional: [ITranslator, ICommandPalette, ILayoutRestorer, IDefaultFileBrowser],
+  optional: [ITranslator, ICommandPalette, ILayoutRestorer, IDefaultFileBrowser, IThemeManager],
   activate: (
     app: JupyterFrontEnd,
     translator: ITranslator | null,
     palette: ICommandPalette | null,
     restorer: ILayoutRestorer | null,
-    browser: IDefaultFileBrowser | null
+    browser: IDefaultFileBrowser | null,
+    themes: IThemeManager | null
   ) => {
     const t = (translator ?? nullTranslator).load('esap_lab');
     const { commands, shell } = app;
     const tracker = new WidgetTracker<PreviewWidget>({ namespace: 'esap-lab-previews' });
+    restyleOnThemeChange(themes?.themeChanged, fn => tracker.forEach(fn));
 
     commands.addCommand(PreviewCommands.open, {
       label: t.__('ESAP: Preview'),

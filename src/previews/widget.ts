@@ -10,13 +10,24 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import '../../style/plots.css';
 
-import { plotsApi, PreviewSource } from '../plots/api';
+import { cssVar, themeAxis } from '../common/theme';
+import { ISpectrum, plotsApi, PreviewSource } from '../plots/api';
 import { esapIcon } from '../sidebar';
 
 export type Stretch = 'zscale' | 'asinh';
 
-function cssVar(name: string, fallback: string): string {
-  return getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
+/** The page's theme, as the server renders an image for it (labels light on dark, dark on light). */
+export function pageTheme(): 'light' | 'dark' {
+  return document.body.dataset.jpThemeLight === 'false' ? 'dark' : 'light';
+}
+
+/** A tick label that stays exact for fluxes of 1e-16 as for counts of 1e6 (uPlot's own rounds them to 0). */
+export function tick(v: number): string {
+  const a = Math.abs(v);
+  if (v === 0 || !Number.isFinite(v)) {
+    return String(v);
+  }
+  return a < 1e-3 || a >= 1e6 ? v.toExponential(2).replace(/\.?0+e/, 'e') : String(Number(v.toPrecision(6)));
 }
 
 /** A stable widget id per source (the same source opens the same tab). */
@@ -77,6 +88,19 @@ export class PreviewWidget extends Widget {
     return this._stretch.value as Stretch;
   }
 
+  /** Draw again in the page's theme (it changed): a spectrum here, an image on the server. */
+  restyle(): void {
+    if (this.node.dataset.kind === 'spectrum' && this._spectrum) {
+      this._plot?.destroy();
+      this._plot = null;
+      this._body.textContent = '';
+      this._drawSpectrum(this._spectrum);
+      this.node.dataset.theme = pageTheme();
+    } else if (this.node.dataset.kind === 'image' && this._theme !== pageTheme()) {
+      void this.load();
+    }
+  }
+
   protected onAfterAttach(): void {
     if (!this._loaded) {
       this._loaded = true;
@@ -108,7 +132,9 @@ export class PreviewWidget extends Widget {
     this._status.textContent = t.__('Rendering on the server…');
     this.node.dataset.state = 'loading';
     try {
-      const result = await plotsApi.preview(this.source, { stretch: this.stretch, size: 900 });
+      const theme = pageTheme();
+      const result = await plotsApi.preview(this.source, { stretch: this.stretch, size: 900, theme });
+      this._theme = theme;
       this._plot?.destroy();
       this._plot = null;
       this._body.textContent = '';
@@ -127,10 +153,12 @@ export class PreviewWidget extends Widget {
         this.node.dataset.kind = 'image';
       } else {
         this._stretchField.style.display = 'none';
+        this._spectrum = result;
         this._drawSpectrum(result);
         this.node.dataset.kind = 'spectrum';
       }
       this.node.dataset.state = 'shown';
+      this.node.dataset.theme = theme;
     } catch (error) {
       this._body.textContent = '';
       const p = document.createElement('p');
@@ -144,13 +172,7 @@ export class PreviewWidget extends Widget {
     }
   }
 
-  private _drawSpectrum(spec: {
-    wavelength: (number | null)[];
-    flux: (number | null)[];
-    wavelength_unit?: string | null;
-    flux_unit?: string | null;
-    title?: string | null;
-  }): void {
+  private _drawSpectrum(spec: ISpectrum): void {
     const t = this._trans;
     const order = spec.wavelength
       .map((w, i) => i)
@@ -158,16 +180,6 @@ export class PreviewWidget extends Widget {
       .sort((a, b) => (spec.wavelength[a] as number) - (spec.wavelength[b] as number));
     const xs = order.map(i => spec.wavelength[i] as number);
     const ys = order.map(i => spec.flux[i]);
-    const fg = cssVar('--jp-ui-font-color1', '#333');
-    const grid = cssVar('--jp-border-color2', '#ddd');
-    const axis = (label: string): uPlot.Axis => ({
-      label,
-      stroke: fg,
-      labelFont: '12px sans-serif',
-      font: '11px sans-serif',
-      grid: { stroke: grid, width: 1 },
-      ticks: { stroke: grid, width: 1 }
-    });
     const unit = (name: string, u?: string | null) => (u ? `${name} [${u}]` : name);
     this._plot = new uPlot(
       {
@@ -175,7 +187,10 @@ export class PreviewWidget extends Widget {
         title: spec.title ?? undefined,
         legend: { show: false },
         scales: { x: { time: false } },
-        axes: [axis(unit(t.__('wavelength'), spec.wavelength_unit)), axis(unit(t.__('flux'), spec.flux_unit))],
+        axes: [
+          themeAxis(unit(t.__('wavelength'), spec.wavelength_unit)),
+          { ...themeAxis(unit(t.__('flux'), spec.flux_unit)), values: (_u, splits) => splits.map(tick), size: 70 }
+        ],
         series: [{}, { stroke: cssVar('--jp-brand-color1', '#1976d2'), width: 1, points: { show: false } }],
         cursor: { drag: { x: true, y: false, setScale: true } }
       },
@@ -192,4 +207,6 @@ export class PreviewWidget extends Widget {
   private _plot: uPlot | null = null;
   private _url = '';
   private _loaded = false;
+  private _spectrum: ISpectrum | null = null;
+  private _theme: 'light' | 'dark' = 'light';
 }

@@ -3,11 +3,12 @@
  * (send a result or the selected rows to TOPCAT, Aladin or DS9; tables they send back land in
  * my tables and the basket). Each adds a button to every result grid's bar.
  */
-import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
-import { ICommandPalette, Notification } from '@jupyterlab/apputils';
+import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { ICommandPalette, Notification, WidgetTracker } from '@jupyterlab/apputils';
 import { ITranslator, nullTranslator, TranslationBundle } from '@jupyterlab/translation';
 import { Poll } from '@lumino/polling';
 
+import { gridInMain, waitForGrid } from '../common/grids';
 import { showLinks } from '../datalink/dialog';
 import { NoHubError, SampWebClient } from '../samp/client';
 import { ResultsWidget } from '../search/results';
@@ -15,6 +16,7 @@ import { skyApi } from './api';
 import { SkyWidget } from './widget';
 
 const CommandIDs = {
+  sky: 'esap-lab:sky-view',
   connect: 'esap-lab:samp-connect',
   disconnect: 'esap-lab:samp-disconnect'
 };
@@ -135,23 +137,48 @@ export const skyPlugin: JupyterFrontEndPlugin<void> = {
   id: 'esap-lab:sky',
   description: 'Sky view (Aladin Lite), DataLink and SODA cutouts, and SAMP for result grids.',
   autoStart: true,
-  optional: [ITranslator, ICommandPalette],
-  activate: (app: JupyterFrontEnd, translator: ITranslator | null, palette: ICommandPalette | null) => {
+  optional: [ITranslator, ICommandPalette, ILayoutRestorer],
+  activate: (
+    app: JupyterFrontEnd,
+    translator: ITranslator | null,
+    palette: ICommandPalette | null,
+    restorer: ILayoutRestorer | null
+  ) => {
     const t = (translator ?? nullTranslator).load('esap_lab');
     const samp = new SampBridge(t);
-    const skies = new Map<string, SkyWidget>();
+    // the sky views open now: restored after a reload, beside their grid (restored too)
+    const skies = new WidgetTracker<SkyWidget>({ namespace: 'esap-lab-sky' });
 
     const openSky = (w: ResultsWidget) => {
-      let sky = skies.get(w.query.id);
-      if (!sky || sky.isDisposed) {
+      let sky = skies.find(s => s.results === w);
+      if (!sky) {
         sky = new SkyWidget(w, t);
-        skies.set(w.query.id, sky);
-        sky.disposed.connect(() => skies.delete(w.query.id));
         app.shell.add(sky, 'main', { mode: 'split-right', ref: w.id });
+        void skies.add(sky);
         void sky.start();
       }
       app.shell.activateById(sky.id);
     };
+
+    app.commands.addCommand(CommandIDs.sky, {
+      label: t.__('ESAP: Sky view of the result'),
+      caption: t.__('Show the rows of a result grid on the sky (Aladin Lite)'),
+      execute: async args => {
+        const id = typeof args.grid === 'string' ? args.grid : '';
+        const find = () => gridInMain(app.shell, id);
+        const w = args.restoring ? await waitForGrid(find) : find();
+        if (w) {
+          openSky(w);
+        }
+      }
+    });
+    if (restorer) {
+      void restorer.restore(skies, {
+        command: CommandIDs.sky,
+        args: s => ({ grid: s.results.id, restoring: true }),
+        name: s => s.id
+      });
+    }
 
     const links = async (w: ResultsWidget) => {
       const rows = w.selectedRows();

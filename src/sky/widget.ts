@@ -8,15 +8,11 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import { BasicSelectionModel } from '@lumino/datagrid';
 import { Widget } from '@lumino/widgets';
 
+import { cssVar } from '../common/theme';
 import { ResultsWidget } from '../search/results';
 import { esapIcon } from '../sidebar';
 import { IPositions, ISurvey, skyApi } from './api';
 import { frame } from './frame';
-
-function cssVar(name: string, fallback: string): string {
-  const v = getComputedStyle(document.body).getPropertyValue(name).trim();
-  return v || fallback;
-}
 
 export class SkyWidget extends Widget {
   constructor(

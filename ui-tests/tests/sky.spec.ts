@@ -7,7 +7,7 @@
 import { expect, test } from '@jupyterlab/galata';
 import type { Page } from '@playwright/test';
 
-import { openStep, selectGridRows, shot } from './helpers';
+import { openStep, selectGridRows, shot, workspaceSaved } from './helpers';
 
 async function search(page: Page, mode: 'cone' | 'sia', size: string): Promise<any[]> {
   await openStep(page, 'Search');
@@ -28,8 +28,9 @@ async function search(page: Page, mode: 'cone' | 'sia', size: string): Promise<a
 }
 
 test.describe('ESAP sky view and DataLink', () => {
-  test('cone → sky view → click a source selects its row → the links of an image row', async ({
-    page
+  test('cone → sky view → click a source selects its row → a DataLink cutout into the workspace', async ({
+    page,
+    tmpPath
   }) => {
     test.setTimeout(300000);
     await search(page, 'cone', '0.1');
@@ -72,13 +73,42 @@ test.describe('ESAP sky view and DataLink', () => {
     const dialog = page.locator('.jp-Dialog');
     await expect(dialog.locator('.jp-EsapLinks-row[data-semantics="#this"]')).toBeVisible({ timeout: 30000 });
     await expect(dialog.locator('.jp-EsapLinks-row[data-semantics="#preview"]')).toBeVisible();
+    await dialog.locator('input[name="radius"]').fill('300');
+    const file = `cutout-${Date.now()}.fits`;
+    const name = `${tmpPath}/${file}`; // the folder the file browser shows
+    await dialog.locator('input[name="path"]').fill(name);
     await shot(page, 'sky-datalink-light');
     await page.theme.setDarkTheme();
     await page.waitForTimeout(800); // the dialog restyles after the page
     await shot(page, 'sky-datalink-dark');
     await page.theme.setLightTheme();
-    // the SODA cutout itself is run against the real DaCHS by tests/test_sky.py
-    await dialog.locator('.jp-Dialog-button').first().click();
+    await dialog.locator('.jp-Dialog-button.jp-mod-accept').click();
+    const done = page.locator('.Toastify__toast', { hasText: /Cutout saved as|Cutout failed/ });
+    await expect(done).toBeVisible({ timeout: 150000 });
+    await expect(done).toContainText(`Cutout saved as ${name}`);
+    // the file is in the workspace: the file browser lists it
+    await page.locator('li[data-id="filebrowser"]').click();
+    await page.getByRole('button', { name: 'Refresh the file browser.' }).click();
+    await expect(page.locator('.jp-DirListing-item', { hasText: file })).toBeVisible({ timeout: 15000 });
+    await shot(page, 'sky-cutout-saved');
+  });
+
+  test('the sky view comes back after a reload, beside its grid', async ({ page }) => {
+    test.setTimeout(240000);
+    await search(page, 'cone', '0.1');
+    const saved = workspaceSaved(page, keys => keys.some(k => k.startsWith('esap-lab-sky:')));
+    await page.locator('.jp-EsapResults:visible .jp-EsapResults-sky').click();
+    const view = page.locator('.jp-EsapSky-view');
+    await expect(view).toHaveAttribute('data-sources', /^[1-9]\d*$/, { timeout: 120000 });
+    const sources = await view.getAttribute('data-sources');
+    await saved;
+    await page.reload({ waitForIsReady: false });
+    await expect(view).toHaveAttribute('data-sources', sources!, { timeout: 120000 });
+    await expect(page.locator('.lm-TabBar-tab', { hasText: 'Sky:' })).toHaveCount(1);
+    // still tied to its grid (restored beside it): rows selected there are highlighted
+    await selectGridRows(page, 0, 1);
+    await expect(view).toHaveAttribute('data-selected', '2', { timeout: 10000 });
+    await shot(page, 'sky-view-restored');
   });
 
   test('selected rows go to a SAMP tool, and the table it sends back lands in the basket', async ({ page }) => {
