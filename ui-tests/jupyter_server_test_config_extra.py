@@ -17,6 +17,13 @@ c.EsapLab.archives = [*c.EsapLab.archives, {  # noqa: F821
     "tap": f"{vo}/esapmany/q/browse", "timeout": 120,  # noqa: F821 - vo comes from the main config
 }]
 
+# Search: a second archive answering cone searches (the demo's cone service again), so a fan-out has
+# two archives whose results can be merged
+c.EsapLab.archives = [*c.EsapLab.archives, {  # noqa: F821
+    "id": "mirror", "title": "Demo archive mirror", "description": "The demo archive's cone search again",
+    "scs": f"{vo}/esapdemo/q/cone/scs.xml",  # noqa: F821
+}]
+
 # Sky view: the demo images' HiPS (made with reproject by scripts/services/vo-archive.sh), fetched
 # through this server (nothing from the internet in the tests)
 c.EsapLab.hips_surveys = [{  # noqa: F821

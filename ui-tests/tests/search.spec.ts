@@ -9,7 +9,7 @@ async function openSearch(page: Page): Promise<void> {
   await expect(page.locator('.jp-EsapSearch select[name="archive"] option')).not.toHaveCount(0);
 }
 
-forEachTheme(() => {
+forEachTheme(theme => {
   test.describe('ESAP search', () => {
     test('cone search opens a server-paged grid that scrolls and sorts', async ({ page }) => {
       await openSearch(page);
@@ -94,6 +94,77 @@ forEachTheme(() => {
       expect(dark).toBe(true);
       await shot(page, 'search-dark-theme');
       await page.theme.setLightTheme();
+    });
+
+    test('a search over several archives merges their results into one grid', async ({ page }) => {
+      await openSearch(page);
+      await page.check('.jp-EsapSearch input[name="fanout"]');
+      const choices = page.locator('.jp-EsapSearch-archives');
+      await expect(choices).toBeVisible();
+      await page.click('.jp-EsapSearch-mode-cone');
+      for (const id of ['local', 'mirror', 'dead']) {
+        await choices.locator(`input[name="archive-${id}"]`).check();
+      }
+      await page.fill('.jp-EsapSearch input[name="ra"]', '155');
+      await page.fill('.jp-EsapSearch input[name="dec"]', '5');
+      await page.fill('.jp-EsapSearch input[name="radius"]', '0.15');
+      await page.click('.jp-EsapSearch-run');
+      const entry = (id: string) => page.locator(`.jp-EsapSearch-fanoutEntry[data-archive="${id}"]`);
+      for (const id of ['local', 'mirror']) {
+        await expect(entry(id)).toHaveAttribute('data-status', 'completed', { timeout: 60000 });
+      }
+      await expect(entry('dead')).toHaveAttribute('data-status', 'error', { timeout: 60000 });
+      const rowsOf = async (id: string) =>
+        Number((await entry(id).locator('.jp-EsapSearch-rows').innerText()).replace(/\D/g, ''));
+      const n = await rowsOf('local');
+      expect(n).toBeGreaterThan(10);
+      expect(await rowsOf('mirror')).toBe(n);
+
+      // the dead archive adds nothing; the two others' rows in one grid, an "archive" column first
+      const merge = page.locator('.jp-EsapSearch-merge');
+      await expect(merge).toHaveText('Merge the 2 results');
+      const firstPage = page.waitForResponse(r => /\/rows\?offset=0/.test(r.url()) && r.status() === 200, {
+        timeout: 30000
+      });
+      await merge.click();
+      const tab = page.locator('.lm-DockPanel-tabBar .lm-TabBar-tab', { hasText: '2 merged' });
+      await expect(tab).toBeVisible({ timeout: 30000 });
+      const grid = page.locator('.jp-EsapResults:visible');
+      await expect(grid.locator('.jp-EsapResults-count')).toHaveText(`${2 * n} rows`, { timeout: 30000 });
+      const rows = (await (await firstPage).json()).rows as Record<string, unknown>[];
+      expect(Object.keys(rows[0])[0]).toBe('archive');
+      expect(rows[0].archive).toBe('local');
+
+      // sorted on the server like any result: a click in the "archive" header, twice (descending)
+      const box = (await grid.locator('.jp-EsapResults-grid').boundingBox())!;
+      for (const order of ['asc', 'desc']) {
+        const sorted = page.waitForResponse(
+          r => r.url().includes('sort=archive') && r.url().includes(`order=${order}`) && r.status() === 200
+        );
+        await page.mouse.click(box.x + 64 + 60, box.y + 12);
+        const body = await (await sorted).json();
+        expect(body.rows[0].archive).toBe(order === 'asc' ? 'local' : 'mirror');
+      }
+      await expect(grid.locator('.jp-EsapResults-bar')).toContainText('sorted by archive');
+      await page.waitForTimeout(500);
+      // the grid is painted on a canvas: its background follows the theme
+      await expect
+        .poll(
+          () =>
+            page.evaluate(() => {
+              // the mean of the whole canvas: mostly the cells' background
+              const canvas = document.querySelector('.jp-EsapResults:not(.lm-mod-hidden) canvas') as HTMLCanvasElement;
+              const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+              let sum = 0;
+              for (let i = 0; i < data.length; i += 4) {
+                sum += (data[i] + data[i + 1] + data[i + 2]) / 3;
+              }
+              return sum / (data.length / 4) < 100;
+            }),
+          { timeout: 15000 }
+        )
+        .toBe(theme === 'dark');
+      await shot(page, 'search-fanout-merged');
     });
 
     test('image rows are staged into the session from the grid', async ({ page }) => {
