@@ -88,7 +88,7 @@ export function describeQuery(q: { kind: string; request: Record<string, any>; a
   if (q.archive === 'merged' && r.merged) {
     // several archives' results in one: say so, and how many
     const n = Object.keys(r.merged).length;
-    return `${describeQuery({ kind: q.kind, request: r })} · ${n} merged`;
+    return `${n} merged · ${describeQuery({ kind: q.kind, request: r })}`;
   }
   const where = r.target ?? (r.ra !== undefined ? `${r.ra}, ${r.dec}` : '');
   switch (q.kind) {
@@ -303,8 +303,8 @@ function SearchForm(props: ISearchOptions): JSX.Element {
     }
     request = { kind: 'did', scope: did.scope.trim(), name: did.name.trim() || '*', type: did.type };
   }
-  if (mode === 'sia' || mode === 'obscore') {
-    // SIA v2 and ObsCore: a wavelength band (nm in the form, metres on the wire) and a time interval
+  if (mode === 'sia' || mode === 'ssa' || mode === 'obscore') {
+    // SIA v2, SSA and ObsCore: a wavelength band (nm in the form, metres on the wire) and a time interval
     const b = bandOf(band.lo, band.hi, t);
     const tm = timeOf(time.start, time.end, t);
     if (typeof b === 'string') {
@@ -711,7 +711,7 @@ function SearchForm(props: ISearchOptions): JSX.Element {
         field('size', t.__('Field size (deg)'), size, setSize, { inputMode: 'decimal' })}
       {mode === 'ssa' &&
         field('size', t.__('Diameter (deg)'), size, setSize, { inputMode: 'decimal' })}
-      {(mode === 'sia' || mode === 'obscore') && (
+      {(mode === 'sia' || mode === 'ssa' || mode === 'obscore') && (
         <>
           <div className="jp-EsapSection-row">
             {field('band_lo', t.__('Band from (nm)'), band.lo, v => setBand({ ...band, lo: v }), {
