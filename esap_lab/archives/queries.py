@@ -120,10 +120,12 @@ class QueryManager:
             with self.db.session() as s:
                 s.add(rec)
 
+        info = rec.info()  # (before the session takes the record)
         await self.db.run(insert)
         self._spawn(rec.id, archive, request, remote=None, uploads=uploads)
-        if wait > 0:
-            await self.wait(rec.id, wait)
+        if wait <= 0:
+            return info  # running: the task has not even started (no read back needed)
+        await self.wait(rec.id, wait)
         rec = await self._record(rec.id)
         if rec.status == "error":
             err = rec.error()
@@ -320,6 +322,20 @@ class QueryManager:
 
     async def get(self, qid: str) -> QueryInfo:
         return (await self._record(qid)).info()
+
+    async def get_many(self, qids: list[str]) -> dict[str, QueryInfo]:
+        """The queries of ``qids`` that exist, read in one go (a fan-out's status)."""
+        def query():
+            with self.db.read() as s:
+                return {r.id: r.info() for r in s.scalars(select(QueryRecord).where(QueryRecord.id.in_(qids)))}
+
+        return await self.db.run(query) if qids else {}
+
+    async def settled(self, qids: list[str], timeout: float) -> None:
+        """Wait up to ``timeout`` seconds for the running ones of ``qids`` to end."""
+        tasks = [run.task for q in qids if (run := self._running.get(q)) is not None and run.task is not None]
+        if tasks:
+            await asyncio.wait(tasks, timeout=timeout)
 
     async def wait(self, qid: str, timeout: float) -> QueryInfo:
         run = self._running.get(qid)

@@ -84,30 +84,25 @@ class SearchManager:
 
     async def wait(self, sid: str, timeout: float) -> SearchInfo:
         search = self._search(sid)
-        qids = [qid for _, qid, _ in search.entries if qid]
-        try:
-            await asyncio.wait_for(asyncio.gather(*(self.queries.wait(q, timeout) for q in qids),
-                                                  return_exceptions=True), timeout + 1)
-        except TimeoutError:
-            pass
+        await self.queries.settled([qid for _, qid, _ in search.entries if qid], timeout)
         return await self.get(sid)
 
     async def get(self, sid: str) -> SearchInfo:
         search = self._search(sid)
+        found = await self.queries.get_many([qid for _, qid, _ in search.entries if qid])  # one read for all
 
-        async def entry(archive_id, qid, refused) -> SearchEntry:
+        def entry(archive_id, qid, refused) -> SearchEntry:
             if refused is not None:
                 return refused
-            try:
-                q = await self.queries.get(qid)
-            except NotFound:
+            q = found.get(qid)
+            if q is None:
                 return SearchEntry(archive=archive_id, query_id=qid, status="cancelled",
                                    message="The query was deleted.", reason="query-deleted")
             return SearchEntry(archive=archive_id, query_id=qid, status=q.status, row_count=q.row_count,
                                overflow=q.overflow, message=q.message, reason=q.reason, service=q.service,
                                position=q.position if q.status == "error" else None)
 
-        entries = await asyncio.gather(*(entry(*e) for e in search.entries))
+        entries = [entry(*e) for e in search.entries]
         for e in entries:
             if e.position is None and e.reason == "query-rejected":
                 e.position = error_position(e.message, search.query)
