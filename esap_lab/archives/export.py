@@ -187,6 +187,14 @@ def _sink(where):
     return where if hasattr(where, "write") else str(where)
 
 
+def _ascii(arr) -> bool:
+    """Whether every text value of an Arrow column is ASCII (checked by Arrow, in C: a Python
+    test of each distinct value took longer than astropy's whole write)."""
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        return all(str(v).isascii() for v in pc.unique(arr).to_pylist() if v is not None)
+    return pc.all(pc.string_is_ascii(arr)).as_py() is not False
+
+
 def write_fits(table: pa.Table, columns, where) -> None:
     """As esap_lab.tables.formats writes FITS (TUNITn, TUCDn, TCOMMn), except that text which is
     not ASCII is written as UTF-8 bytes (what astropy's ``convert_bytestring_to_unicode`` reads)
@@ -201,7 +209,7 @@ def write_fits(table: pa.Table, columns, where) -> None:
         col = t[name]
         if col.dtype.kind == "O":  # FITS has no object columns: write them as text
             t[name] = [str(v) if v is not None else "" for v in col]
-        elif col.dtype.kind == "U" and len(col) and not all(v.isascii() for v in np.unique(np.asarray(col))):
+        elif col.dtype.kind == "U" and len(col) and not _ascii(table.column(name)):
             t[name] = MaskedColumn(np.char.encode(np.asarray(col), "utf-8"), name=name, mask=col.mask,
                                    unit=col.unit, description=col.description, meta=col.meta)
     hdu = fits.table_to_hdu(t)
