@@ -182,7 +182,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A fan-out search: each archive's query id, status, row count and error */
+        /** A fan-out search: each archive's query id, status, row count and error; with wait, answered once one of the archives still running has ended (or after wait seconds) */
         get: operations["SearchHandler_get"];
         put?: never;
         post?: never;
@@ -3980,6 +3980,15 @@ export interface components {
              */
             size: number;
         };
+        /** SearchWaitParams */
+        SearchWaitParams: {
+            /**
+             * Wait
+             * @description seconds to wait, while archives still run, for one of them to end before answering (0: answer at once)
+             * @default 0
+             */
+            wait: number;
+        };
         /** SelectBody */
         SelectBody: {
             /** X */
@@ -6175,7 +6184,9 @@ export interface operations {
     };
     SearchHandler_get: {
         parameters: {
-            query?: never;
+            query?: {
+                wait?: number;
+            };
             header?: never;
             path: {
                 sid: string;
@@ -6191,6 +6202,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SearchInfo"];
+                };
+            };
+            /** @description Invalid request (the message names the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Forbidden */

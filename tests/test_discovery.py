@@ -379,6 +379,26 @@ async def test_fan_out_is_bounded_by_the_slowest_archive(api):
     assert wall < SLOW_TIMEOUT + 4, wall  # the slowest's deadline, not the sum of all
 
 
+async def test_fan_out_followed_without_polling(api):
+    # GET with wait answers as soon as one more archive has ended: the live ones first, long before
+    # the slow one's deadline, then the slow one
+    ids = ["local", "slow"]
+    body = {"request": {"kind": "cone", "ra": 155.0, "dec": 5.0, "radius": 0.05}, "archives": ids}
+    t0 = time.perf_counter()
+    _, res = await api("POST", "searches", body=body, params={"wait": "0"}, expect=201)
+    _, res = await api("GET", "searches", res["id"], params={"wait": "30"}, expect=200)
+    by = {e["archive"]: e for e in res["archives"]}
+    assert by["local"]["status"] == "completed" and by["slow"]["status"] == "running", res
+    assert time.perf_counter() - t0 < SLOW_TIMEOUT
+    _, res = await api("GET", "searches", res["id"], params={"wait": "30"}, expect=200)
+    assert res["status"] == "completed" and time.perf_counter() - t0 < SLOW_TIMEOUT + 4
+    t1 = time.perf_counter()
+    _, res = await api("GET", "searches", res["id"], params={"wait": "30"}, expect=200)  # nothing to wait for
+    assert time.perf_counter() - t1 < 1.0
+    code, err = await api("GET", "searches", res["id"], params={"wait": "61"})
+    assert code == 400 and "wait" in err["message"]
+
+
 async def test_fan_out_errors(api):
     code, err = await api("POST", "searches", body={"request": {"kind": "cone", "ra": 1, "dec": 1, "radius": 0.1},
                                                     "archives": ["local", "nope"]})

@@ -323,6 +323,11 @@ class SearchBody(BaseModel):
     archives: list[str] = Field(min_length=1, max_length=50, description="archive ids")
 
 
+class SearchWaitParams(BaseModel):
+    wait: float = Field(0.0, ge=0, le=60, description="seconds to wait, while archives still run, for one of "
+                                                      "them to end before answering (0: answer at once)")
+
+
 class SearchEntry(BaseModel):
     archive: str
     query_id: str | None = Field(None, description="GET /queries/{query_id} and its rows; none when the "

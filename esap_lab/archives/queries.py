@@ -331,11 +331,13 @@ class QueryManager:
 
         return await self.db.run(query) if qids else {}
 
-    async def settled(self, qids: list[str], timeout: float) -> None:
-        """Wait up to ``timeout`` seconds for the running ones of ``qids`` to end."""
+    async def settled(self, qids: list[str], timeout: float, first: bool = False) -> None:
+        """Wait up to ``timeout`` seconds for the running ones of ``qids`` to end (``first``: for
+        the first of them to end)."""
         tasks = [run.task for q in qids if (run := self._running.get(q)) is not None and run.task is not None]
         if tasks:
-            await asyncio.wait(tasks, timeout=timeout)
+            await asyncio.wait(tasks, timeout=timeout,
+                               return_when=asyncio.FIRST_COMPLETED if first else asyncio.ALL_COMPLETED)
 
     async def wait(self, qid: str, timeout: float) -> QueryInfo:
         run = self._running.get(qid)

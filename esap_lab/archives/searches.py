@@ -87,6 +87,13 @@ class SearchManager:
         await self.queries.settled([qid for _, qid, _ in search.entries if qid], timeout)
         return await self.get(sid)
 
+    async def changed(self, sid: str, timeout: float) -> SearchInfo:
+        """The search once one of its running archives has ended, or after ``timeout`` seconds (a
+        client follows a fan-out without polling: each archive's end is seen when it happens)."""
+        search = self._search(sid)
+        await self.queries.settled([qid for _, qid, _ in search.entries if qid], timeout, first=True)
+        return await self.get(sid)
+
     async def get(self, sid: str) -> SearchInfo:
         search = self._search(sid)
         found = await self.queries.get_many([qid for _, qid, _ in search.entries if qid])  # one read for all

@@ -17,6 +17,7 @@ from ..archives.models import (
     RowsParams,
     SearchBody,
     SearchInfo,
+    SearchWaitParams,
     StartParams,
     TableDetail,
     TableList,
@@ -150,12 +151,17 @@ class SearchesHandler(_AdqlErrors):
 
 
 class SearchHandler(ApiHandler):
-    @api("A fan-out search: each archive's query id, status, row count and error", response=SearchInfo,
-         errors=(404,))
+    @api("A fan-out search: each archive's query id, status, row count and error; with wait, answered once "
+         "one of the archives still running has ended (or after wait seconds)", query=SearchWaitParams,
+         response=SearchInfo, errors=(400, 404))
     @web.authenticated
     @authorized
     async def get(self, sid: str):
-        self.send(await self.esap.searches.get(sid))
+        p = self.parse_query(SearchWaitParams)
+        if p.wait > 0:
+            self.send(await self.esap.searches.changed(sid, p.wait))
+        else:
+            self.send(await self.esap.searches.get(sid))
 
 
 class SearchMergeHandler(ApiHandler):
