@@ -340,3 +340,20 @@ export async function addGridRowsToBasket(page: Page, from: number, to = from): 
   await add.click();
   await expect(page.locator('.jp-Notification-Toast-success', { hasText: 'to the basket' }).last()).toBeVisible();
 }
+
+/**
+ * Run an action of the result grid shown (e.g. 'jp-EsapResults-export'): its button on the bar,
+ * or, when the bar is too narrow for it, its entry in the bar's "…" menu.
+ */
+export async function gridAction(page: Page, className: string): Promise<void> {
+  const results = page.locator('.jp-EsapResults:visible');
+  const button = results.locator(`.jp-EsapResults-bar button.${className}`);
+  await expect(button).toHaveCount(1, { timeout: 30000 });
+  if (await button.isVisible()) {
+    await button.click();
+    return;
+  }
+  const label = ((await button.textContent()) ?? '').trim();
+  await results.locator('.jp-EsapResults-more').click();
+  await page.locator('.jp-EsapResults-moreMenu .lm-Menu-item', { hasText: label }).first().click();
+}
