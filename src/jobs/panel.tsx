@@ -105,7 +105,7 @@ function Job(props: { job: IJob; actions: IJobActions; trans: TranslationBundle;
       </div>
       <div className="jp-EsapSection-line jp-EsapSection-meta">
         <span className="jp-EsapJobs-backend">{job.backend}</span>
-        <span>{time}</span>
+        <span className="jp-EsapJobs-when">{time}</span>
         {Object.keys(job.parameters).length > 0 && (
           <span className="jp-EsapJobs-params">
             {Object.entries(job.parameters)

@@ -5,25 +5,20 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
-import { didSearch, forEachTheme, openStep, selectGridRows, setEsapSetting, shot, Step } from './helpers';
+import {
+  addGridRowsToBasket,
+  didSearch,
+  emptyBasket,
+  forEachTheme,
+  openStep,
+  selectGridRows,
+  setEsapSetting,
+  shot,
+  Step
+} from './helpers';
 
 const RUCIO = process.env.ESAP_TEST_RUCIO_HOST;
 const SERVICE = path.resolve(__dirname, '..', '..', 'scripts', 'services', 'rucio.sh');
-
-async function api(page: Page, method: string, url: string, body?: unknown): Promise<any> {
-  return page.evaluate(
-    async ({ method, url, body }) => {
-      const xsrf = document.cookie.match(/_xsrf=([^;]+)/)?.[1] ?? '';
-      const r = await fetch(`${document.baseURI.replace(/lab.*$/, '')}esap-lab/api/${url}`, {
-        method,
-        headers: { 'Content-Type': 'application/json', 'X-XSRFToken': xsrf },
-        body: body === undefined ? undefined : JSON.stringify(body)
-      });
-      return r.status === 204 ? null : r.json();
-    },
-    { method, url, body }
-  );
-}
 
 /** The transfer whose title is exactly `title`. */
 const transferOf = (page: Page, title: string) =>
@@ -33,6 +28,43 @@ const transferOf = (page: Page, title: string) =>
 
 async function openSection(page: Page, _id: string, title: string): Promise<void> {
   await openStep(page, title as Step);
+}
+
+/**
+ * Empty the transfer list from the Staging step, as a user would: a running transfer is
+ * cancelled (and confirmed), an ended one removed from the list.
+ */
+async function clearTransfers(page: Page): Promise<void> {
+  await openStep(page, 'Staging');
+  const staging = page.locator('#esap-lab-staging');
+  const list = staging.locator('.jp-EsapStaging-transfer');
+  const hint = staging.getByText('Nothing staged yet');
+  // the list is read a moment after the step shows: wait for it (entries or the empty hint)
+  await expect
+    .poll(async () => (await list.count()) > 0 || (await hint.count()) > 0, { timeout: 30000 })
+    .toBe(true);
+  for (let i = 0; i < 50 && (await list.count()) > 0; i++) {
+    const first = list.first();
+    const cancel = first.locator('button[aria-label^="Cancel "]');
+    if ((await cancel.count()) > 0) {
+      await cancel.click();
+      await page.locator('.jp-Dialog button.jp-mod-warn').click();
+      await expect(first.locator('button[aria-label^="Remove "]')).toBeVisible({ timeout: 30000 });
+    }
+    const n = await list.count();
+    await first.locator('button[aria-label^="Remove "]').click();
+    await expect(list).toHaveCount(n - 1, { timeout: 20000 });
+  }
+  await expect(hint).toBeVisible();
+}
+
+/** A DID search's one row into the basket (as a `did` item). */
+async function didToBasket(page: Page, scope: string, name: string, type: 'dataset' | 'container'): Promise<void> {
+  await didSearch(page, scope, name, type);
+  await expect(page.locator('.jp-EsapResults:visible .jp-EsapResults-count')).toHaveText('1 row', { timeout: 30000 });
+  await addGridRowsToBasket(page, 0);
+  await openStep(page, 'Basket');
+  await expect(page.locator('#esap-lab-basket .jp-EsapBasket-group[data-kind="did"] .jp-EsapBasket-item')).toHaveCount(1);
 }
 
 /** Show the Staging step (screenshots). */
@@ -66,40 +98,29 @@ forEachTheme(() => {
   test.describe('ESAP staging', () => {
     test.skip(!RUCIO, 'no Rucio server (scripts/services/rucio.sh start; eval its env)');
 
+    // an empty basket and an empty transfer list, both emptied from the UI
     test.beforeEach(async ({ page }) => {
-      await api(page, 'DELETE', 'basket/items');
-      for (const t of (await api(page, 'GET', 'staging')).transfers) {
-        await api(page, 'DELETE', `staging/${t.id}`); // cancels a running one
-        await api(page, 'DELETE', `staging/${t.id}`); // removes it from the list
-      }
-      // start from lists read after the clean-up (the page loaded before it)
-      await page.reload({ waitForIsReady: false });
-      await expect(page.locator('li[data-id="esap-lab-sidebar"]')).toBeVisible({ timeout: 30000 });
+      await emptyBasket(page);
+      await clearTransfers(page);
     });
 
     test('stage a basket DID by download, see progress and completion, open its folder', async ({ page }) => {
-      await api(page, 'POST', 'basket/items', {
-        kind: 'did',
-        scope: 'lake',
-        name: 'demo.run7',
-        did_type: 'dataset',
-        instance: 'lake'
-      });
-      await openSection(page, 'esap-lab-basket', 'Basket');
+      await didToBasket(page, 'lake', 'demo.run7', 'dataset');
       await page.locator('#esap-lab-basket .jp-EsapBasket-item input[type="checkbox"]').first().check();
 
       await openSection(page, 'esap-lab-staging', 'Staging');
       const staging = page.locator('#esap-lab-staging');
       await expect(staging.locator('select[aria-label="Staging mode"]')).toHaveValue('download');
+      // the notification that follows the transfer says how it ended, with a way to its folder;
+      // it closes by itself: watch for it from the start
+      const toast = page.getByRole('alert').filter({ hasText: 'Staged lake:demo.run7 (5 files).' });
+      const toastSeen = expect(toast.getByRole('button', { name: 'Open folder' })).toBeVisible({ timeout: 90000 });
       await staging.locator('button[aria-label="Stage the items selected in the basket"]').click();
 
       const transfer = transferOf(page, 'lake:demo.run7');
       await expect(transfer.locator('.jp-EsapChip').first()).toHaveText('completed', { timeout: 60000 });
       await expect(transfer).toContainText('5/5 files');
-      // the notification that followed the transfer says how it ended, with a way to its folder
-      const toast = page.getByRole('alert').filter({ hasText: 'Staged lake:demo.run7 (5 files).' });
-      await expect(toast).toBeVisible();
-      await expect(toast.getByRole('button', { name: 'Open folder' })).toBeVisible();
+      await toastSeen;
 
       // the per-file list, then the folder in the file browser
       await transfer.locator('button[aria-label^="Show the files of"]').click();
@@ -114,14 +135,7 @@ forEachTheme(() => {
     });
 
     test('a basket DID has Stage and Show Files actions in its context menu', async ({ page }) => {
-      await api(page, 'POST', 'basket/items', {
-        kind: 'did',
-        scope: 'lake',
-        name: 'demo.run8',
-        did_type: 'dataset',
-        instance: 'lake'
-      });
-      await openSection(page, 'esap-lab-basket', 'Basket');
+      await didToBasket(page, 'lake', 'demo.run8', 'dataset');
       const item = page.locator('#esap-lab-basket .jp-EsapBasket-item').first();
       await item.click({ button: 'right' });
       await page.locator('.lm-Menu-itemLabel', { hasText: 'Download into This Session' }).click();
@@ -136,12 +150,10 @@ forEachTheme(() => {
     });
 
     test('the files of a container with their replicas, staged from there', async ({ page }) => {
-      await page.evaluate(() =>
-        (window as any).jupyterapp.commands.execute('esap-lab:rucio-did-contents', {
-          instance: 'lake',
-          did: 'lake:demo'
-        })
-      );
+      // the container found by a DID search, into the basket, then "Show Files in Rucio"
+      await didToBasket(page, 'lake', 'demo', 'container');
+      await page.locator('#esap-lab-basket .jp-EsapBasket-item').first().click({ button: 'right' });
+      await page.locator('.lm-Menu-itemLabel', { hasText: 'Show Files in Rucio' }).click();
       const view = page.locator('.jp-EsapStaging-contents');
       await expect(view.locator('tbody tr')).toHaveCount(8, { timeout: 20000 });
       await expect(view).toContainText('CONTAINER · 8 files');
@@ -159,20 +171,32 @@ forEachTheme(() => {
       await openSection(page, 'esap-lab-staging', 'Staging');
       await focusStaging(page);
       const staging = page.locator('#esap-lab-staging');
-      await api(page, 'POST', 'staging', { dids: [did], instance: 'lake', mode: 'replica', lifetime: 3600 });
-      // also a large download, to be seen half way
-      await api(page, 'POST', 'staging', {
-        dids: ['lake:bench.large', 'lake:bench.small'],
-        instance: 'lake',
-        destination: 'big'
-      });
+      // the fresh dataset, found by a DID search, staged from the grid as a replica (a Rucio rule)
+      await didSearch(page, 'user.alice', did.split(':')[1], 'dataset');
+      const results = page.locator('.jp-EsapResults:visible');
+      await expect(results.locator('.jp-EsapResults-count')).toHaveText('1 row', { timeout: 30000 });
+      await selectGridRows(page, 0);
+      await results.locator('select.jp-EsapResults-mode').selectOption('replica');
+      await results.locator('.jp-EsapResults-stage').click();
+      // staging shows the Staging step by itself: the next search waits for that first
+      await expect(transferOf(page, `${did} → LAKE_B`)).toBeVisible({ timeout: 30000 });
+      // also a large download (two datasets at once), to be seen half way
+      await didSearch(page, 'lake', 'bench.*', 'dataset');
+      await expect(results.locator('.jp-EsapResults-count')).toHaveText('2 rows', { timeout: 30000 });
+      await selectGridRows(page, 0, 1);
+      await expect(results.locator('select.jp-EsapResults-mode')).toHaveValue('download');
+      await results.locator('.jp-EsapResults-stage').click();
+      await expect(staging).toBeVisible({ timeout: 30000 });
+      await openStep(page, 'Staging');
       await staging.locator('button[aria-label="Refresh the transfer list"]').click();
 
       const replica = transferOf(page, `${did} → LAKE_B`);
       await expect(replica).toContainText('rule REPLICATING', { timeout: 20000 });
       await expect(replica).toContainText('0 OK, 3 replicating, 0 stuck');
       await expect(replica.locator('progress').first()).toBeVisible();
-      const big = transferOf(page, 'lake:bench.large and 1 more');
+      const big = page
+        .locator('#esap-lab-staging .jp-EsapStaging-transfer')
+        .filter({ has: page.locator('.jp-EsapStaging-title').getByText(/^lake:bench\.(large|small) and 1 more$/) });
       const bar = big.locator('progress').first();
       for (let i = 0; i < 100; i++) {  // catch the download half way for the screenshot, if it lets us
         const v = Number(await bar.getAttribute('value'));
