@@ -343,14 +343,22 @@ class TableService:
                 # on every core (a streamed result does not). The cap goes around the statement's
                 # own text, so DuckDB parses and binds it once (a relation's .limit() binds the
                 # whole plan again: a millisecond and more on every query)
+                wrapped = f"SELECT * FROM (\n{_bare(statements[0].query)}\n) LIMIT {cap + 1}"
                 try:
-                    rel = cur.sql(f"SELECT * FROM (\n{_bare(statements[0].query)}\n) LIMIT {cap + 1}")
-                except duckdb.Error as e:  # parse / bind: the DB-API path says where (LINE 1: ... ^)
+                    table = _select_arrow(cur, wrapped)
+                except duckdb.InterruptException:
+                    raise
+                except duckdb.Error as e:
                     try:
-                        rel = cur.sql(body.sql).limit(cap + 1)  # a SELECT that cannot be a subquery
-                    except duckdb.Error:
-                        raise _positioned(cur, body.sql, e) from None
-                table = _arrow_table(rel)
+                        cur.sql(wrapped)  # binds, runs nothing: did the statement fail, or its rows?
+                    except duckdb.Error:  # the statement: the DB-API path says where (LINE 1: ... ^)
+                        try:
+                            rel = cur.sql(body.sql).limit(cap + 1)  # a SELECT that cannot be a subquery
+                        except duckdb.Error:
+                            raise _positioned(cur, body.sql, e) from None
+                        table = _arrow_table(rel)
+                    else:
+                        raise
                 overflow = table.num_rows > cap
                 if overflow:
                     table = table.slice(0, cap)
@@ -487,6 +495,22 @@ def _positioned(cur, sql: str, error: Exception) -> Exception:
     except duckdb.Error as e:
         return e
     return error
+
+
+def _select_arrow(cur, text: str) -> pa.Table:
+    """A SELECT's rows as Arrow, the statement bound once. DuckDB 2's relations (``cur.sql``)
+    bind a statement to describe it, then again to run it (about a millisecond over a Parquet
+    file, on every statement); its connections' own ``_submit`` runs it at once, as ``COPY`` or
+    ``fetchall`` do. Another DuckDB (no such method, or another signature): the relation."""
+    submit = getattr(cur, "_submit", None)
+    if submit is not None:
+        try:
+            result = submit(text, None, "arrow", 1 << 17)
+        except TypeError:
+            pass
+        else:
+            return result.arrow_table()
+    return _arrow_table(cur.sql(text))
 
 
 def _arrow_table(rel) -> pa.Table:
