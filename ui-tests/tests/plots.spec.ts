@@ -6,9 +6,9 @@
  * result timed from the click to its first paint.
  */
 import { expect, test } from '@jupyterlab/galata';
-import type { Page } from '@playwright/test';
+import type { Locator, Page } from '@playwright/test';
 
-import { openStep, selectGridRows, shot } from './helpers';
+import { gridAction, openStep, selectGridRows, shot } from './helpers';
 
 async function runSearch(page: Page, fill: () => Promise<void>): Promise<void> {
   await openStep(page, 'Search');
@@ -17,6 +17,20 @@ async function runSearch(page: Page, fill: () => Promise<void>): Promise<void> {
   await page.click('.jp-EsapSearch-run');
   await expect(page.locator('.jp-EsapResults:visible .jp-EsapResults-count')).toContainText('rows', {
     timeout: 90000
+  });
+}
+
+/** The alpha (0..255) of a preview image's top-left pixel: 0 where the page shows through. */
+function cornerAlpha(preview: Locator): Promise<number> {
+  return preview.locator('img.jp-EsapPreview-image').evaluate(async el => {
+    const img = el as HTMLImageElement;
+    await img.decode();
+    const c = document.createElement('canvas');
+    c.width = img.naturalWidth;
+    c.height = img.naturalHeight;
+    const ctx = c.getContext('2d')!;
+    ctx.drawImage(img, 0, 0);
+    return ctx.getImageData(1, 1, 1, 1).data[3];
   });
 }
 
@@ -45,7 +59,7 @@ async function journey(page: Page, theme: 'light' | 'dark'): Promise<void> {
   }
   // 1. a cone search, plotted: its magnitudes allow a colour-magnitude diagram in one click
   await coneSearch(page);
-  await page.locator('.jp-EsapResults:visible .jp-EsapResults-plot').click();
+  await gridAction(page, 'jp-EsapResults-plot');
   const plot = page.locator('.jp-EsapPlot');
   await expect(plot).toHaveAttribute('data-painted', 'true', { timeout: 30000 });
   await plot.locator('select[name="kind"]').selectOption('histogram');
@@ -84,7 +98,7 @@ async function journey(page: Page, theme: 'light' | 'dark'): Promise<void> {
   await shot(page, `plots-cmd-selection-${theme}`);
 
   // 3. the selected rows exported as FITS into the workspace
-  await page.locator('.jp-EsapResults:visible .jp-EsapResults-export').click();
+  await gridAction(page, 'jp-EsapResults-export');
   const dialog = page.locator('.jp-Dialog');
   await expect(dialog).toBeVisible();
   await dialog.locator('select[name="format"]').selectOption('fits');
@@ -102,6 +116,13 @@ async function journey(page: Page, theme: 'light' | 'dark'): Promise<void> {
   await page.sidebar.openTab('filebrowser');
   const file = page.locator('.jp-DirListing-item', { hasText: name });
   await expect(file).toBeVisible({ timeout: 20000 });
+
+  // rows selected in the grid are highlighted on the plot (the other way round from step 2)
+  await selectGridRows(page, 0, 4);
+  await expect(page.locator('.jp-EsapResults:visible .jp-EsapResults-addRows')).toContainText('Add 5 selected');
+  await expect(plot.locator('.jp-EsapPlot-status')).toContainText('5 rows selected in the grid', { timeout: 10000 });
+  await expect(plot).toHaveAttribute('data-highlighted', /^[1-5]$/, { timeout: 10000 });
+  await shot(page, `plots-grid-selection-${theme}`);
 
   // 4. the file browser's "ESAP: Preview" on it says why a table is no image
   await file.click({ button: 'right' });
@@ -141,7 +162,7 @@ test.describe('ESAP plots, exports and previews', () => {
       await page.fill('.jp-EsapSearch input[name="size"]', '0.4');
     });
     await selectGridRows(page, 0);
-    await page.locator('.jp-EsapResults:visible .jp-EsapResults-preview').click();
+    await gridAction(page, 'jp-EsapResults-preview');
     const preview = page.locator('.jp-EsapPreview');
     await expect(preview).toHaveAttribute('data-state', 'shown', { timeout: 60000 });
     await expect(preview).toHaveAttribute('data-kind', 'image');
@@ -149,15 +170,22 @@ test.describe('ESAP plots, exports and previews', () => {
     await expect
       .poll(() => preview.locator('img').evaluate(i => (i as HTMLImageElement).naturalWidth), { timeout: 10000 })
       .toBeGreaterThan(100);
+    // around the image the page shows through (a transparent PNG), in either theme
+    expect(await cornerAlpha(preview)).toBe(0);
+    await expect(preview).toHaveAttribute('data-theme', 'light');
     await shot(page, 'plots-preview-image-zscale');
     await preview.locator('select[name="stretch"]').selectOption('asinh');
     await expect(preview.locator('.jp-EsapSection-hint')).toContainText('asinh', { timeout: 30000 });
     await page.theme.setDarkTheme();
+    // rendered again on the server for the dark theme: light labels and ticks
+    await expect(preview).toHaveAttribute('data-theme', 'dark', { timeout: 60000 });
+    await expect(preview).toHaveAttribute('data-state', 'shown', { timeout: 60000 });
+    expect(await cornerAlpha(preview)).toBe(0);
     await shot(page, 'plots-preview-image-asinh-dark');
     await page.theme.setLightTheme();
 
     // thumbnails of the rows above the grid; a click selects the row and opens its preview
-    await page.locator('.jp-EsapResults:visible .jp-EsapResults-thumbnails').click();
+    await gridAction(page, 'jp-EsapResults-thumbnails');
     const tiles = page.locator('.jp-EsapResults:visible .jp-EsapThumbs-tile');
     await expect(tiles.first()).toHaveClass(/jp-mod-loaded/, { timeout: 60000 });
     await expect(tiles.nth(1)).toHaveClass(/jp-mod-loaded/, { timeout: 60000 });
@@ -211,7 +239,7 @@ test.describe('ESAP plots, exports and previews', () => {
       { polling: 'raf', timeout: 30000 }
     );
     const started = Date.now();
-    await page.locator('.jp-EsapResults:visible .jp-EsapResults-plot').click();
+    await gridAction(page, 'jp-EsapResults-plot');
     await painting;
     const seen = Date.now() - started;
     const plot = page.locator('.jp-EsapPlot');

@@ -6,7 +6,7 @@
 import { expect, test } from '@jupyterlab/galata';
 import type { Page } from '@playwright/test';
 
-import { openStep, selectGridRows, shot } from './helpers';
+import { gridAction, openStep, selectGridRows, shot } from './helpers';
 
 async function runSearch(page: Page, fill: () => Promise<void>): Promise<void> {
   await openStep(page, 'Search');
@@ -29,7 +29,7 @@ test.describe('ESAP spectrum preview in both themes', () => {
       await page.fill('.jp-EsapSearch textarea[name="adql"]', 'SELECT TOP 3 accref, ssa_dstitle, mime FROM esapspec.ssa');
     });
     await selectGridRows(page, 0);
-    await page.locator('.jp-EsapResults:visible .jp-EsapResults-preview').click();
+    await gridAction(page, 'jp-EsapResults-preview');
     const preview = page.locator('.jp-EsapPreview');
     await expect(preview).toHaveAttribute('data-state', 'shown', { timeout: 60000 });
     await expect(preview).toHaveAttribute('data-kind', 'spectrum');

@@ -7,7 +7,7 @@
 import { expect, test } from '@jupyterlab/galata';
 import type { Page } from '@playwright/test';
 
-import { openStep, selectGridRows, shot, workspaceSaved } from './helpers';
+import { gridAction, openStep, selectGridRows, shot, workspaceSaved } from './helpers';
 
 async function search(page: Page, mode: 'cone' | 'sia', size: string): Promise<any[]> {
   await openStep(page, 'Search');
@@ -35,7 +35,7 @@ test.describe('ESAP sky view and DataLink', () => {
     test.setTimeout(300000);
     await search(page, 'cone', '0.1');
     const results = page.locator('.jp-EsapResults:visible');
-    await results.locator('.jp-EsapResults-sky').click();
+    await gridAction(page, 'jp-EsapResults-sky');
 
     const view = page.locator('.jp-EsapSky-view');
     await expect(view).toHaveAttribute('data-sources', /^[1-9]\d*$/, { timeout: 120000 });
@@ -69,7 +69,7 @@ test.describe('ESAP sky view and DataLink', () => {
     const i = rows.findIndex(r => String(r.obs_publisher_did ?? '').includes('esapimg'));
     expect(i).toBeGreaterThanOrEqual(0);
     await selectGridRows(page, i);
-    await page.locator('.jp-EsapResults:visible .jp-EsapResults-datalink').click();
+    await gridAction(page, 'jp-EsapResults-datalink');
     const dialog = page.locator('.jp-Dialog');
     await expect(dialog.locator('.jp-EsapLinks-row[data-semantics="#this"]')).toBeVisible({ timeout: 30000 });
     await expect(dialog.locator('.jp-EsapLinks-row[data-semantics="#preview"]')).toBeVisible();
@@ -97,7 +97,7 @@ test.describe('ESAP sky view and DataLink', () => {
     test.setTimeout(240000);
     await search(page, 'cone', '0.1');
     const saved = workspaceSaved(page, keys => keys.some(k => k.startsWith('esap-lab-sky:')));
-    await page.locator('.jp-EsapResults:visible .jp-EsapResults-sky').click();
+    await gridAction(page, 'jp-EsapResults-sky');
     const view = page.locator('.jp-EsapSky-view');
     await expect(view).toHaveAttribute('data-sources', /^[1-9]\d*$/, { timeout: 120000 });
     const sources = await view.getAttribute('data-sources');
@@ -117,7 +117,7 @@ test.describe('ESAP sky view and DataLink', () => {
     await selectGridRows(page, 0, 4);
     const results = page.locator('.jp-EsapResults:visible');
     await expect(results.locator('.jp-EsapResults-addRows')).toContainText('Add 5 selected');
-    await results.locator('.jp-EsapResults-samp').click();
+    await gridAction(page, 'jp-EsapResults-samp');
     // the hub of the test server (ui-tests/samp_standin.py) and its stand-in for TOPCAT
     await expect(page.locator('.Toastify__toast', { hasText: 'Sent 5 rows to' })).toContainText('topcat-standin', {
       timeout: 30000
