@@ -155,13 +155,26 @@ export class PlotWidget extends Widget {
     }
     this.results.grid.selectionModel?.changed.disconnect(this._onGridSelection, this);
     this.results.model.changed.disconnect(this._onGridSelection, this);
+    cancelAnimationFrame(this._highlightFrame);
     this._plot?.destroy();
     this._plot = null;
     super.dispose();
   }
 
-  /** The grid's selection changed: highlight its rows (numbers in stored order, so not while sorted). */
+  /**
+   * The grid's selection changed: highlight its rows (numbers in stored order, so not while
+   * sorted), once per frame (a selection of many ranges changes the grid's selection many times).
+   */
   private _onGridSelection(): void {
+    if (!this._highlightFrame) {
+      this._highlightFrame = requestAnimationFrame(() => {
+        this._highlightFrame = 0;
+        this._highlightGridRows();
+      });
+    }
+  }
+
+  private _highlightGridRows(): void {
     if (this.isDisposed || this.results.isDisposed) {
       return;
     }
@@ -170,12 +183,9 @@ export class PlotWidget extends Widget {
       return;
     }
     this._selected = new Set(rows);
-    if (!rows.length) {
-      this._selection = '';
-    } else if (this._selection === '' || !this._fromBox) {
-      this._selection = this._trans._n('%1 row selected in the grid', '%1 rows selected in the grid', rows.length);
-    }
-    this._fromBox = false;
+    this._selection = rows.length
+      ? this._trans._n('%1 row selected in the grid', '%1 rows selected in the grid', rows.length)
+      : '';
     if (this._data) {
       this._status.textContent = this._describe(this._data);
     }
@@ -476,7 +486,6 @@ export class PlotWidget extends Widget {
         Notification.info(t.__('The grid of this result is closed: open it again to see the selection.'));
         return;
       }
-      this._fromBox = true;
       this.results.selectRows(r.rows);
       this._selected = new Set(r.rows);
       this._plot?.redraw(false, false);
@@ -502,7 +511,7 @@ export class PlotWidget extends Widget {
   private _loading = false;
   private _selection = '';
   private _selected = new Set<number>();
-  private _fromBox = false;
+  private _highlightFrame = 0;
   private _stateChanged = new Signal<this, IPlotState>(this);
   private _startedAt: number;
 }
