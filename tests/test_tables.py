@@ -370,3 +370,23 @@ async def test_limits_from_the_configuration(api, jp_serverapp, jp_root_dir):
     service.max_bytes = 10
     code, err = await api("POST", "tables", body={"name": "five", "source": {"kind": "file", "path": "five.csv"}})
     assert code == 400 and err["reason"] == "too-large"
+    # the same cap on an upload and on a URL, each naming the setting
+    code, err = await api("POST", "tables", "upload", body=b"x\n1\n2\n3\n4\n5\n",
+                          params={"name": "five", "format": "csv"})
+    assert code == 413 and err["reason"] == "body-too-large" and "tables_max_bytes" in err["message"], err
+    url = f"{VO_URL}/esapdemo/q/cone/scs.xml?RA=155&DEC=5&SR=0.1"
+    code, err = await api("POST", "tables", body={"name": "scs", "source": {"kind": "url", "url": url,
+                                                                           "format": "votable"}})
+    assert code == 400 and err["reason"] == "too-large" and "tables_max_bytes" in err["message"], err
+    # a crossmatch result is cut at the row cap, and says so
+    service.max_bytes, service.max_rows = 1 << 30, 2
+    (jp_root_dir / "p.csv").write_text("ra,dec\n10.0,20.0\n10.0001,20.0\n10.0002,20.0\n")
+    (jp_root_dir / "q.csv").write_text("ra,dec\n10.0,20.0\n10.0001,20.0\n10.0002,20.0\n")
+    code, err = await api("POST", "tables", body={"name": "p", "source": {"kind": "file", "path": "p.csv"}})
+    assert code == 400 and err["reason"] == "too-many-rows"
+    service.max_rows = 3
+    for n in ("p", "q"):
+        await api("POST", "tables", body={"name": n, "source": {"kind": "file", "path": f"{n}.csv"}}, expect=201)
+    service.max_rows = 2
+    _, x = await api("POST", "tables", "crossmatch", body={"a": "p", "b": "q", "radius": 5, "find": "all"}, expect=201)
+    assert x["row_count"] == 2 and x["overflow"] is True

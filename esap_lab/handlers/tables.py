@@ -4,6 +4,7 @@
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
+from ..errors import EsapError
 from ..tables.formats import MEDIA_TYPES
 from ..tables.models import (
     CreateBody,
@@ -52,6 +53,11 @@ class TableUploadHandler(ApiHandler):
     def max_body_size(self) -> int:
         # a table file may be larger than a JSON body (c.EsapLab.tables_max_bytes)
         return self.esap.tables.max_bytes
+
+    def _too_large(self):
+        # the setting that governs this body is the tables' own, not max_body_size
+        raise EsapError(f"The file is larger than the server accepts as a table ({self.max_body_size:,} bytes; "
+                        f"c.EsapLab.tables_max_bytes).", status=413, reason="body-too-large")
 
 
 class TableSqlHandler(ApiHandler):
