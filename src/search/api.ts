@@ -60,7 +60,9 @@ export function searchApiOf(c: EsapClient) {
       c.request<void>(`archives/${encodeURIComponent(id)}`, { method: 'DELETE' }),
     start: (request: SearchRequest, archives: string[], wait = 0) =>
       c.request<ISearchInfo>('searches', { method: 'POST', json: { request, archives }, query: { wait } }),
-    get: (sid: string) => c.request<ISearchInfo>(`searches/${encodeURIComponent(sid)}`),
+    /** With `wait`: answered once one of the archives still running has ended (or after `wait` s). */
+    get: (sid: string, wait = 0) =>
+      c.request<ISearchInfo>(`searches/${encodeURIComponent(sid)}`, { query: wait ? { wait } : {} }),
     /** The archives' results as one stored query (an `archive` column first); the same one when asked again. */
     merge: (sid: string) =>
       c.request<IQueryInfo>(`searches/${encodeURIComponent(sid)}/merge`, { method: 'POST' })

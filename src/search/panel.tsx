@@ -95,9 +95,9 @@ export function describeQuery(q: { kind: string; request: Record<string, any>; a
     case 'cone':
       return `cone ${where} r=${r.radius}°`;
     case 'sia':
-      return `images ${where} ${r.size}°`;
+      return `images ${where} ${r.size}°${intervals(r)}`;
     case 'ssa':
-      return `spectra ${where}`;
+      return `spectra ${where}${intervals(r)}`;
     case 'did':
       return `DIDs ${r.scope}:${r.name}`;
     default: {
@@ -107,6 +107,16 @@ export function describeQuery(q: { kind: string; request: Record<string, any>; a
       return obscore ? `ObsCore ${obscoreWhere(obscore[1])}`.slice(0, 60) : text.slice(0, 60);
     }
   }
+}
+
+/** A search's band (nm) and time interval (dates) in a few characters, when it has them. */
+function intervals(r: Record<string, any>): string {
+  const nm = (m: number) => String(Math.round(m * 1e10) / 10);
+  const day = (t: string) => String(t).slice(0, 10);
+  return (
+    (Array.isArray(r.band) ? ` ${nm(r.band[0])}–${nm(r.band[1])} nm` : '') +
+    (Array.isArray(r.time) ? ` ${day(r.time[0])}…${day(r.time[1])}` : '')
+  );
 }
 
 /** The constraints of an ObsCore search's ADQL in a few words (position, band, types). */
@@ -452,13 +462,11 @@ function SearchForm(props: ISearchOptions): JSX.Element {
       setSearch(s);
       await openDone(s);
       while (s.status === 'running' && !cancelled.current) {
-        await new Promise(r =>
-          setTimeout(r, Math.max(200, props.settings().pollInterval * 1000 * (Date.now() - started < 3000 ? 0.15 : 0.5)))
-        );
+        // answered as soon as one more archive has ended: each grid opens when its archive answers
+        s = await searchApi.get(s.id, 20);
         if (cancelled.current) {
           break;
         }
-        s = await searchApi.get(s.id);
         setSearch(s);
         await openDone(s);
       }
