@@ -128,6 +128,22 @@ async def test_image_and_spectra_files_in_the_workspace(fetch, jp_root_dir):
         jp_root_dir / "img.fits")
     r = await fetch({"path": "img.fits"})
     assert r.code == 200 and png_size(r.body)[0] > 100
+    # transparent around the image (the page's background shows), labels in the page's theme
+    from io import BytesIO
+
+    from PIL import Image
+
+    light = np.asarray(Image.open(BytesIO(r.body)).convert("RGBA"))
+    dark = await fetch({"path": "img.fits", "theme": "dark"})
+    dark = np.asarray(Image.open(BytesIO(dark.body)).convert("RGBA"))
+    assert light[0, 0, 3] == 0 and dark[0, 0, 3] == 0
+    ink = lambda px: px[(px[..., 3] > 200) & (np.ptp(px[..., :3], axis=-1) < 8)]  # opaque greys
+    assert light.shape == dark.shape
+    # the labels and ticks outside the image: darkest greys on light, lightest greys on dark
+    margin_light, margin_dark = ink(light[:, :20]), ink(dark[:, :20])
+    assert margin_light[..., 0].min() < 80 and margin_dark[..., 0].max() > 180
+    code = (await fetch({"path": "img.fits", "theme": "sepia"})).code
+    assert code == 400
     wave = np.linspace(4000, 7000, 300)
     table = fits.BinTableHDU.from_columns([fits.Column("WAVELENGTH", "E", unit="Angstrom", array=wave),
                                            fits.Column("FLUX", "E", unit="erg/s/cm2/Angstrom", array=wave / 1e4)])
