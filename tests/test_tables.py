@@ -390,3 +390,11 @@ async def test_limits_from_the_configuration(api, jp_serverapp, jp_root_dir):
     service.max_rows = 2
     _, x = await api("POST", "tables", "crossmatch", body={"a": "p", "b": "q", "radius": 5, "find": "all"}, expect=201)
     assert x["row_count"] == 2 and x["overflow"] is True
+    # and an SQL or crossmatch result to the byte cap
+    service.max_rows, service.max_bytes = 1000, 1000
+    code, err = await api("POST", "tables", "sql", body={"sql": "SELECT repeat('x', 100) AS s FROM range(50)"})
+    assert code == 400 and err["reason"] == "too-large" and "tables_max_bytes" in err["message"], err
+    await api("POST", "tables", "sql", body={"sql": "SELECT repeat('x', 10) AS s FROM range(5)"}, expect=201)
+    service.max_bytes = 10
+    code, err = await api("POST", "tables", "crossmatch", body={"a": "p", "b": "q", "radius": 5, "find": "all"})
+    assert code == 400 and err["reason"] == "too-large" and "tables_max_bytes" in err["message"], err

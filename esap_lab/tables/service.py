@@ -133,6 +133,10 @@ class TableService:
         if copy_of is None and table.num_rows > self.max_rows:
             raise BadRequest(f"The table has {table.num_rows} rows; at most {self.max_rows} can be saved "
                              f"(c.EsapLab.tables_max_rows).", reason="too-many-rows")
+        if copy_of is None and provenance.kind in ("sql", "crossmatch") and table.nbytes > self.max_bytes:
+            # (a file, URL or upload is held to the same size before it is read)
+            raise BadRequest(f"The result holds {table.nbytes:,} bytes; at most {self.max_bytes:,} can be kept "
+                             f"(c.EsapLab.tables_max_bytes). Select fewer columns or rows.", reason="too-large")
         if name is not None and kind == "table" and not replace:
             try:
                 existing = self.store.get(name)
@@ -336,9 +340,9 @@ class TableService:
                                  reason="sql-forbidden")
             inputs = self._mentioned(body.sql)
             self.store.ensure_views(inputs)
-            if running.get("late"):
-                raise duckdb.InterruptException("waited too long for a thread")
             try:
+                if running.get("late"):  # the deadline passed before the statement could start
+                    raise duckdb.InterruptException("waited too long for a thread")
                 # one row past the cap tells that there were more; materialised, the query runs
                 # on every core (a streamed result does not). The cap goes around the statement's
                 # own text, so DuckDB parses and binds it once (a relation's .limit() binds the
