@@ -52,6 +52,12 @@ async def test_sql_runs_on_postgresql_in_the_users_schema(api, jp_root_dir, requ
     assert res["kind"] == "result" and res["row_count"] == 2 and res["provenance"]["params"] == {"engine": "postgresql"}
     _, page = await api("GET", "tables", res["id"], "rows", expect=200)
     assert page["rows"] == [{"name": "X3", "flux": 2.1, "twice": 4.2}, {"name": "X1", "flux": 1.5, "twice": 3.0}]
+    # a column named twice is kept twice (renamed), with nulls and types as PostgreSQL gave them
+    _, dup = await api("POST", "tables", "sql", expect=201,
+                       body={"sql": "SELECT name, name, flux, dec FROM xray ORDER BY name"})
+    assert [c["name"] for c in dup["columns"]] == ["name", "name_2", "flux", "dec"]
+    _, page = await api("GET", "tables", dup["id"], "rows", expect=200)
+    assert page["rows"][3] == {"name": "X4", "name_2": "X4", "flux": None, "dec": 4.9}
     # the rows are in alice's own schema, under her role
     with create_engine(request.node.alice_url).connect() as c:
         assert c.exec_driver_sql("SELECT current_user").scalar() == f"esap_alice{request.node.tag}"

@@ -399,7 +399,9 @@ class TableService:
         except psycopg.Error as e:
             raise _pg_error(e, self.sql_timeout, body.sql, lead - len(PostgresTables.PREFIX)) from None
         overflow = len(rows) > cap
-        table = _from_rows([dict(zip(names, r, strict=True)) for r in rows[:cap]], names)
+        rows = rows[:cap]
+        # column by column (no dict per row): twice as fast, and a name given twice stays twice
+        table = _from_columns(names, list(zip(*rows, strict=True)) if rows else [[] for _ in names])
         columns = self._inherit(table.column_names, inputs)
         prov = Provenance(kind="sql", sql=body.sql, inputs=[t.name for t in inputs], params={"engine": "postgresql"})
         if body.name:
@@ -557,14 +559,18 @@ def _sql_error(e: Exception) -> BadRequest:
 
 def _from_rows(rows: list[dict], names: list[str]) -> pa.Table:
     """Rows (dicts) as an Arrow table; a column of mixed types becomes text."""
-    cols = {}
-    for n in names:
-        values = [r.get(n) for r in rows]
+    return _from_columns(names, [[r.get(n) for r in rows] for n in names])
+
+
+def _from_columns(names: list[str], columns) -> pa.Table:
+    """Columns of Python values as an Arrow table; a column of mixed types becomes text."""
+    arrays = []
+    for values in columns:
         try:
-            cols[n] = pa.array(values)
+            arrays.append(pa.array(values))
         except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
-            cols[n] = pa.array([None if v is None else str(v) for v in values], pa.string())
-    return pa.table(cols)
+            arrays.append(pa.array([None if v is None else str(v) for v in values], pa.string()))
+    return pa.Table.from_arrays(arrays, names=names)
 
 
 def _unique_names(table: pa.Table) -> pa.Table:
