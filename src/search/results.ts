@@ -406,7 +406,11 @@ export class ResultsWidget extends BoxPanel {
       menu.addItem({ command: MORE_COMMAND, args: { grid: this.id, action: b.dataset.overflow ?? '' } });
     }
     anchor.setAttribute('aria-expanded', 'true');
-    menu.aboutToClose.connect(() => anchor.setAttribute('aria-expanded', 'false'));
+    menu.aboutToClose.connect(() => {
+      anchor.setAttribute('aria-expanded', 'false');
+      // after the chosen entry ran (the menu closes before it runs its command)
+      window.setTimeout(() => menu.dispose(), 0);
+    });
     const box = anchor.getBoundingClientRect();
     menu.open(box.left, box.bottom);
   }
