@@ -186,12 +186,40 @@ def test_a_users_code_cannot_read_the_servers_start_environment(users, rig):
         assert r.returncode != 0 and b"ESAP_LAB_DB_URL" not in r.stdout, r.stderr
 
 
+def test_a_kernel_on_the_hub_gets_the_rest_door_and_no_database_url(users, rig):
+    # What a notebook inherits is fixed when its kernel starts: root reads that start-up
+    # environment. It holds the way to the user's own server (the hub token and URL, which
+    # esap_lab.client uses), and no database URL or role password in any variable.
+    for user in ("alice", "bob"):
+        base = f"{HUB}/user/{user}/api/kernels"
+        auth = {"Authorization": f"token {users[user]['token']}"}
+        r = requests.post(base, headers=auth, json={"name": "python3"}, timeout=60)
+        assert r.status_code == 201, r.text
+        kid = r.json()["id"]
+        try:
+            marker = f"kernel-{kid}".encode()  # its connection file's name
+            pid = wait_for(f"{user}'s kernel process", lambda u=user, m=marker: user_process(u, m))
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                env = dict(v.split(b"=", 1) for v in f.read().split(b"\0") if b"=" in v)
+            assert b"JUPYTERHUB_API_TOKEN" in env and b"JUPYTERHUB_SERVICE_URL" in env
+            assert b"ESAP_LAB_DB_URL" not in env
+            leaks = [k for k, v in env.items() if b"postgresql" in v.lower() or f"esap_{user}:".encode() in v]
+            assert leaks == [], leaks
+        finally:
+            requests.delete(f"{base}/{kid}", headers=auth, timeout=60)
+
+
 def server_pid(user):
+    return user_process(user, b"jupyterhub.singleuser") or pytest.fail(f"no server process of {user}")
+
+
+def user_process(user, marker):
+    """The pid of ``user``'s process whose command line holds ``marker``, or None."""
     uid = pwd.getpwnam(user).pw_uid
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as f:
-                if b"jupyterhub.singleuser" not in f.read():
+                if marker not in f.read():
                     continue
             with open(f"/proc/{pid}/status") as f:
                 if f"Uid:\t{uid}\t" not in f.read():
@@ -199,7 +227,7 @@ def server_pid(user):
         except OSError:
             continue
         return pid
-    pytest.fail(f"no server process of {user}")
+    return None
 
 
 def revoke(rig, token, hint):  # as the hub would (its client credentials)

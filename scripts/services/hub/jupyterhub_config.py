@@ -3,6 +3,8 @@
 # login's token as a file. Settings of the rig (ports, client secret) come from $ESAP_HUB_RIG.
 import json
 import os
+import pwd
+import stat
 
 from esap_lab.hub import database_pre_spawn_hook, token_auth_state_hook
 
@@ -62,10 +64,30 @@ c.Spawner.default_url = "/lab"
 c.LocalProcessSpawner.port = 0  # replaced below: fixed ports inside the rig's range
 
 _db_hook = c.Spawner.pre_spawn_hook
+# Kernels' IPC sockets live in the Jupyter runtime dir, and a Unix socket's path must stay under
+# 108 bytes: the rig's homes are deep in its state folder, so each user gets a short private one.
+RUNTIME = "/tmp/esap-hub-runtime"
+
+
+def runtime_dir(user):
+    os.makedirs(RUNTIME, mode=0o711, exist_ok=True)
+    st = os.lstat(RUNTIME)
+    if st.st_uid != 0 or not stat.S_ISDIR(st.st_mode):
+        raise RuntimeError(f"{RUNTIME} is not a folder of root's")
+    os.chmod(RUNTIME, 0o711)  # users reach their own folder, and cannot list the others
+    pw = pwd.getpwnam(user)
+    path = os.path.join(RUNTIME, user)
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    if not stat.S_ISDIR(os.lstat(path).st_mode):
+        raise RuntimeError(f"{path} is not a folder")
+    os.chown(path, pw.pw_uid, pw.pw_gid)
+    os.chmod(path, 0o700)
+    return path
 
 
 async def pre_spawn(spawner):
     spawner.port = rig["ports"]["servers"][spawner.user.name]
+    spawner.environment = {**(spawner.environment or {}), "JUPYTER_RUNTIME_DIR": runtime_dir(spawner.user.name)}
     await _db_hook(spawner)
 
 
