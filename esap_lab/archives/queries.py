@@ -142,6 +142,7 @@ class QueryManager:
                           columns=[c.model_dump() for c in result.columns],
                           access_url_column=result.access_url_column, created=now, started=now, finished=now,
                           updated=now)
+        info = rec.info()  # (before the session takes the record)
         await executors.run(RESULTS, self.results.write, rec.id, result)
 
         def insert():
@@ -153,7 +154,7 @@ class QueryManager:
         except Exception:
             await executors.run(RESULTS, self.results.delete, rec.id)
             raise
-        return (await self._record(rec.id)).info()
+        return info
 
     def _spawn(self, qid: str, archive, request, remote: str | None, uploads: dict[str, bytes] | None = None) -> None:
         run = _Running()

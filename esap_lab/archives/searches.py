@@ -82,16 +82,12 @@ class SearchManager:
                            "archive's query is still listed under /queries).", reason="unknown-search")
         return search
 
-    async def wait(self, sid: str, timeout: float) -> SearchInfo:
+    async def wait(self, sid: str, timeout: float, first: bool = False) -> SearchInfo:
+        """The search once its running archives have ended, or after ``timeout`` seconds; ``first``:
+        once one of them has ended (a client follows a fan-out without polling: each archive's end
+        is seen when it happens)."""
         search = self._search(sid)
-        await self.queries.settled([qid for _, qid, _ in search.entries if qid], timeout)
-        return await self.get(sid)
-
-    async def changed(self, sid: str, timeout: float) -> SearchInfo:
-        """The search once one of its running archives has ended, or after ``timeout`` seconds (a
-        client follows a fan-out without polling: each archive's end is seen when it happens)."""
-        search = self._search(sid)
-        await self.queries.settled([qid for _, qid, _ in search.entries if qid], timeout, first=True)
+        await self.queries.settled([qid for _, qid, _ in search.entries if qid], timeout, first=first)
         return await self.get(sid)
 
     async def get(self, sid: str) -> SearchInfo:
@@ -136,9 +132,10 @@ class SearchManager:
         if not done:
             raise Conflict("No archive answered this search, so there is nothing to merge.",
                            reason="nothing-to-merge")
+        found = await self.queries.get_many([e.query_id for e in done])  # one read for all
         parts = []
         for e in done:
-            q = await self.queries.get(e.query_id)
+            q = found.get(e.query_id) or await self.queries.get(e.query_id)  # deleted since: its 404
             if not self.queries.results.exists(q.id):
                 raise Conflict(f"The rows of {e.archive} are gone from the server; run the search again.",
                                reason="rows-missing")

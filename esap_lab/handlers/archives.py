@@ -159,7 +159,7 @@ class SearchHandler(ApiHandler):
     async def get(self, sid: str):
         p = self.parse_query(SearchWaitParams)
         if p.wait > 0:
-            self.send(await self.esap.searches.changed(sid, p.wait))
+            self.send(await self.esap.searches.wait(sid, p.wait, first=True))
         else:
             self.send(await self.esap.searches.get(sid))
 

@@ -120,10 +120,4 @@ class TableExportHandler(ApiHandler):
     async def get(self, t: str):
         p = self.parse_query(ExportParams)
         path, name, temporary = await self.esap.tables.export(t, p.format)
-        try:
-            self.set_header("Content-Type", MEDIA_TYPES[p.format])
-            self.set_header("Content-Disposition", f'attachment; filename="{name}"')
-            await self.stream_file(path)
-        finally:
-            if temporary:
-                path.unlink(missing_ok=True)
+        await self.send_file(path, MEDIA_TYPES[p.format], name, temporary=temporary)

@@ -17,6 +17,7 @@ import type { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 import { BoxPanel, Menu, Widget } from '@lumino/widgets';
 
 import { IQueryInfo } from '../api';
+import { cssVar } from '../common/theme';
 import { esapIcon } from '../sidebar';
 import { IBasketItemInput, IEsapBasket, IEsapStaging } from '../tokens';
 import { ServerDataModel } from './model';
@@ -48,11 +49,6 @@ class HeaderMouseHandler extends BasicMouseHandler {
       grid.node.title = '';
     }
   }
-}
-
-function cssVar(name: string, fallback: string): string {
-  const v = getComputedStyle(document.body).getPropertyValue(name).trim();
-  return v || fallback;
 }
 
 /** `#rrggbb` (or `#rgb`) with an alpha, for the grid's translucent selection. */
