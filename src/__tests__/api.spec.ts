@@ -5,7 +5,7 @@
  */
 import { ServerConnection } from '@jupyterlab/services';
 import { ChildProcess, execFileSync, spawn } from 'child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 
@@ -26,7 +26,13 @@ import { stagingApiOf } from '../staging/api';
 import { FRONTEND_VERSION } from '../version';
 
 const TOKEN = 'esap-jest';
-const PORT = 18000 + Math.floor(Math.random() * 1000);
+// A port the OS says is free: a random one could be a test service's (several listen near 18000).
+const PORT = Number(
+  execFileSync(process.execPath, [
+    '-e',
+    "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{process.stdout.write(String(s.address().port));s.close()})"
+  ])
+);
 const VO = process.env.ESAP_TEST_VO_URL ?? 'http://127.0.0.1:18765';
 const PYTHON =
   process.env.ESAP_PYTHON ?? path.join(__dirname, '..', '..', '.venv', 'bin', 'python');
@@ -54,6 +60,7 @@ beforeAll(async () => {
         open_browser: false,
         ip: '127.0.0.1',
         port: PORT,
+        port_retries: 0,
         root_dir: dir,
         allow_root: true
       },
@@ -74,20 +81,33 @@ beforeAll(async () => {
       }
     })
   );
+  // The server's log is kept, and shown if it does not come up.
+  const logPath = path.join(dir, 'server.log');
+  const log = openSync(logPath, 'w');
   server = spawn(PYTHON, ['-m', 'jupyter_server', `--config=${config}`], {
-    stdio: 'ignore',
+    stdio: ['ignore', log, log],
     env: { ...process.env, JUPYTER_CONFIG_DIR: dir, JUPYTER_DATA_DIR: dir }
   });
-  for (let i = 0; i < 300; i++) {
+  closeSync(log);
+  let exited: number | null = null;
+  server.on('exit', code => (exited = code ?? -1));
+  // Up to 2 minutes: on a loaded CI machine the first import of the server's packages is slow.
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline && exited === null) {
     try {
       await call('version');
       return;
     } catch {
-      await new Promise(r => setTimeout(r, 100));
+      await new Promise(r => setTimeout(r, 200));
     }
   }
-  throw new Error('the Jupyter server did not start');
-});
+  const tail = readFileSync(logPath, 'utf-8').split('\n').slice(-40).join('\n');
+  throw new Error(
+    `the Jupyter server did not start on port ${PORT}` +
+      (exited !== null ? ` (it exited with ${exited})` : ' within 2 minutes') +
+      `; its log ends:\n${tail}`
+  );
+}, 150_000);
 
 afterAll(() => {
   server?.kill();
