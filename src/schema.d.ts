@@ -9186,7 +9186,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/x-votable+xml": string;
+                    "application/fits": string;
+                    "text/csv": string;
+                    "text/plain": string;
+                    "application/vnd.apache.parquet": string;
                 };
             };
             /** @description Invalid request (the message names the field) */

@@ -24,10 +24,8 @@ from ..previews.models import (
     Selection,
     Spectrum,
 )
-from ..tables.formats import MEDIA_TYPES, SUFFIX
+from ..tables.formats import EXPORT_MEDIA_TYPES, MEDIA_TYPES, SUFFIX
 from .base import ApiHandler, api, files
-
-FILE_TYPES = tuple(MEDIA_TYPES[f] for f in ("votable", "fits", "csv", "ecsv", "parquet"))
 
 
 def exporter(esap):
@@ -42,7 +40,7 @@ def exporter(esap):
 
 
 class QueryExportHandler(ApiHandler):
-    @files(*FILE_TYPES)
+    @files(*EXPORT_MEDIA_TYPES)
     @api("A stored result, or some of its rows, as a file: votable (binary2), fits, csv, ecsv or parquet, with "
          "units, UCDs and descriptions where the format holds them", query=ExportParams, errors=(400, 404, 409))
     @web.authenticated
@@ -67,7 +65,7 @@ class QueryExportHandler(ApiHandler):
 
 
 class BasketTableExportHandler(ApiHandler):
-    @files(*FILE_TYPES)
+    @files(*EXPORT_MEDIA_TYPES)
     @api("Basket records (all, those of one query, or the items named) as one table file: votable, fits, csv, "
          "ecsv or parquet", query=BasketExportParams, errors=(400,))
     @web.authenticated

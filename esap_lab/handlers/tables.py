@@ -5,7 +5,7 @@ from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from ..errors import EsapError
-from ..tables.formats import MEDIA_TYPES
+from ..tables.formats import EXPORT_MEDIA_TYPES, MEDIA_TYPES
 from ..tables.models import (
     CreateBody,
     CrossmatchBody,
@@ -19,7 +19,7 @@ from ..tables.models import (
     TableList,
     UploadParams,
 )
-from .base import ApiHandler, api
+from .base import ApiHandler, api, files
 
 
 class TablesHandler(ApiHandler):
@@ -113,6 +113,7 @@ class TableRowsHandler(ApiHandler):
 
 
 class TableExportHandler(ApiHandler):
+    @files(*EXPORT_MEDIA_TYPES)
     @api("The whole table as a file: votable, fits, csv, ecsv or parquet (units, UCDs and descriptions kept "
          "where the format can hold them)", query=ExportParams, errors=(400, 404))
     @web.authenticated

@@ -23,6 +23,8 @@ EXTENSIONS = {".csv": "csv", ".tsv": "csv", ".fits": "fits", ".fit": "fits", ".f
               ".vot": "votable", ".votable": "votable", ".ecsv": "ecsv", ".parquet": "parquet", ".pq": "parquet"}
 MEDIA_TYPES = {"csv": "text/csv", "fits": "application/fits", "votable": "application/x-votable+xml",
                "ecsv": "text/plain", "parquet": "application/vnd.apache.parquet"}
+# what an export answers, in the order the OpenAPI document lists them
+EXPORT_MEDIA_TYPES = tuple(MEDIA_TYPES[f] for f in ("votable", "fits", "csv", "ecsv", "parquet"))
 SUFFIX = {"csv": ".csv", "fits": ".fits", "votable": ".vot", "ecsv": ".ecsv", "parquet": ".parquet"}
 
 
