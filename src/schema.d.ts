@@ -3671,6 +3671,11 @@ export interface components {
             /** Row */
             row: number;
             /**
+             * Archive
+             * @description the archive whose DataLink service answered (a merged result's row: its own)
+             */
+            archive: string;
+            /**
              * Datalink
              * @description the DataLink document these links come from
              */

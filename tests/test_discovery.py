@@ -471,6 +471,17 @@ async def test_merge_images_from_sia2_and_sia1(api):
     _, page = await api("GET", "queries", merged["id"], "rows", params={"limit": 1000}, expect=200)
     assert {r["archive"] for r in page["rows"]} == {"local", "sia1only"}
     assert all(str(r[url]).startswith("http") for r in page["rows"])
+    # a merged row keeps its own archive's DataLink (and so its cutouts); SIA 1 rows have none
+    rows = page["rows"]
+    linked = next(i for i, r in enumerate(rows) if "esapimg" in (r.get("obs_publisher_did") or ""))
+    _, links = await api("GET", "queries", merged["id"], "rows", str(linked), "links", expect=200)
+    assert {"#this", "#preview"} <= {lk["semantics"] for lk in links["links"]}
+    assert any(s["soda"] for s in links["services"])
+    _, cut = await api("POST", "cutouts", body={"query_id": merged["id"], "row": linked, "radius": 0.02}, expect=201)
+    assert cut["path"].endswith(".fits") and "CIRCLE=" in cut["url"]
+    plain = next(i for i, r in enumerate(rows) if r["archive"] == "sia1only")
+    code, err = await api("GET", "queries", merged["id"], "rows", str(plain), "links")
+    assert code == 404 and err["reason"] == "no-datalink"
 
 
 def test_merge_aligns_by_name_then_ucd_and_converts_units():

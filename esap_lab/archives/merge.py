@@ -5,7 +5,8 @@ each side), and only when their units agree: equal, or convertible (the values a
 converted to the first archive's unit, e.g. arcsec to deg). A column no other archive has stays,
 empty for the other archives' rows; two same-named columns whose units do not agree stay apart
 (the later one named ``<name>_<archive>``). The rows' data links (access URL columns) always
-share one column. A first column, ``archive``, says where each row came from.
+share one column. A first column, ``archive``, says where each row came from, and each archive's
+DataLink service descriptors stay, naming the merged column of their IDs and their archive.
 
 Plain Python over Arrow tables: no files, no database (SearchManager stores the result).
 """
@@ -18,10 +19,12 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..datalink import descriptors
 from .models import Column
 from .results import ResultTable
 
 ARCHIVE_COLUMN = "archive"
+MERGED = "merged"  # the archive a merged result is stored under
 
 
 @dataclass
@@ -178,6 +181,13 @@ def merge(parts: list[Part]) -> ResultTable:
                             "arraysize": "*" if _DATATYPES[target] == "char" else None})
         columns.append(col)
     table = pa.Table.from_arrays(arrays, names=[c.name for c in columns])
+    links = []  # each archive's DataLink services, for its own rows
+    for p, part in enumerate(parts):
+        for d in descriptors.read(part.table.schema):
+            target = next((m.column.name for m in merged if m.sources.get(p, ("",))[0] == d["id_column"]), None)
+            if target is not None:
+                links.append({**d, "id_column": target, "archive": part.archive, "archive_column": archive_name})
+    table = descriptors.attach(table, links)
     return ResultTable(columns=columns, table=table.combine_chunks(),
                        overflow=any(part.overflow for part in parts), row_count=table.num_rows,
                        access_url_column=merged[access].column.name if access is not None else None)

@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from .. import executors
 from ..errors import BadRequest, Conflict, EsapError, NotFound, RemoteError
 from ..operations import utcnow
-from .merge import Part, merge
+from .merge import MERGED, Part, merge
 from .models import ObscoreQuery, QueryInfo, SearchEntry, SearchInfo, TapQuery, error_position
 from .queries import RESULTS, QueryManager
 
@@ -144,7 +144,7 @@ class SearchManager:
                               access_url_column=q.access_url_column, overflow=q.overflow))
         result = await executors.run(RESULTS, merge, parts)
         request = {**search.request, "search": sid, "merged": {e.archive: e.query_id for e in done}}
-        merged = await self.queries.store("merged", search.request.get("kind", "merge"), request, result)
+        merged = await self.queries.store(MERGED, search.request.get("kind", "merge"), request, result)
         search.merged = merged.id
         return merged
 

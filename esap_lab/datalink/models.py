@@ -42,6 +42,7 @@ class Link(BaseModel):
 class RowLinks(BaseModel):
     query_id: str
     row: int
+    archive: str = Field(description="the archive whose DataLink service answered (a merged result's row: its own)")
     datalink: str = Field(description="the DataLink document these links come from")
     ra: float | None = Field(None, description="the row's position (degrees), the default cutout centre")
     dec: float | None = None

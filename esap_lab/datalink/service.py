@@ -18,6 +18,7 @@ from urllib.parse import quote, urlencode
 import numpy as np
 
 from .. import executors
+from ..archives.merge import MERGED
 from ..archives.results import stored_result
 from ..errors import BadRequest, Conflict, EsapError, NotFound, RemoteError
 from ..sky.positions import fov_column, number, position_columns
@@ -134,25 +135,33 @@ class DataLinkService:
         row, descs = await executors.run(RESULTS, read)
         return info, row, descs
 
-    def _datalink_url(self, info, row: dict, descs: list[dict]) -> str | None:
+    def _datalink_url(self, info, row: dict, descs: list[dict]) -> tuple[str, str] | None:
+        """The row's DataLink URL and the archive that serves it. A merged result's row is its own
+        archive's: that archive's descriptors only (see archives.merge)."""
         for d in descs:
+            if d.get("archive") and row.get(d.get("archive_column") or "") != d["archive"]:
+                continue
             value = row.get(d["id_column"])
             if value not in (None, ""):
                 sep = "&" if "?" in d["url"] else "?"
-                return d["url"] + sep + "ID=" + quote(str(value), safe="")
+                return d["url"] + sep + "ID=" + quote(str(value), safe=""), d.get("archive") or info.archive
         fmt = next((row[k] for k in ("access_format", "mime", "format") if row.get(k)), "") or ""
         access = info.access_url_column
         if "datalink" in str(fmt).lower() and access and row.get(access):
-            return str(row[access])
+            archive = info.archive
+            if info.archive == MERGED and info.columns:  # merge puts the rows' archive first
+                archive = str(row.get(info.columns[0].name) or "")
+            return str(row[access]), archive
         return None
 
     async def links(self, qid: str, i: int) -> RowLinks:
         info, row, descs = await self._row(qid, i)
-        url = self._datalink_url(info, row, descs)
-        if url is None:
+        found = self._datalink_url(info, row, descs)
+        if found is None:
             raise NotFound(f"Row {i} of query {qid} has no DataLink: {info.archive} sent no DataLink service "
                            f"for these rows.", reason="no-datalink")
-        archive = self.registry.get(info.archive)
+        url, archive_id = found
+        archive = self.registry.get(archive_id)
         title = archive.cfg.title
 
         def fetch():
@@ -176,7 +185,7 @@ class DataLinkService:
         names = list(row)
         ra_col, dec_col = position_columns(info.columns, names)
         fov = fov_column(names)
-        return RowLinks(query_id=qid, row=i, datalink=url, links=links, services=services,
+        return RowLinks(query_id=qid, row=i, archive=archive_id, datalink=url, links=links, services=services,
                         ra=number(row.get(ra_col)) if ra_col else None,
                         dec=number(row.get(dec_col)) if dec_col else None,
                         size=number(row.get(fov)) if fov else None)
@@ -225,15 +234,14 @@ class DataLinkService:
             raise BadRequest("ra, dec: the row has no position; give the cutout's centre.", reason="no-position")
         radius = body.radius or (rl.size / 4 if rl.size else DEFAULT_RADIUS)
         url = soda_url(service, ra, dec, radius)
-        info = await self.queries.get(body.query_id)
-        name = f"{info.archive}-{body.query_id[:8]}-row{body.row}-{ra:.4f}{dec:+.4f}"
+        name = f"{rl.archive}-{body.query_id[:8]}-row{body.row}-{ra:.4f}{dec:+.4f}"
         name = re.sub(r"[^A-Za-z0-9_.+-]+", "_", name)
         if body.target == "basket":
             from ..basket.models import FileFields
 
             item = FileFields(kind="file", url=url, name=name + ".fits", content_type="image/fits",
-                              title=f"Cutout r={radius * 3600:.0f}\" at {ra:.5f} {dec:+.5f} ({info.archive} row "
-                                    f"{body.row})", source=info.archive,
+                              title=f"Cutout r={radius * 3600:.0f}\" at {ra:.5f} {dec:+.5f} ({rl.archive} row "
+                                    f"{body.row})", source=rl.archive,
                               metadata={"query_id": body.query_id, "row": body.row, "circle": [ra, dec, radius],
                                         "soda": service.url})
             added = await self.basket.add([item])
@@ -242,7 +250,7 @@ class DataLinkService:
             return Cutout(target="basket", url=url, ra=ra, dec=dec, radius=radius, item_id=stored.id)
         rel = body.path or f"{self.folder}/{name}.fits"
         final = self._target(rel, body.overwrite)
-        archive = self.registry.get(info.archive)
+        archive = self.registry.get(rl.archive)
         title = archive.cfg.title
 
         def fetch():
