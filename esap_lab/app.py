@@ -146,6 +146,13 @@ class EsapLab(ExtensionApp):
     tables_max_bytes = Int(1 << 30, help="Bytes a file, URL or upload imported as a table may have."
                            ).tag(config=True)
     tables_sql_timeout = Float(60.0, help="Seconds one SQL statement over my tables may run.").tag(config=True)
+    tables_memory_limit = Unicode("2GB", help="Memory DuckDB may use for SQL over my tables (e.g. '2GB'; "
+                                              "beyond it, it spills to disk). Empty: DuckDB's own default, "
+                                              "80% of the machine's memory.").tag(config=True)
+    tables_spill_limit = Unicode("8GB", help="Disk DuckDB may spill to (in the user's data dir) when an SQL "
+                                             "statement over my tables outgrows tables_memory_limit; a "
+                                             "statement needing more fails with a 400 naming both settings. "
+                                             "Empty: no cap.").tag(config=True)
     tables_engine = Unicode("duckdb", help="Where SQL over my tables runs: 'duckdb' (embedded, the default) or "
                                            "'postgresql' (a hub: the user's own schema of the PostgreSQL state "
                                            "database, isolated by the user's role; see esap_lab.hub).").tag(config=True)
@@ -216,7 +223,8 @@ class EsapLab(ExtensionApp):
                                        basket=services.basket, max_rows=self.tables_max_rows,
                                        max_bytes=self.tables_max_bytes, sql_timeout=self.tables_sql_timeout,
                                        max_results=self.tables_max_results, fetch_timeout=self.query_timeout,
-                                       engine=self.tables_engine)
+                                       engine=self.tables_engine, memory_limit=self.tables_memory_limit,
+                                       spill_limit=self.tables_spill_limit)
         # TAP uploads (TAP_UPLOAD) read basket records and my tables through their services
         services.queries.basket, services.queries.tables = services.basket, services.tables
         if self.software_url:

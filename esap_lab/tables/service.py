@@ -40,15 +40,26 @@ from .store import PostgresTables, TableStore, quote, utcnow
 
 log = logging.getLogger("esap_lab.tables")
 
+_SIZE = re.compile(r"\d+(\.\d+)?\s*(B|[KMGT]i?B)", re.IGNORECASE)  # a size DuckDB reads: 2GB, 512MiB
+
 
 class TableService:
     def __init__(self, db, directory: str | os.PathLike, root_dir: str | os.PathLike, *, queries: Any = None,
                  basket: Any = None, max_rows: int = 5_000_000, max_bytes: int = 1 << 30,
                  sql_timeout: float = 60.0, max_results: int = 20, fetch_timeout: float = 60.0,
-                 engine: str = "duckdb"):
+                 engine: str = "duckdb", memory_limit: str = "", spill_limit: str = ""):
         """``engine``: where SQL over my tables runs: "duckdb" (embedded, the default) or
-        "postgresql" (the user's own schema of the state database, for hubs)."""
-        self.store = TableStore(db, directory)
+        "postgresql" (the user's own schema of the state database, for hubs). ``memory_limit``,
+        ``spill_limit``: DuckDB's memory and spill disk ('2GB'; empty: DuckDB's defaults)."""
+        limits = {}
+        for setting, key, value in (("tables_memory_limit", "memory_limit", memory_limit),
+                                    ("tables_spill_limit", "max_temp_directory_size", spill_limit)):
+            if value:
+                if not _SIZE.fullmatch(value.strip()):
+                    raise ValueError(f"c.EsapLab.{setting}: {value!r} is not a size such as '2GB' or '512MiB'")
+                limits[key] = value.strip()
+        self.limits = {"memory": memory_limit or "DuckDB's default", "spill": spill_limit or "none"}
+        self.store = TableStore(db, directory, limits)
         if engine == "postgresql":
             self.store.pg = PostgresTables(db, self.store)
         elif engine != "duckdb":
@@ -370,7 +381,7 @@ class TableService:
                 raise BadRequest(f"The SQL ran longer than {self.sql_timeout:g} s (c.EsapLab.tables_sql_timeout) "
                                  f"and was stopped.", reason="sql-timeout") from None
             except duckdb.Error as e:
-                raise _sql_error(e) from None
+                raise _sql_error(e, self.limits) from None
         finally:
             running.pop("cursor", None)
             cur.close()
@@ -548,12 +559,18 @@ def _pg_error(e: Exception, timeout: float, sql: str = "", shift: int = 0) -> Ba
     return BadRequest(f"SQL error: {text}{where}", reason="sql-error")
 
 
-def _sql_error(e: Exception) -> BadRequest:
+def _sql_error(e: Exception, limits: dict | None = None) -> BadRequest:
     import duckdb
 
     text = str(e).strip()
     if isinstance(e, duckdb.PermissionException):
         return BadRequest(f"Not allowed: {text}. SQL reads your tables only (by name).", reason="sql-forbidden")
+    if isinstance(e, duckdb.OutOfMemoryException):
+        limits = limits or {}
+        return BadRequest(f"The SQL needs more room than it may have: memory {limits.get('memory')} "
+                          f"(c.EsapLab.tables_memory_limit), then disk {limits.get('spill')} "
+                          f"(c.EsapLab.tables_spill_limit). Select fewer rows or columns, or aggregate first. "
+                          f"({text.splitlines()[0][:300]})", reason="sql-too-large")
     return BadRequest(f"SQL error: {text}", reason="sql-error")
 
 

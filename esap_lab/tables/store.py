@@ -82,8 +82,10 @@ _FORGET_RESULTS = (_T.delete()
 
 
 class TableStore:
-    def __init__(self, db: Database, directory: str | os.PathLike):
+    def __init__(self, db: Database, directory: str | os.PathLike, limits: dict[str, str] | None = None):
+        """``limits``: DuckDB settings that bound one user's SQL (memory_limit, max_temp_directory_size)."""
         self.db = db
+        self.limits = dict(limits or {})
         self.directory = Path(directory)
         self.files = self.directory / "files"
         self.files.mkdir(parents=True, exist_ok=True)
@@ -268,7 +270,7 @@ class TableStore:
                 self.spill.mkdir(parents=True, exist_ok=True)
                 con = duckdb.connect(":memory:", config={"autoinstall_known_extensions": False,
                                                          "autoload_known_extensions": False,
-                                                         "temp_directory": str(self.spill)})
+                                                         "temp_directory": str(self.spill), **self.limits})
                 try:  # table files never change once written: their footers can be kept
                     con.execute("SET parquet_metadata_cache = true")
                 except duckdb.Error:  # pragma: no cover - older DuckDB
