@@ -10,7 +10,8 @@ cd "$ROOT"
 SERVICES=(postgres vo-archive rucio slurm dirac hub)
 
 set -e
-apt_install curl git chromium
+# topcat and xvfb: the real TOPCAT receives tables over SAMP (tests/test_samp_topcat.py)
+apt_install curl git chromium topcat xvfb
 ensure_python
 build_frontend
 for s in "${SERVICES[@]}"; do

@@ -4160,7 +4160,7 @@ export interface components {
             mtype: string;
             /**
              * Table Id
-             * @description a stable id for samp.table-id
+             * @description the samp.table-id to send: new for each link (TOPCAT refuses one it has loaded already)
              */
             table_id: string;
             /**

@@ -119,7 +119,7 @@ class SampLinksHandler(ApiHandler):
         name = f"{info.archive}-{info.kind}-{b.query_id[:8]}" + ("-selection" if b.rows else "")
         self.send(SignedLink(url=f"{base}{API_PREFIX}/samp/tables/{token}", expires=expires,
                              mtype=f"table.load.{b.format}", name=name,
-                             table_id=f"esap-{b.query_id}" + (f"-{len(b.rows)}" if b.rows else "")), status=201)
+                             table_id=samp_links(self.esap).table_id(b.query_id, token)), status=201)
 
 
 class SampTableHandler(ApiHandler):

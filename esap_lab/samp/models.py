@@ -20,7 +20,8 @@ class SignedLink(BaseModel):
     url: str = Field(description="where a SAMP client fetches the table: no token, valid until expires")
     expires: float = Field(description="Unix time after which the link answers 403")
     mtype: str = Field(description="the SAMP message to send with it (table.load.votable / table.load.fits)")
-    table_id: str = Field(description="a stable id for samp.table-id")
+    table_id: str = Field(description="the samp.table-id to send: new for each link (TOPCAT refuses one it "
+                                      "has loaded already)")
     name: str = Field(description="a name for the table in the receiving tool")
 
 

@@ -45,9 +45,16 @@ class SignedLinks:
 
     def sign(self, query_id: str, rows: list[int] | None, fmt: str, now: float | None = None) -> tuple[str, float]:
         expires = round((now if now is not None else time.time()) + self.ttl, 3)
-        payload = _b64(json.dumps({"q": query_id, "r": rows, "f": fmt, "e": expires},
+        payload = _b64(json.dumps({"q": query_id, "r": rows, "f": fmt, "e": expires, "n": _b64(os.urandom(6))},
                                   separators=(",", ":")).encode())
         return f"{payload}.{self._mac(payload)}", expires
+
+    @staticmethod
+    def table_id(query_id: str, token: str) -> str:
+        """The samp.table-id sent with a link: new for each link, as TOPCAT refuses a table-id
+        it has loaded already ("send again", or another selection of the same result, would
+        be lost)."""
+        return f"esap-{query_id[:8]}-{hashlib.sha256(token.encode()).hexdigest()[:12]}"
 
     def verify(self, token: str, now: float | None = None) -> dict:
         """The link's payload; Forbidden when it was not signed here, was changed, or expired."""
