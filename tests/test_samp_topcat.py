@@ -14,7 +14,6 @@ import time
 import pytest
 from astropy.samp import SAMPIntegratedClient
 from astropy.samp.lockfile_helpers import read_lockfile
-
 from test_samp import cone
 
 pytestmark = pytest.mark.skipif(not (shutil.which("topcat") and shutil.which("Xvfb")),
@@ -29,7 +28,7 @@ def topcat(tmp_path_factory):
     display = xvfb.stdout.readline().strip()  # the free display Xvfb chose
     lock = d / "samp-lock"
     env = {**os.environ, "DISPLAY": f":{display}", "SAMP_HUB": f"std-lockurl:file://{lock}"}
-    log = open(d / "topcat.log", "w")
+    log = open(d / "topcat.log", "w")  # noqa: SIM115 - open while TOPCAT runs, closed below
     tool = subprocess.Popen(["topcat", "-hub"], env=env, stdout=log, stderr=subprocess.STDOUT)
     client = SAMPIntegratedClient(name="esap-lab test", addr="127.0.0.1")
     try:
