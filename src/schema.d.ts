@@ -3724,6 +3724,12 @@ export interface components {
             rows: {
                 [key: string]: unknown;
             }[];
+            /**
+             * Index
+             * @description the rows' numbers in stored order (from 0); given when sorted, so a selection in a sorted grid names the same rows to export, plots, SAMP and DataLink
+             * @default null
+             */
+            index: number[] | null;
         };
         /** RowsParams */
         RowsParams: {

@@ -60,6 +60,12 @@ async def test_tap_sync_pages_and_sorts_server_side(api):
     assert len(last["rows"]) == 10 and last["rows"][-1]["vmag"] == max(r["vmag"] for r in desc["rows"])
     _, beyond = await api("GET", "queries", info["id"], "rows", params={"offset": 6000}, expect=200)
     assert beyond["rows"] == [] and beyond["total"] == 5000
+    # a sorted page names its rows' numbers in stored order: the unsorted read has them there
+    _, stored = await api("GET", "queries", info["id"], "rows", params={"limit": 5000}, expect=200)
+    assert stored["index"] is None
+    for page in (asc, desc, last):
+        assert len(page["index"]) == len(page["rows"])
+        assert [stored["rows"][i] for i in page["index"]] == page["rows"]
 
 
 async def test_tap_overflow_is_reported(api):

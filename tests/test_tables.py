@@ -54,6 +54,13 @@ async def test_save_a_cone_result_page_sort_and_round_trip_every_format(api, jp_
     _, qpage = await api("GET", "queries", q["id"], "rows", params={"limit": 5, "sort": "ra", "order": "desc"},
                          expect=200)
     assert page["total"] == qpage["total"] and [r["ra"] for r in page["rows"]] == [r["ra"] for r in qpage["rows"]]
+    # a sorted page names its rows' numbers in stored order (one shape with the query's rows):
+    # the unsorted read has the same rows there, and the table keeps the result's order
+    _, stored = await api("GET", "tables", "cone", "rows", params={"limit": 5000}, expect=200)
+    assert stored["index"] is None and len(stored["rows"]) == t["row_count"] and "esap_stored_row" not in page["rows"][0]
+    assert page["index"] == qpage["index"] and [stored["rows"][i] for i in page["index"]] == page["rows"]
+    _, ties = await api("GET", "tables", "cone", "rows", params={"limit": 5000, "sort": "vmag"}, expect=200)
+    assert sorted(ties["index"]) == list(range(len(stored["rows"])))  # every row once, ties too
     _, last = await api("GET", "tables", t["id"], "rows", params={"offset": t["row_count"] - 1}, expect=200)
     assert len(last["rows"]) == 1
     code, err = await api("GET", "tables", "cone", "rows", params={"sort": "nope"})

@@ -192,6 +192,9 @@ class RowsPage(BaseModel):
     sort: str | None = None
     order: str = "asc"
     rows: list[dict[str, Any]]
+    index: list[int] | None = Field(
+        None, description="the rows' numbers in stored order (from 0); given when sorted, so a selection in a "
+                          "sorted grid names the same rows to export, plots, SAMP and DataLink")
 
 
 class ArchiveInfo(BaseModel):

@@ -365,8 +365,8 @@ class QueryManager:
         if not self.results.exists(qid):
             raise NotFound(f"The rows of query {qid} are gone from the server; run it again.",
                            reason="rows-missing")
-        total, rows = await executors.run(RESULTS, self.results.page, qid, offset, limit, sort, order)
-        return RowsPage(offset=offset, limit=limit, total=total, sort=sort, order=order, rows=rows)
+        total, rows, index = await executors.run(RESULTS, self.results.page, qid, offset, limit, sort, order)
+        return RowsPage(offset=offset, limit=limit, total=total, sort=sort, order=order, rows=rows, index=index)
 
     # -- ending -----------------------------------------------------------------------------
     async def cancel(self, qid: str) -> None:

@@ -159,21 +159,21 @@ class ResultStore:
                 self._orders.popitem(last=False)
         return idx
 
-    def page(self, qid: str, offset: int, limit: int, sort: str | None, order: str) -> tuple[int, list[dict]]:
-        """(total rows, the rows of one page as dicts), sorted by ``sort`` when given."""
+    def page(self, qid: str, offset: int, limit: int, sort: str | None,
+             order: str) -> tuple[int, list[dict], list[int] | None]:
+        """(total rows, the rows of one page as dicts, their numbers in stored order), sorted by
+        ``sort`` when given; the numbers are None when not sorted (they are offset, offset + 1, ...)."""
         table = self._table(qid)
         total = table.num_rows
         if sort is not None and sort not in table.column_names:
             raise BadRequest(f"Cannot sort by {sort!r}: the result has no such column. "
                              f"Columns: {', '.join(table.column_names)}")
         if offset >= total:
-            return total, []
+            return total, [], None if sort is None else []
         if sort is None:
-            part = table.slice(offset, limit)
-        else:
-            idx = self._order(qid, table, sort, order)
-            part = table.take(idx.slice(offset, limit))
-        return total, _rows(part)
+            return total, _rows(table.slice(offset, limit)), None
+        numbers = self._order(qid, table, sort, order).slice(offset, limit)
+        return total, _rows(table.take(numbers)), numbers.to_pylist()
 
 
 async def stored_result(queries, qid: str, use: str = "to use") -> tuple[object, pa.Table]:

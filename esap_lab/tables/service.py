@@ -101,16 +101,29 @@ class TableService:
             raise BadRequest(f"Cannot sort by {sort!r}: the table has no such column. Columns: {', '.join(names)}",
                              reason="unknown-column")
         if offset >= info.row_count:
-            return RowsPage(offset=offset, limit=limit, total=info.row_count, sort=sort, order=order, rows=[])
-        by = f" ORDER BY {quote(sort)} {'ASC' if order == 'asc' else 'DESC'} NULLS LAST" if sort else ""
+            return RowsPage(offset=offset, limit=limit, total=info.row_count, sort=sort, order=order, rows=[],
+                            index=None if sort is None else [])
+        path = str(self.store.path(info.id).resolve())
         cur = self.store.cursor()
         try:
-            part = _arrow_table(cur.sql(f"SELECT * FROM read_parquet(?){by} LIMIT ? OFFSET ?",
-                                        params=[str(self.store.path(info.id).resolve()), limit, offset]))
+            if sort is None:
+                part = _arrow_table(cur.sql("SELECT * FROM read_parquet(?) LIMIT ? OFFSET ?",
+                                            params=[path, limit, offset]))
+                return RowsPage(offset=offset, limit=limit, total=info.row_count, sort=sort, order=order,
+                                rows=_json_rows(part))
+            # sorted: each row's number in the file comes along (the grid's selection names stored
+            # rows with it), and breaks ties, so pages of equal values never overlap or miss a row
+            number = ("row_number() OVER () - 1"  # a column of the table hides DuckDB's virtual one
+                      if "file_row_number" in {n.lower() for n in names} else "file_row_number")
+            part = _arrow_table(cur.sql(
+                f"SELECT *, {number} AS esap_stored_row FROM read_parquet(?) "
+                f"ORDER BY {quote(sort)} {'ASC' if order == 'asc' else 'DESC'} NULLS LAST, esap_stored_row "
+                f"LIMIT ? OFFSET ?", params=[path, limit, offset]))
         finally:
             cur.close()
+        last = part.num_columns - 1  # the number: by position, whatever the table's own names
         return RowsPage(offset=offset, limit=limit, total=info.row_count, sort=sort, order=order,
-                        rows=_json_rows(part))
+                        rows=_json_rows(part.remove_column(last)), index=part.column(last).to_pylist())
 
     async def export(self, key: str, fmt: str) -> tuple[Path, str, bool]:
         """-> (file, download name, temporary?) The stored Parquet file itself for Parquet."""
