@@ -213,6 +213,8 @@ export interface IRowsPage {
   sort: string | null;
   order: 'asc' | 'desc';
   rows: Record<string, unknown>[];
+  /** the rows' numbers in stored order (from 0); given when sorted */
+  index?: number[] | null;
 }
 
 export type QueryRequest =

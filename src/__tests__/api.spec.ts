@@ -21,9 +21,14 @@ import {
   useServerSettings
 } from '../api';
 import { basketApiOf } from '../basket/api';
+import { ServerDataModel } from '../search/model';
 import { jobsApiOf } from '../jobs/api';
 import { stagingApiOf } from '../staging/api';
 import { FRONTEND_VERSION } from '../version';
+
+// Lumino's datagrid needs a page (document, navigator) as it loads: the grid's model only needs
+// its base class here, which tells the grid of changes
+jest.mock('@lumino/datagrid', () => ({ DataModel: class { emitChanged(): void {} } }));
 
 const TOKEN = 'esap-jest';
 // A port the OS says is free: a random one could be a test service's (several listen near 18000).
@@ -146,6 +151,36 @@ describe('requestAPI against the server', () => {
     });
     expect(page.rows).toHaveLength(5);
     expect(page.rows[0].vmag).toBeGreaterThanOrEqual(page.rows[4].vmag);
+  });
+
+  it('a sorted grid model maps its rows to their numbers in stored order and back', async () => {
+    const q = await call<any>('archives/local/queries', {
+      method: 'POST',
+      json: { kind: 'cone', ra: 155, dec: 5, radius: 0.1 },
+      query: { wait: 30 }
+    });
+    const before = esapClient.serverSettings;
+    useServerSettings(settings);
+    try {
+      const stored = (await call<any>(`queries/${q.id}/rows`, { query: { limit: 5000 } })).rows;
+      const model = new ServerDataModel(q, 7); // pages of 7 rows: a selection spans several
+      expect(await model.stored([0, 3, 20])).toEqual([0, 3, 20]); // not sorted: the same numbers
+      model.sortBy('vmag', 'desc');
+      const shown = [0, 1, 9, 15, 16];
+      const numbers = await model.stored(shown); // the pages are fetched
+      expect(numbers).toHaveLength(shown.length);
+      const rows = await model.rows(shown);
+      expect(numbers.map(n => stored[n])).toEqual(rows);
+      // back: where these rows are in the sorted grid (pages loaded), null for one not loaded
+      expect(await model.displayed(numbers)).toEqual(shown);
+      const elsewhere = (await call<any>(`queries/${q.id}/rows`, {
+        query: { offset: 35, limit: 1, sort: 'vmag', order: 'desc' }
+      })).index[0];
+      expect(await model.displayed([elsewhere])).toBeNull();
+      expect(await model.displayed([elsewhere], 5000)).toEqual([35]); // every page fetched
+    } finally {
+      useServerSettings(before);
+    }
   });
 
   it('turns an error body into an EsapApiError with the message', async () => {

@@ -118,7 +118,8 @@ export const plotsPlugin: JupyterFrontEndPlugin<void> = {
         }
         const q = w.query;
         const isTable = q.kind === 'table';
-        const selected = isTable ? [] : w.selectedRows();
+        // the rows the user sees selected, by their numbers in stored order (sorted grid or not)
+        const selected = isTable ? [] : await w.storedRows();
         const choice = await askExport(t, {
           title: t.__('Export %1', w.title.label),
           base: fileBase(w.title.label),

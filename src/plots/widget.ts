@@ -162,23 +162,28 @@ export class PlotWidget extends Widget {
   }
 
   /**
-   * The grid's selection changed: highlight its rows (numbers in stored order, so not while
-   * sorted), once per frame (a selection of many ranges changes the grid's selection many times).
+   * The grid's selection changed: highlight its rows (by their numbers in stored order, sorted
+   * grid or not), once per frame (a selection of many ranges changes the grid's selection many
+   * times).
    */
   private _onGridSelection(): void {
     if (!this._highlightFrame) {
       this._highlightFrame = requestAnimationFrame(() => {
         this._highlightFrame = 0;
-        this._highlightGridRows();
+        void this._highlightGridRows();
       });
     }
   }
 
-  private _highlightGridRows(): void {
+  private async _highlightGridRows(): Promise<void> {
     if (this.isDisposed || this.results.isDisposed) {
       return;
     }
-    const rows = this.results.model.sortColumn ? [] : this.results.selectedRows();
+    const asked = ++this._highlightAsked;
+    const rows = await this.results.storedRows();
+    if (asked !== this._highlightAsked || this.isDisposed) {
+      return; // the selection changed again meanwhile: its own call draws it
+    }
     if (rows.length === this._selected.size && rows.every(r => this._selected.has(r))) {
       return;
     }
@@ -486,7 +491,9 @@ export class PlotWidget extends Widget {
         Notification.info(t.__('The grid of this result is closed: open it again to see the selection.'));
         return;
       }
-      this.results.selectRows(r.rows);
+      await this.results.selectRows(r.rows);
+      // a highlight asked while the grid looked for the rows is of an older selection: dropped
+      this._highlightAsked++;
       this._selected = new Set(r.rows);
       this._plot?.redraw(false, false);
       this._selection = r.truncated
@@ -511,6 +518,7 @@ export class PlotWidget extends Widget {
   private _loading = false;
   private _selection = '';
   private _selected = new Set<number>();
+  private _highlightAsked = 0;
   private _highlightFrame = 0;
   private _stateChanged = new Signal<this, IPlotState>(this);
   private _startedAt: number;

@@ -124,6 +124,25 @@ export const previewsPlugin: JupyterFrontEndPlugin<void> = {
       rank: 59
     });
 
+    // the first selected row, sorted grid or not: by its number in stored order (the server's),
+    // named by the number it shows in the grid
+    const previewSelected = async (w: ResultsWidget) => {
+      const shown = w.selectedRows()[0];
+      if (shown === undefined) {
+        Notification.info(t.__('Select a row in the grid first.'));
+        return;
+      }
+      const [row] = await w.model.stored([shown]);
+      if (row === undefined) {
+        return; // its page could not be read: the grid said why
+      }
+      return commands.execute(PreviewCommands.open, {
+        query: w.query.id,
+        row,
+        label: t.__('%1 row %2', w.title.label, shown + 1)
+      });
+    };
+
     commands.addCommand(PreviewCommands.row, {
       label: t.__('ESAP: Preview the selected row'),
       caption: t.__("Render the selected row's data link (a FITS image or spectrum) on the server"),
@@ -132,16 +151,14 @@ export const previewsPlugin: JupyterFrontEndPlugin<void> = {
         if (!(w instanceof ResultsWidget)) {
           return;
         }
-        const row = typeof args.row === 'number' ? args.row : w.selectedRows()[0];
-        if (row === undefined) {
-          Notification.info(t.__('Select a row in the grid first.'));
-          return;
+        if (typeof args.row === 'number') {
+          return commands.execute(PreviewCommands.open, {
+            query: w.query.id,
+            row: args.row,
+            label: t.__('%1 row %2', w.title.label, args.row + 1)
+          });
         }
-        return commands.execute(PreviewCommands.open, {
-          query: w.query.id,
-          row,
-          label: t.__('%1 row %2', w.title.label, row + 1)
-        });
+        return previewSelected(w);
       }
     });
     ResultsWidget.extraActions.push({
@@ -149,18 +166,7 @@ export const previewsPlugin: JupyterFrontEndPlugin<void> = {
       title: t.__("Preview the first selected row's image or spectrum (rendered on the server)"),
       className: 'jp-EsapResults-preview',
       show: w => !!w.query.access_url_column && w.query.kind !== 'table',
-      run: w => {
-        const row = w.selectedRows()[0];
-        if (row === undefined) {
-          Notification.info(t.__('Select a row in the grid first.'));
-          return;
-        }
-        void commands.execute(PreviewCommands.open, {
-          query: w.query.id,
-          row,
-          label: t.__('%1 row %2', w.title.label, row + 1)
-        });
-      }
+      run: w => void previewSelected(w)
     });
     // thumbnails of an image search: a strip above the grid (the button shows and hides it)
     const strips = new Map<string, ThumbnailStrip>();

@@ -44,7 +44,7 @@ export class ThumbnailStrip extends Widget {
       label.textContent = String(row + 1);
       tile.appendChild(label);
       tile.addEventListener('click', () => {
-        this.results.selectRows([row]);
+        void this.results.selectRows([row]);
         this._open(row);
       });
       this.node.appendChild(tile);

@@ -94,6 +94,70 @@ export class ServerDataModel extends DataModel {
       .filter((r): r is Record<string, unknown> => r !== undefined);
   }
 
+  /**
+   * The rows' numbers in stored order (what exports, plots, SAMP and DataLink count in), in the
+   * order given: the same numbers when the grid is not sorted; otherwise read from the pages'
+   * `index`, fetching the pages not here yet. A row whose page cannot be read is left out.
+   */
+  async stored(rows: number[]): Promise<number[]> {
+    if (!this._sort || !rows.length) {
+      return rows;
+    }
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const generation = this._generation;
+      const blocks = new Set(rows.map(r => Math.floor(r / this.pageSize)));
+      await Promise.all([...blocks].map(b => this._fetch(b)));
+      if (generation !== this._generation) {
+        continue; // sorted again meanwhile: the rows are the new order's
+      }
+      if (!this._sort) {
+        return rows;
+      }
+      const out: number[] = [];
+      for (const r of rows) {
+        const block = Math.floor(r / this.pageSize);
+        const n = this._index.get(block)?.[r - block * this.pageSize];
+        if (n !== undefined) {
+          out.push(n);
+        }
+      }
+      return out;
+    }
+    return [];
+  }
+
+  /**
+   * Where rows given by their stored numbers are in the grid now (in the order given), or null
+   * when one of them is on a page not loaded. With `loadUpTo` rows or fewer in all, every page is
+   * fetched first, so each row is found.
+   */
+  async displayed(stored: number[], loadUpTo = 0): Promise<number[] | null> {
+    if (!this._sort) {
+      return stored;
+    }
+    const generation = this._generation;
+    if (this._total <= loadUpTo) {
+      const blocks = Math.ceil(this._total / this.pageSize);
+      await Promise.all(Array.from({ length: blocks }, (_, b) => this._fetch(b)));
+    }
+    if (generation !== this._generation || !this._sort) {
+      return null;
+    }
+    const where = new Map<number, number>();
+    for (const [block, numbers] of this._index) {
+      numbers?.forEach((n, i) => where.set(n, block * this.pageSize + i));
+    }
+    const out: number[] = [];
+    for (const n of stored) {
+      const r = where.get(n);
+      if (r === undefined) {
+        return null;
+      }
+      out.push(r);
+    }
+    return out;
+  }
+
   /** Sort by a column on the server (clicking the same column again flips the order). */
   sortBy(column: string, order?: SortOrder): void {
     if (order === undefined) {
@@ -103,6 +167,7 @@ export class ServerDataModel extends DataModel {
     this._order = order;
     this._generation++;
     this._pages.clear();
+    this._index.clear();
     this._pending.clear();
     this.emitChanged({ type: 'model-reset' });
   }
@@ -128,6 +193,7 @@ export class ServerDataModel extends DataModel {
         }
         this._pagesFetched++;
         this._pages.set(block, page.rows);
+        this._index.set(block, page.index ?? null);
         if (page.total !== this._total) {
           this._total = page.total;
           this.emitChanged({ type: 'model-reset' });
@@ -156,6 +222,8 @@ export class ServerDataModel extends DataModel {
   private _generation = 0;
   private _pagesFetched = 0;
   private _pages = new Map<number, Record<string, unknown>[]>();
+  /** Per page, its rows' numbers in stored order (null when not sorted). */
+  private _index = new Map<number, number[] | null>();
   private _pending = new Map<number, Promise<void>>();
   private _fetchFailed = new Signal<this, string>(this);
 }

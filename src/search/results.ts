@@ -177,7 +177,7 @@ export class ResultsWidget extends BoxPanel {
     });
   }
 
-  /** Row numbers the user selected in the grid. */
+  /** Row numbers the user selected in the grid, as shown (in a sorted grid: sorted positions). */
   selectedRows(): number[] {
     const rows = new Set<number>();
     // `grid` is not there yet while the constructor renders the bar the first time
@@ -188,7 +188,7 @@ export class ResultsWidget extends BoxPanel {
     for (const s of selections) {
       const lo = Math.min(s.r1, s.r2);
       const hi = Math.max(s.r1, s.r2);
-      for (let r = Math.max(lo, 0); r <= hi && rows.size < 5000; r++) {
+      for (let r = Math.max(lo, 0); r <= hi && rows.size < SELECTION_LIMIT; r++) {
         rows.add(r);
       }
     }
@@ -196,19 +196,38 @@ export class ResultsWidget extends BoxPanel {
   }
 
   /**
-   * Select these rows (numbers from 0 in stored order, e.g. the rows inside a region of a plot)
-   * and scroll to the first. A sorted grid goes back to stored order first, so the numbers match.
+   * The selected rows' numbers in stored order (from 0), in the grid's order: what is sent to
+   * the server (export of a selection, SAMP, DataLink, previews) or matched with it (the plot's
+   * highlight). The same as `selectedRows()` when the grid is not sorted; when it is, read from
+   * the sorted pages (the pages a selection spans and that were not looked at are fetched).
    */
-  selectRows(rows: number[]): void {
+  storedRows(): Promise<number[]> {
+    return this.model.stored(this.selectedRows());
+  }
+
+  /**
+   * Select these rows (numbers from 0 in stored order, e.g. the rows inside a region of a plot)
+   * and scroll to the first. A sorted grid keeps its sort when it can find each row: always
+   * when the result has at most as many rows as a selection holds (its pages are fetched),
+   * otherwise when the rows are on pages already loaded. When not, it goes back to stored order
+   * (as the row numbers are), which the bar shows by losing its "sorted by".
+   */
+  async selectRows(rows: number[]): Promise<void> {
+    let shown = rows;
     if (this.model.sortColumn) {
-      this.model.sortBy(null as unknown as string, 'asc'); // no sort column: stored order
+      const found = await this.model.displayed(rows, SELECTION_LIMIT);
+      if (found) {
+        shown = found;
+      } else {
+        this.model.sortBy(null as unknown as string, 'asc'); // no sort column: stored order
+      }
     }
     const selection = this.grid.selectionModel;
-    if (!selection) {
+    if (!selection || this.isDisposed) {
       return;
     }
     selection.clear();
-    const sorted = [...rows].sort((a, b) => a - b);
+    const sorted = [...shown].sort((a, b) => a - b);
     const last = this.model.columnCount('body') - 1;
     for (let i = 0; i < sorted.length; ) {
       let j = i;
@@ -575,6 +594,9 @@ export class ResultsWidget extends BoxPanel {
   private _barTimer = 0;
   private _mode: 'download' | 'replica' = 'download';
 }
+
+/** The most rows a selection holds (what is sent to the server stays a reasonable size). */
+const SELECTION_LIMIT = 5000;
 
 /** A bar button moved into the "…" menu (hidden in the bar). */
 const OVERFLOWED = 'jp-mod-overflowed';

@@ -69,12 +69,12 @@ export class SampBridge {
     if (!(await this.connect())) {
       return;
     }
-    const rows = w.selectedRows();
-    if (w.model.sortColumn && rows.length) {
-      Notification.info(t.__('Sort the grid back (or select nothing) to send selected rows: they are sent in the order the archive gave them.'));
-      return;
-    }
     try {
+      // sorted or not, the rows the user sees selected, in the grid's order
+      const rows = await w.storedRows();
+      if (!rows.length && w.selectedRows().length) {
+        return; // their pages could not be read (the grid said why): not the whole result instead
+      }
       const link = await skyApi.sampLink({ query_id: w.query.id, rows: rows.length ? rows : null, format: 'votable' });
       const targets = await this.client.subscribed(link.mtype);
       const names = Object.values(targets);
@@ -186,11 +186,11 @@ export const skyPlugin: JupyterFrontEndPlugin<void> = {
         Notification.info(t.__('Select one row in the grid first.'));
         return;
       }
-      if (w.model.sortColumn) {
-        Notification.info(t.__('DataLink works on the archive’s row order: click the sorted column header until the sort is off, then select the row again.'));
-        return;
+      const [stored] = await w.storedRows(); // the row's number in the archive's order
+      if (stored === undefined) {
+        return; // its page could not be read: the grid said why
       }
-      await showLinks(w.query.id, rows[0], rows[0], t);
+      await showLinks(w.query.id, stored, rows[0], t);
     };
 
     ResultsWidget.extraActions.push(

@@ -8,7 +8,7 @@
 import { expect, test } from '@jupyterlab/galata';
 import type { Locator, Page } from '@playwright/test';
 
-import { gridAction, openStep, selectGridRows, shot } from './helpers';
+import { forEachTheme, gridAction, openStep, selectGridRows, shot } from './helpers';
 
 async function runSearch(page: Page, fill: () => Promise<void>): Promise<void> {
   await openStep(page, 'Search');
@@ -260,5 +260,80 @@ test.describe('ESAP plots, exports and previews', () => {
     // waits for something it should not (a loaded 2-core CI machine takes a few times longer)
     expect(painted).toBeLessThan(5000);
     expect(scatter).toBeLessThan(5000);
+  });
+});
+
+/**
+ * A selection in a sorted grid names the rows the user sees, everywhere: the plot highlights
+ * them, an export of the selection holds them (in the grid's order), and a box on the plot
+ * selects its rows in the grid without undoing the sort.
+ */
+forEachTheme(theme => {
+  test.describe('ESAP sorted grid', () => {
+    test.setTimeout(240000);
+
+    test('rows selected in a sorted grid are the same rows on the plot and in the export', async ({ page }, info) => {
+      await coneSearch(page);
+      const results = page.locator('.jp-EsapResults:visible');
+      const grid = results.locator('.jp-EsapResults-grid');
+      // sorted by vmag, descending: two clicks in its header (the grid paints on a canvas)
+      const box = (await grid.boundingBox())!;
+      const vmagIndex = 4; // _r, source_id, ra, dec, vmag
+      const desc = page.waitForResponse(
+        r => /[?&]offset=0&/.test(r.url()) && r.url().includes('sort=vmag') && r.url().includes('order=desc') &&
+          r.status() === 200
+      );
+      for (const order of ['ascending', 'descending']) {
+        await page.mouse.click(box.x + 64 + vmagIndex * 120 + 60, box.y + 12);
+        await expect(results.locator('.jp-EsapResults-bar')).toContainText(`sorted by vmag (${order})`);
+      }
+      const shown = (await (await desc).json()).rows as Record<string, unknown>[];
+
+      // a plot of the result: ra against vmag
+      await gridAction(page, 'jp-EsapResults-plot');
+      const plot = page.locator('.jp-EsapPlot');
+      await expect(plot).toHaveAttribute('data-painted', 'true', { timeout: 30000 });
+      await plot.locator('select[name="kind"]').selectOption('scatter');
+      await plot.locator('select[name="x"]').selectOption('ra');
+      await plot.locator('select[name="y"]').selectOption('vmag');
+      await expect(plot).toHaveAttribute('data-painted', 'true', { timeout: 30000 });
+
+      // rows 3-7 of the sorted grid: the plot highlights these five
+      await selectGridRows(page, 2, 6);
+      await expect(results.locator('.jp-EsapResults-addRows')).toContainText('Add 5 selected');
+      await expect(plot.locator('.jp-EsapPlot-status')).toContainText('5 rows selected in the grid', { timeout: 10000 });
+      await expect(plot).toHaveAttribute('data-highlighted', '5', { timeout: 10000 });
+      await shot(page, 'plots-sorted-grid-selection');
+
+      // the selection exported as CSV: the rows shown selected, in the grid's order
+      await gridAction(page, 'jp-EsapResults-export');
+      const dialog = page.locator('.jp-Dialog');
+      await expect(dialog).toBeVisible();
+      await dialog.locator('select[name="format"]').selectOption('csv');
+      await expect(dialog.locator('select[name="rows"]')).toHaveValue('selected');
+      await dialog.locator('select[name="destination"]').selectOption('download');
+      const download = page.waitForEvent('download');
+      await dialog.locator('button', { hasText: 'Export' }).click();
+      const file = info.outputPath('selection.csv');
+      await (await download).saveAs(file);
+      const lines = (await import('fs')).readFileSync(file, 'utf-8').trim().split(/\r?\n/);
+      const cells = (line: string) => line.split(',').map(c => c.replace(/^"|"$/g, ''));
+      const at = cells(lines[0]).indexOf('source_id');
+      expect(at).toBeGreaterThanOrEqual(0);
+      const ids = lines.slice(1).map(l => cells(l)[at]);
+      expect(ids).toEqual(shown.slice(2, 7).map(r => String(r.source_id)));
+
+      // a box on the plot selects its rows in the grid, which stays sorted; the plot highlights
+      // each of them again from the grid's selection
+      await dragBox(page, 0.3, 0.3, 0.7, 0.7);
+      await expect(plot).toHaveAttribute('data-selected', /^[1-9]\d*$/, { timeout: 30000 });
+      const selected = await plot.getAttribute('data-selected');
+      await expect(results.locator('.jp-EsapResults-addRows')).toContainText(`Add ${selected} selected`);
+      await expect(results.locator('.jp-EsapResults-bar')).toContainText('sorted by vmag (descending)');
+      await expect(plot).toHaveAttribute('data-highlighted', selected!, { timeout: 10000 });
+      await expect(plot.locator('.jp-EsapPlot-status')).toContainText(`${selected} rows in the box selected in the grid`);
+      await page.waitForTimeout(300); // let the grid repaint its selection
+      await shot(page, 'plots-sorted-box-selection');
+    });
   });
 });
