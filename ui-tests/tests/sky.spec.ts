@@ -7,7 +7,7 @@
 import { expect, test } from '@jupyterlab/galata';
 import type { Page } from '@playwright/test';
 
-import { gridAction, openStep, selectGridRows, shot, workspaceSaved } from './helpers';
+import { forEachTheme, gridAction, openStep, selectGridRows, shot, workspaceSaved } from './helpers';
 
 async function search(page: Page, mode: 'cone' | 'sia', size: string): Promise<any[]> {
   await openStep(page, 'Search');
@@ -131,5 +131,47 @@ test.describe('ESAP sky view and DataLink', () => {
     const table = /as (samp_\w+)/.exec(await back.innerText())![1]; // _2, _3 ... on a retry
     await page.locator('.jp-EsapSidebar-tabs .lm-TabBar-tab', { hasText: 'Tables' }).click();
     await expect(page.getByText(table, { exact: true }).first()).toBeVisible({ timeout: 15000 });
+  });
+});
+
+/** A selection in a sorted grid goes to SAMP as the rows the grid shows, in its order. */
+forEachTheme(() => {
+  test.describe('ESAP SAMP from a sorted grid', () => {
+    test('rows selected in a grid sorted by vmag are the rows the SAMP tool gets', async ({ page }) => {
+      test.setTimeout(150000);
+      await search(page, 'cone', '0.1');
+      const results = page.locator('.jp-EsapResults:visible');
+      // sorted by vmag, descending: two clicks in its header (the grid paints on a canvas)
+      const box = (await results.locator('.jp-EsapResults-grid').boundingBox())!;
+      const desc = page.waitForResponse(
+        r => /[?&]offset=0&/.test(r.url()) && r.url().includes('sort=vmag') && r.url().includes('order=desc') &&
+          r.status() === 200
+      );
+      const vmagIndex = 4; // _r, source_id, ra, dec, vmag
+      for (const order of ['ascending', 'descending']) {
+        await page.mouse.click(box.x + 64 + vmagIndex * 120 + 60, box.y + 12);
+        await expect(results.locator('.jp-EsapResults-bar')).toContainText(`sorted by vmag (${order})`);
+      }
+      const shown = ((await (await desc).json()).rows as Record<string, unknown>[]).slice(1, 4);
+      await selectGridRows(page, 1, 3);
+      await expect(results.locator('.jp-EsapResults-addRows')).toContainText('Add 3 selected');
+      await gridAction(page, 'jp-EsapResults-samp');
+      await expect(page.locator('.Toastify__toast', { hasText: 'Sent 3 rows to' })).toContainText('topcat-standin', {
+        timeout: 30000
+      });
+      // the stand-in sends the table back as it got it: one of my tables, opened from the Tables step
+      const back = page.locator('.Toastify__toast', { hasText: 'sent a table' });
+      await expect(back).toContainText('(3 rows)', { timeout: 30000 });
+      const table = /as (samp_\w+)/.exec(await back.innerText())![1];
+      await page.locator('.jp-EsapSidebar-tabs .lm-TabBar-tab', { hasText: 'Tables' }).click();
+      const rows = page.waitForResponse(r => /\/tables\/[^/]+\/rows\?/.test(r.url()) && r.status() === 200, {
+        timeout: 30000
+      });
+      await page.locator('.jp-EsapTables-name', { hasText: table }).first().click();
+      const got = (await (await rows).json()).rows as Record<string, unknown>[];
+      expect(got.map(r => String(r.source_id))).toEqual(shown.map(r => String(r.source_id)));
+      await expect(page.locator('.jp-EsapResults:visible .jp-EsapResults-count')).toHaveText('3 rows');
+      await shot(page, 'sky-samp-sorted-selection');
+    });
   });
 });
