@@ -164,7 +164,8 @@ def crossmatch(srv: BenchServer, root: Path, stilts: str | None, rows_b: int, li
                     f"out={srv.tmp / 'tiny.fits'}"]
             if not (root / "one.fits").exists():
                 Table({"ra": [150.0], "dec": [2.0]}).write(root / "one.fits")
-            t_start = min(timed(lambda: subprocess.run(tiny, capture_output=True, check=True))[0] for _ in range(3))
+            t_start = min(timed(lambda tiny=tiny: subprocess.run(tiny, capture_output=True, check=True))[0]
+                          for _ in range(3))
             lines.append(f"crossmatch 200k x {rows_b // 1000}k 2\" find={find:4}  esap-lab {t_xm:6.3f} s  "
                          f"STILTS {t_st:6.3f} s  ratio {t_st / t_xm:5.1f}x  {len(ours)} pairs, {same} "
                          f"(target >= 3x); without STILTS' {t_start:.2f} s start-up "

@@ -173,5 +173,38 @@ forEachTheme(() => {
       await expect(page.locator('.jp-EsapResults:visible .jp-EsapResults-count')).toHaveText('3 rows');
       await shot(page, 'sky-samp-sorted-selection');
     });
+
+    test('DataLink of a row of a sorted grid lists the links of that row', async ({ page }) => {
+      test.setTimeout(150000);
+      const stored = await search(page, 'sia', '0.4');
+      const results = page.locator('.jp-EsapResults:visible');
+      await expect(results.locator('.jp-EsapResults-count')).toHaveText(`${stored.length} rows`);
+      // sorted by obs_collection, descending: the demo images with DataLink (esapdemo-dl) first
+      const box = (await results.locator('.jp-EsapResults-grid').boundingBox())!;
+      const column = Object.keys(stored[0]).indexOf('obs_collection');
+      expect(column).toBeGreaterThanOrEqual(0);
+      const desc = page.waitForResponse(
+        r => /[?&]offset=0&/.test(r.url()) && r.url().includes('sort=obs_collection') &&
+          r.url().includes('order=desc') && r.status() === 200
+      );
+      for (const order of ['ascending', 'descending']) {
+        await page.mouse.click(box.x + 64 + column * 120 + 60, box.y + 12);
+        await expect(results.locator('.jp-EsapResults-bar')).toContainText(`sorted by obs_collection (${order})`);
+      }
+      const sorted = (await (await desc).json()).rows as Record<string, unknown>[];
+      const shown = sorted.findIndex(r => String(r.obs_publisher_did ?? '').includes('esapimg'));
+      const did = sorted[shown].obs_publisher_did;
+      const at = stored.findIndex(r => r.obs_publisher_did === did); // its place in the archive's order
+      expect(at).not.toBe(shown); // the sort moved it
+      const asked = page.waitForRequest(r => /\/rows\/\d+\/links/.test(r.url()), { timeout: 30000 });
+      await selectGridRows(page, shown);
+      await gridAction(page, 'jp-EsapResults-datalink');
+      expect((await asked).url()).toContain(`/rows/${at}/links`);
+      const dialog = page.locator('.jp-Dialog');
+      await expect(dialog.locator('.jp-EsapLinks-row[data-semantics="#this"]')).toBeVisible({ timeout: 30000 });
+      await expect(dialog).toContainText(String(did).replace(/^.*\//, '')); // e.g. field0.fits
+      await shot(page, 'sky-datalink-sorted');
+      await dialog.locator('.jp-Dialog-button.jp-mod-reject').click();
+    });
   });
 });
