@@ -134,9 +134,9 @@ test.describe('ESAP sky view and DataLink', () => {
   });
 });
 
-/** A selection in a sorted grid goes to SAMP as the rows the grid shows, in its order. */
+/** A selection in a sorted grid goes to SAMP and DataLink as the rows the grid shows (in its order). */
 forEachTheme(() => {
-  test.describe('ESAP SAMP from a sorted grid', () => {
+  test.describe('ESAP sorted grid: SAMP and DataLink', () => {
     test('rows selected in a grid sorted by vmag are the rows the SAMP tool gets', async ({ page }) => {
       test.setTimeout(150000);
       await search(page, 'cone', '0.1');
@@ -196,13 +196,16 @@ forEachTheme(() => {
       const did = sorted[shown].obs_publisher_did;
       const at = stored.findIndex(r => r.obs_publisher_did === did); // its place in the archive's order
       expect(at).not.toBe(shown); // the sort moved it
-      const asked = page.waitForRequest(r => /\/rows\/\d+\/links/.test(r.url()), { timeout: 30000 });
+      const asked = page.waitForResponse(r => /\/rows\/\d+\/links/.test(r.url()), { timeout: 30000 });
       await selectGridRows(page, shown);
       await gridAction(page, 'jp-EsapResults-datalink');
-      expect((await asked).url()).toContain(`/rows/${at}/links`);
+      const links = await asked;
+      expect(links.url()).toContain(`/rows/${at}/links`);
+      // the links are the image's (its file named in them), shown as the row the grid shows
+      expect(JSON.stringify(await links.json())).toContain(String(did).replace(/^.*\//, '')); // e.g. field0.fits
       const dialog = page.locator('.jp-Dialog');
       await expect(dialog.locator('.jp-EsapLinks-row[data-semantics="#this"]')).toBeVisible({ timeout: 30000 });
-      await expect(dialog).toContainText(String(did).replace(/^.*\//, '')); // e.g. field0.fits
+      await expect(dialog).toContainText(`DataLink of row ${shown + 1}`);
       await shot(page, 'sky-datalink-sorted');
       await dialog.locator('.jp-Dialog-button.jp-mod-reject').click();
     });
