@@ -24,6 +24,10 @@ if [ "$RUCIO" = 1 ]; then
 fi
 
 mkdir -p "$STATE/notebooks"
+# the example notebooks, once (a user's edits are kept)
+for nb in "$ROOT"/examples/*.ipynb; do
+  [ -e "$STATE/notebooks/$(basename "$nb")" ] || cp "$nb" "$STATE/notebooks/"
+done
 cat > "$STATE/jupyter_server_config.py" <<PY
 # Written by scripts/run.sh: the demo configuration of esap-lab.
 from esap_lab.archives import DEFAULT_ARCHIVES
@@ -38,6 +42,14 @@ c.EsapLab.archives = [
     *DEFAULT_ARCHIVES,
 ]
 c.EsapLab.outbound_allow_private = ["127.0.0.1"]  # the local demo archive
+# the sky view: the demo images' own HiPS first (made with reproject, served through this server,
+# so it shows with no internet), then the public surveys
+c.EsapLab.hips_surveys = [
+    {"id": "demo", "title": "Demo images (local HiPS)", "url": "$ESAP_TEST_HIPS_URL", "proxy": True,
+     "default": True},
+    {"id": "dss2", "title": "DSS2 colour (optical)", "url": "https://alasky.cds.unistra.fr/DSS/DSSColor"},
+    {"id": "2mass", "title": "2MASS colour (near infrared)", "url": "https://alasky.cds.unistra.fr/2MASS/Color"},
+]
 c.EsapLab.db_url = "sqlite:///$STATE/esap.sqlite"
 c.EsapLab.data_dir = "$STATE/data"
 PY
@@ -62,6 +74,8 @@ if [ "$RUCIO" = 1 ]; then
   conveyor=$!
   trap 'kill $conveyor 2>/dev/null' EXIT
 fi
-say "JupyterLab on http://127.0.0.1:$PORT/lab (the ESAP icon is in the left sidebar)"
+# a token of this run (ESAP_TOKEN to choose it), so the URL printed here is the one that opens
+TOKEN=${ESAP_TOKEN:-$("$VENV/bin/python" -c 'import secrets; print(secrets.token_hex(16))')}
+say "JupyterLab on http://127.0.0.1:$PORT/lab?token=$TOKEN (the ESAP icon is in the left sidebar)"
 "$VENV/bin/jupyter" lab --config="$STATE/jupyter_server_config.py" --ip=127.0.0.1 --port="$PORT" \
-  --no-browser --allow-root --ServerApp.root_dir="$STATE/notebooks" "$@"
+  --no-browser --allow-root --ServerApp.root_dir="$STATE/notebooks" --IdentityProvider.token="$TOKEN" "$@"

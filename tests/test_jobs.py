@@ -137,6 +137,27 @@ async def test_basket_snapshot_is_passed_to_the_notebook(api, jp_root_dir, noteb
     assert code == 400 and err["reason"] == "unknown-basket-item"
 
 
+async def test_the_example_notebook_summarises_the_basket_it_is_given(api, jp_root_dir):
+    """examples/basket-summary.ipynb (scripts/run.sh puts it in the demo's folder) as the README's
+    journey runs it: a local job with cone records in the basket, radius_arcsec changed."""
+    shutil.copyfile(Path(__file__).parents[1] / "examples" / "basket-summary.ipynb", jp_root_dir / "summary.ipynb")
+    _, q = await api("POST", "archives", "local", "queries",
+                     body={"kind": "cone", "ra": 155.0, "dec": 5.0, "radius": 0.05}, expect=201)
+    _, page = await api("GET", "queries", q["id"], "rows", params={"limit": 3}, expect=200)
+    records = [{"kind": "record", "archive": "local", "query_id": q["id"], "title": f"row {i}", "row": r}
+               for i, r in enumerate(page["rows"])]
+    _, added = await api("POST", "basket", "items", body=records, expect=201)
+    _, job = await api("POST", "jobs", expect=201, body={
+        "notebook": "summary.ipynb", "backend": "local", "parameters": {"radius_arcsec": 3600.0},
+        "basket": [i["id"] for i in added["items"]]})
+    job = await wait_job(api, job["id"])
+    assert job["status"] == "completed", job
+    text = output_text(jp_root_dir, job)
+    assert "3 basket items: {'record': 3}" in text and "3 records with a position; 2 within 3600\"" in text, text
+    _, out = await api("GET", "jobs", job["id"], "output", expect=200)
+    assert any(f.endswith("positions.csv") for f in out["files"]), out
+
+
 @needs_slurm
 async def test_slurm_job_runs_the_parameterised_notebook(api, jp_root_dir, notebook):
     job = await run_and_check(api, jp_root_dir, notebook, "slurm", 6,
