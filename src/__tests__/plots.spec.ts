@@ -38,6 +38,21 @@ describe('plot axes', () => {
     expect(cmdAxes(gaia)).toEqual({ x: 'phot_bp_mean_mag - phot_g_mean_mag', y: 'phot_g_mean_mag' });
     expect(cmdAxes([col('vmag', 'float', { unit: 'mag' }), col('ra', 'double')])).toBeNull();
   });
+
+  it('takes a colour column as it is (B-V against V), never as a magnitude of its own', () => {
+    const demo = [
+      col('vmag', 'float', { unit: 'mag', ucd: 'phot.mag;em.opt.V' }),
+      col('b_v', 'float', { unit: 'mag' }),
+      col('ra', 'double')
+    ];
+    expect(cmdAxes(demo)).toEqual({ x: 'b_v', y: 'vmag' });
+    const byUcd = [col('gmag', 'float', { unit: 'mag' }), col('c1', 'float', { ucd: 'phot.color;em.opt.B;em.opt.V' })];
+    expect(cmdAxes(byUcd)).toEqual({ x: 'c1', y: 'gmag' });
+    const gaia = [col('bp_rp', 'float', { unit: 'mag' }), col('phot_g_mean_mag', 'float', { unit: 'mag' }),
+      col('phot_rp_mean_mag', 'float', { unit: 'mag' })];
+    expect(cmdAxes(gaia)).toEqual({ x: 'bp_rp', y: 'phot_g_mean_mag' });
+    expect(cmdAxes([gaia[0], gaia[2]])).toEqual({ x: 'bp_rp', y: 'phot_rp_mean_mag' });
+  });
 });
 
 describe('plot and export targets', () => {

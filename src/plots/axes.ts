@@ -37,18 +37,38 @@ function band(c: IColumn): number {
   return b ? BANDS.indexOf(b) : -1;
 }
 
-/** A colour-magnitude diagram's axes when the columns allow it: x = blue - red, y = red. */
+const BAND = '(bp|rp|[ubgvrizyjhk]|ks|w[12])';
+const COLOUR_NAME = new RegExp(`^${BAND}[_-]?${BAND}$|colou?r`, 'i');
+
+/** A colour column (B-V, bp_rp, g_r): UCD phot.color, or a name of two bands. */
+function isColour(c: IColumn): boolean {
+  return (c.ucd ?? '').toLowerCase().startsWith('phot.color') || COLOUR_NAME.test(c.name);
+}
+
+/**
+ * A colour-magnitude diagram's axes when the columns allow it: x = a colour column when the
+ * result has one (B-V against V), else blue - red of two magnitudes; y = the red magnitude.
+ */
 export function cmdAxes(columns: IColumn[]): { x: string; y: string } | null {
-  const mags = numericColumns(columns)
+  const numeric = numericColumns(columns);
+  const mags = numeric
     .filter(c => (c.ucd ?? '').toLowerCase().startsWith('phot.mag') || (c.unit ?? '').toLowerCase() === 'mag')
+    .filter(c => !isColour(c))
     .map(c => ({ c, b: band(c) }))
     .filter(m => m.b >= 0 && !m.c.name.toLowerCase().includes('err'))
     .sort((a, b) => a.b - b.b);
+  const colour = numeric.find(c => isColour(c) && !c.name.toLowerCase().includes('err'));
+  if (colour && mags.length) {
+    // V or G (B-V against V, BP-RP against G), else the colour's red band, else the first magnitude
+    const red = new RegExp(`${BAND}$`, 'i').exec(colour.name.toLowerCase())?.[1];
+    const y = mags.find(m => ['v', 'g'].includes(BANDS[m.b])) ?? mags.find(m => BANDS[m.b] === red) ?? mags[0];
+    return { x: colour.name, y: y.c.name };
+  }
   if (mags.length < 2) {
     return null;
   }
   // the classic B - V against V when there is V; else the two bluest bands
   const v = mags.findIndex(m => BANDS[m.b] === 'v' || BANDS[m.b] === 'g');
-  const [blue, red] = v > 0 ? [mags[v - 1], mags[v]] : [mags[0], mags[1]];
-  return { x: `${blue.c.name} - ${red.c.name}`, y: red.c.name };
+  const [blue, redMag] = v > 0 ? [mags[v - 1], mags[v]] : [mags[0], mags[1]];
+  return { x: `${blue.c.name} - ${redMag.c.name}`, y: redMag.c.name };
 }
