@@ -634,6 +634,21 @@ async def test_basket_items_are_staged_and_reachable_from_the_kernel(api, web_fi
     assert [p.name for p in await asyncio.to_thread(file_item.paths)] == ["spectrum.fits"]
 
 
+async def test_basket_items_with_nothing_to_download_are_named_by_title(api):
+    _, added = await api("POST", "basket", "items", body=[
+        {"kind": "file", "url": "https://example.org/a.fits"},
+        {"kind": "record", "archive": "local", "title": "HD 1234", "row": {"ra": 1.0, "dec": 2.0}},
+        {"kind": "query", "archive": "local", "title": "cone 155, 5",
+         "request": {"kind": "cone", "ra": 155.0, "dec": 5.0, "radius": 0.1}},
+    ], expect=201)
+    file_id, record_id, query_id = [i["id"] for i in added["items"]]
+    for iid, title, what in ((record_id, "HD 1234", "no access URL"), (query_id, "cone 155, 5", "is a query")):
+        code, err = await api("POST", "staging", body={"items": [file_id, iid]})
+        assert code == 400 and err["reason"] == "nothing-to-stage", err
+        assert err["message"].startswith(f"items.1: \u201c{title}\u201d") and what in err["message"], err
+        assert iid not in err["message"]  # the user knows the title, not the id
+
+
 # -- where files go, progress, the deadline --------------------------------------------------------
 SAME_NAME = """
 import logging, sys

@@ -68,11 +68,15 @@ class Planner:
                 elif kind == "record":
                     found = record_urls(item)
                     if not found:
-                        raise BadRequest(f"Basket item {iid} ({item.title}) has no access URL to download.",
-                                         reason="nothing-to-stage")
+                        raise BadRequest(f"items.{body.items.index(iid)}: \u201c{item.title or iid}\u201d has no file to "
+                                         f"download: its rows from {item.archive} carry no access URL (catalogue rows). "
+                                         f"Stage image or spectrum rows, files or Rucio DIDs; use catalogue rows in "
+                                         f"a notebook or save them as a table.", reason="nothing-to-stage")
                     urls += [url_spec(u, iid) for u in found]
                 else:
-                    raise BadRequest(f"Basket item {iid} is a {kind}: stage its results (records) instead.",
+                    title = getattr(item, "title", None) or iid
+                    raise BadRequest(f"items.{body.items.index(iid)}: \u201c{title}\u201d is a {kind}, which has no "
+                                     f"file to download: run it and stage rows of its result that link to data.",
                                      reason="nothing-to-stage")
                 fields += [f"items.{body.items.index(iid)}"] * (len(urls) - before)
         if urls:  # refused here, before anything is planned or stored, not when the file is fetched
