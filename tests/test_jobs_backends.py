@@ -90,7 +90,7 @@ def test_slurm_script_carries_the_resources(tmp_path: Path):
     script = b.script(spec)
     for line in ("#SBATCH --job-name=esap-abcdef01", "#SBATCH --partition=debug", "#SBATCH --cpus-per-task=4",
                  "#SBATCH --mem=2048M", "#SBATCH --time=61", f"#SBATCH --output={tmp_path}/stdout.log",
-                 "/opt/py/bin/python -m papermill input.ipynb nb-output.ipynb -f parameters.json",
+                 "import papermill as pm", "' input.ipynb nb-output.ipynb parameters.json ''",
                  "echo $rc > exit_code"):
         assert line in script, line
     spec.resources["partition"] = "long"

@@ -70,13 +70,38 @@ def output_name(notebook: str) -> str:
     return f"{safe}-output.ipynb"
 
 
+# papermill through its Python API, so that what the notebook prints is the job's standard
+# output and what it writes to stderr its standard error (papermill's CLI logs both to stderr);
+# a failing cell ends the job with exit code 1 and papermill's account of it on stderr. A Python
+# kernel logs only what is critical: its own notices (plain TCP on the loopback, the interrupt
+# at shutdown) read as errors in a job's log, and a cell's error is papermill's to report.
+_RUN = "\n".join([
+    "import json, sys",
+    "import papermill as pm",
+    "src, out, params, kernel = sys.argv[1:5]",
+    "with open(params) as f:",
+    "    parameters = json.load(f)",
+    "extra = []",
+    "try:",
+    "    from jupyter_client.kernelspec import get_kernel_spec",
+    "    with open(src) as f:",
+    "        name = kernel or json.load(f)['metadata']['kernelspec']['name']",
+    "    if get_kernel_spec(name).language.lower() == 'python':",
+    "        extra = ['--IPKernelApp.log_level=CRITICAL']",
+    "except Exception:",
+    "    pass",
+    "try:",
+    "    pm.execute_notebook(src, out, parameters=parameters, cwd='.', progress_bar=False, log_output=False,",
+    "                        kernel_name=kernel or None, stdout_file=sys.stdout, stderr_file=sys.stderr,",
+    "                        extra_arguments=extra)",
+    "except pm.PapermillExecutionError as e:",
+    "    sys.exit(str(e).strip())",
+])
+
+
 def papermill_argv(python: str, spec: JobSpec, kernel: str | None = None) -> list[str]:
     """papermill on the job folder's files (run from inside the folder)."""
-    argv = [python, "-m", "papermill", INPUT, spec.output, "-f", PARAMETERS, "--cwd", ".",
-            "--no-progress-bar", "--log-output"]
-    if kernel:
-        argv += ["-k", kernel]
-    return argv
+    return [python, "-c", _RUN, INPUT, spec.output, PARAMETERS, kernel or ""]
 
 
 def shell_script(spec: JobSpec, argv: list[str], headers: list[str] = (), setup: list[str] = (),
