@@ -70,6 +70,7 @@ ROUTES: list[tuple[str, type]] = [
     (rf"/tables/(?P<t>{ID})/export", tables.TableExportHandler),
     (rf"/tables/(?P<t>{ID})/plot", previews.TablePlotHandler),
     (rf"/tables/(?P<t>{ID})/select", previews.TableSelectHandler),
+    (rf"/tables/(?P<t>{ID})/positions", sky.TablePositionsHandler),
     # previews of images and spectra
     (r"/previews", previews.PreviewHandler),
     # the sky view, DataLink and SODA cutouts, SAMP

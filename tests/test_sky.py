@@ -65,6 +65,21 @@ async def test_positions_in_the_grid_order(api):
     assert code == 400 and "sort" in err["message"]
 
 
+async def test_positions_of_one_of_my_tables(api):
+    _, info = await api("POST", "archives", "local", "queries",
+                        body={"kind": "cone", "ra": 155.0, "dec": 5.0, "radius": 0.1}, expect=201)
+    _, t = await api("POST", "tables", body={"name": "on_the_sky", "source": {"kind": "query", "query_id": info["id"]}},
+                     expect=201)
+    _, pos = await api("GET", "tables", t["id"], "positions", params={"sort": "vmag", "order": "desc"}, expect=200)
+    _, q = await api("GET", "queries", info["id"], "positions", params={"sort": "vmag", "order": "desc"}, expect=200)
+    assert pos["ra_column"] == q["ra_column"] and pos["total"] == t["row_count"] == info["row_count"]
+    assert [r[1:] for r in pos["rows"]] == [r[1:] for r in q["rows"]]  # the same places, in the grid's order
+    code, err = await api("GET", "tables", "nope", "positions")
+    assert code == 404
+    code, err = await api("GET", "tables", t["id"], "positions", params={"sort": "nope"})
+    assert code == 400 and "sort" in err["message"]
+
+
 async def test_datalink_of_an_image_row(api):
     info, rows, dl = await image_search(api)
     _, links = await api("GET", "queries", info["id"], "rows", str(dl[0]), "links", expect=200)

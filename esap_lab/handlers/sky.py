@@ -82,6 +82,17 @@ class QueryPositionsHandler(ApiHandler):
         self.send(await sky(self.esap).positions(qid, p.sort, p.order, p.limit))
 
 
+class TablePositionsHandler(ApiHandler):
+    @api("Where the rows of one of my tables are on the sky (as GET /queries/{qid}/positions)",
+         query=PositionsParams, response=Positions, errors=(400, 404))
+    @web.authenticated
+    @authorized
+    async def get(self, t: str):
+        p = self.parse_query(PositionsParams)
+        info, table = await self.esap.tables.arrow(t)
+        self.send(await sky(self.esap).positions_of(info.id, info.columns, table, p.sort, p.order, p.limit))
+
+
 class RowLinksHandler(ApiHandler):
     @api("The DataLink links of one result row (this, preview, cutout services, progenitors ...)",
          response=RowLinks, errors=(404, 409, 502, 504))

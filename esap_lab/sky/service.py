@@ -124,10 +124,15 @@ class SkyService:
 
     async def positions(self, qid: str, sort: str | None, order: str, limit: int) -> Positions:
         info, table = await stored_result(self.queries, qid, "to show on the sky")
+        return await self.positions_of(qid, info.columns, table, sort, order, limit)
+
+    async def positions_of(self, qid: str, columns, table: pa.Table, sort: str | None, order: str,
+                           limit: int) -> Positions:
+        """The same for any stored rows (a query's result, one of my tables)."""
 
         def work(table: pa.Table):
             total = table.num_rows
-            ra_col, dec_col = position_columns(info.columns, table.column_names)
+            ra_col, dec_col = position_columns(columns, table.column_names)
             if ra_col is None:
                 return Positions(query_id=qid, ra_column=None, dec_column=None, total=total, rows=[])
             if sort is not None and sort not in table.column_names:

@@ -7,6 +7,7 @@
  */
 import { Notification } from '@jupyterlab/apputils';
 import { TranslationBundle } from '@jupyterlab/translation';
+import type { Message } from '@lumino/messaging';
 import { ISignal, Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 import uPlot from 'uplot';
@@ -147,6 +148,12 @@ export class PlotWidget extends Widget {
 
   protected onAfterShow(): void {
     this._fit();
+  }
+
+  /** Closed is gone (not merely hidden): opened again, the view starts anew. */
+  protected onCloseRequest(msg: Message): void {
+    super.onCloseRequest(msg);
+    this.dispose();
   }
 
   dispose(): void {

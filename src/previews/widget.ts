@@ -5,6 +5,7 @@
  * basket record's. What cannot be previewed says why (the server's message).
  */
 import { TranslationBundle } from '@jupyterlab/translation';
+import type { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
@@ -112,6 +113,12 @@ export class PreviewWidget extends Widget {
     if (this._plot) {
       this._plot.setSize(this._size());
     }
+  }
+
+  /** Closed is gone (not merely hidden): opened again, the view starts anew. */
+  protected onCloseRequest(msg: Message): void {
+    super.onCloseRequest(msg);
+    this.dispose();
   }
 
   dispose(): void {

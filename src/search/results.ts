@@ -14,6 +14,7 @@ import {
 } from '@lumino/datagrid';
 import type { CommandRegistry } from '@lumino/commands';
 import type { ReadonlyPartialJSONObject } from '@lumino/coreutils';
+import type { Message } from '@lumino/messaging';
 import { BoxPanel, Menu, Widget } from '@lumino/widgets';
 
 import { IQueryInfo } from '../api';
@@ -175,6 +176,12 @@ export class ResultsWidget extends BoxPanel {
         textColor: cssVar('--jp-ui-font-color1', '#555')
       })
     });
+  }
+
+  /** Closed is gone (not merely hidden): opened again, the result starts anew. */
+  protected onCloseRequest(msg: Message): void {
+    super.onCloseRequest(msg);
+    this.dispose();
   }
 
   /** Row numbers the user selected in the grid, as shown (in a sorted grid: sorted positions). */

@@ -13,8 +13,9 @@ export const skyApi = {
     (await requestAPI<Schemas['SurveyList']>('sky/surveys')).surveys,
   /** Where the browser reads a survey (served ones from this server). */
   surveyUrl: (s: ISurvey): string => s.url ?? apiUrl(`sky/hips/${encodeURIComponent(s.id)}`),
-  positions: (qid: string, sort?: string | null, order?: string): Promise<IPositions> =>
-    requestAPI<IPositions>(`queries/${encodeURIComponent(qid)}/positions`, {
+  /** `target`: `queries/{id}` or `tables/{id}` (see plots/axes targetOf). */
+  positions: (target: string, sort?: string | null, order?: string): Promise<IPositions> =>
+    requestAPI<IPositions>(`${target}/positions`, {
       query: { sort: sort ?? undefined, order: sort ? order : undefined }
     }),
   links: (qid: string, row: number): Promise<IRowLinks> =>

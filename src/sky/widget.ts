@@ -6,9 +6,11 @@
  */
 import { TranslationBundle } from '@jupyterlab/translation';
 import { BasicSelectionModel } from '@lumino/datagrid';
+import type { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
 import { cssVar } from '../common/theme';
+import { targetOf } from '../plots/axes';
 import { ResultsWidget } from '../search/results';
 import { esapIcon } from '../sidebar';
 import { IPositions, ISurvey, skyApi } from './api';
@@ -139,7 +141,7 @@ export class SkyWidget extends Widget {
   private _positions(): Promise<IPositions> {
     const m = this.results.model;
     this._sort = `${m.sortColumn ?? ''}:${m.sortOrder}`;
-    return skyApi.positions(this.results.query.id, m.sortColumn, m.sortOrder);
+    return skyApi.positions(targetOf(this.results.query), m.sortColumn, m.sortOrder);
   }
 
   private _onModelChanged(): void {
@@ -198,12 +200,26 @@ export class SkyWidget extends Widget {
     }
   }
 
+  /** Closed is gone (not merely hidden): opened again, the view starts anew. */
+  protected onCloseRequest(msg: Message): void {
+    super.onCloseRequest(msg);
+    this.dispose();
+  }
+
   dispose(): void {
     if (this.isDisposed) {
       return;
     }
     this.results.grid.selectionModel?.changed.disconnect(this._highlight, this);
     this.results.model.changed.disconnect(this._onModelChanged, this);
+    // Aladin Lite keeps fetching (tiles, a survey's properties) until it is told to stop
+    try {
+      this._aladin?.removeLayers?.();
+      this._aladin?.destroy?.();
+    } catch {
+      // nothing left to stop
+    }
+    this._aladin = null;
     super.dispose();
   }
 

@@ -211,3 +211,49 @@ forEachTheme(() => {
     });
   });
 });
+
+test.describe('ESAP views closed and opened again', () => {
+  forEachTheme(theme => {
+    test(`a closed sky view and plot open again; one of my tables on the sky (${theme})`, async ({ page }) => {
+      test.setTimeout(300000);
+      if (theme === 'dark') {
+        await page.theme.setDarkTheme();
+      }
+      await search(page, 'cone', '0.1');
+      const sky = page.locator('.jp-EsapSky:visible .jp-EsapSky-view');
+      const closeTab = async (prefix: string) => {
+        const tab = page.locator('.lm-DockPanel-tabBar .lm-TabBar-tab', { hasText: prefix }).first();
+        await tab.locator('.lm-TabBar-tabCloseIcon').click();
+        await expect(tab).toHaveCount(0);
+      };
+      for (let round = 0; round < 2; round++) {
+        // the second time after its tab was closed: a closed view is gone, not merely hidden
+        await gridAction(page, 'jp-EsapResults-sky');
+        await expect(sky).toHaveAttribute('data-sources', /^[1-9]\d*$/, { timeout: 120000 });
+        await closeTab('Sky:');
+        await expect(page.locator('.jp-EsapSky')).toHaveCount(0);
+        await gridAction(page, 'jp-EsapResults-plot');
+        await expect(page.locator('.jp-EsapPlot:visible .jp-EsapPlot-status')).toContainText('rows', { timeout: 30000 });
+        await closeTab('Plot');
+        await expect(page.locator('.jp-EsapPlot')).toHaveCount(0);
+      }
+
+      // the result saved as one of my tables, opened from the Tables step, on the sky
+      const name = `sky_${theme}_${Date.now() % 100000}`;
+      await gridAction(page, 'jp-EsapResults-saveTable');
+      const dialog = page.locator('.jp-Dialog');
+      await dialog.locator('[name="name"]').fill(name);
+      await dialog.locator('.jp-Dialog-button.jp-mod-accept').click();
+      await expect(dialog).toHaveCount(0);
+      await openStep(page, 'Search');
+      await page.locator('.jp-EsapSidebar-tabs .lm-TabBar-tab', { hasText: 'Tables' }).click();
+      await page.locator('.jp-EsapTables-item', { hasText: name }).locator('.jp-EsapTables-name').click();
+      await expect(page.locator('.jp-EsapResults:visible .jp-EsapResults-count')).toContainText('rows', { timeout: 30000 });
+      await gridAction(page, 'jp-EsapResults-sky');
+      await expect(sky).toHaveAttribute('data-sources', /^[1-9]\d*$/, { timeout: 120000 });
+      await expect(page.locator('.jp-EsapSky:visible .jp-EsapSky-status')).toContainText('sources');
+      await page.waitForTimeout(1000); // tiles fade in
+      await shot(page, `sky-my-table-${theme}`);
+    });
+  });
+});
