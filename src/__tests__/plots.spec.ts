@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 
 import type { IColumn } from '../api';
-import { cmdAxes, numericColumns, rowsParam, targetOf } from '../plots/axes';
+import { axisValue, binOf, cmdAxes, numericColumns, rowsParam, targetOf } from '../plots/axes';
 
 const col = (name: string, datatype: string, extra: Partial<IColumn> = {}): IColumn => ({ name, datatype, ...extra });
 
@@ -52,6 +52,25 @@ describe('plot axes', () => {
       col('phot_rp_mean_mag', 'float', { unit: 'mag' })];
     expect(cmdAxes(gaia)).toEqual({ x: 'bp_rp', y: 'phot_g_mean_mag' });
     expect(cmdAxes([gaia[0], gaia[2]])).toEqual({ x: 'bp_rp', y: 'phot_rp_mean_mag' });
+  });
+});
+
+describe('highlighting rows on a histogram or a density plot', () => {
+  it('reads an axis of a row: a column or a colour, numbers only', () => {
+    const row = { bmag: 11.5, vmag: 10.0, name: 'x', text: '12.5', empty: null };
+    expect(axisValue(row, 'vmag')).toBe(10);
+    expect(axisValue(row, 'bmag - vmag')).toBeCloseTo(1.5);
+    expect(axisValue(row, 'text')).toBe(12.5);
+    expect(axisValue(row, 'name')).toBeNull();
+    expect(axisValue(row, 'empty')).toBeNull();
+    expect(axisValue(row, 'nope - vmag')).toBeNull();
+  });
+
+  it('finds the bin of a value, the last bin holding its upper edge', () => {
+    const edges = [0, 1, 2, 4];
+    expect([0, 0.5, 1, 1.99, 2, 4].map(x => binOf(edges, x))).toEqual([0, 0, 1, 1, 2, 2]);
+    expect([-0.1, 4.1, NaN].map(x => binOf(edges, x))).toEqual([-1, -1, -1]);
+    expect(binOf([3], 3)).toBe(-1);
   });
 });
 

@@ -9,7 +9,7 @@ import { apiUrl, EsapApiError, esapClient, Query, requestAPI } from '../api';
 import type { components } from '../schema';
 import { rowsParam } from './axes';
 
-export { cmdAxes, numericColumns, rowsParam, targetOf } from './axes';
+export { axisValue, binOf, cmdAxes, numericColumns, rowsParam, targetOf } from './axes';
 
 export type PlotKind = 'scatter' | 'histogram' | 'density';
 export type ExportFormat = 'votable' | 'fits' | 'csv' | 'ecsv' | 'parquet';

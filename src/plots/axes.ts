@@ -72,3 +72,40 @@ export function cmdAxes(columns: IColumn[]): { x: string; y: string } | null {
   const [blue, redMag] = v > 0 ? [mags[v - 1], mags[v]] : [mags[0], mags[1]];
   return { x: `${blue.c.name} - ${redMag.c.name}`, y: redMag.c.name };
 }
+
+/** The value of a plot axis in one row: a column, or 'a - b' (a colour); null when not a number. */
+export function axisValue(row: Record<string, unknown>, axis: string): number | null {
+  const num = (v: unknown): number | null => {
+    const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+    return Number.isFinite(n) ? n : null;
+  };
+  if (axis in row) {
+    return num(row[axis]);
+  }
+  const diff = /^(.+?) - (.+)$/.exec(axis);
+  if (diff) {
+    const a = num(row[diff[1]]);
+    const b = num(row[diff[2]]);
+    return a === null || b === null ? null : a - b;
+  }
+  return null;
+}
+
+/** The bin of `x` among ascending `edges` (the last bin holds its upper edge); -1 outside. */
+export function binOf(edges: number[], x: number): number {
+  const n = edges.length - 1;
+  if (n < 1 || !(x >= edges[0] && x <= edges[n])) {
+    return -1;
+  }
+  let lo = 0;
+  let hi = n - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (edges[mid] <= x) {
+      lo = mid;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return lo;
+}

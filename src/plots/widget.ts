@@ -18,7 +18,7 @@ import { IColumn } from '../api';
 import { themeAxis, themeColours } from '../common/theme';
 import { ResultsWidget } from '../search/results';
 import { esapIcon } from '../sidebar';
-import { cmdAxes, IPlotData, numericColumns, PlotKind, plotsApi, targetOf } from './api';
+import { axisValue, binOf, cmdAxes, IPlotData, numericColumns, PlotKind, plotsApi, targetOf } from './api';
 
 /** Above this many rows a scatter shows an even sample and the first plot is a density. */
 const SCATTER_MAX = 20000;
@@ -202,6 +202,28 @@ export class PlotWidget extends Widget {
       this._status.textContent = this._describe(this._data);
     }
     this._plot?.redraw(false, false);
+    void this._loadSelectedValues();
+  }
+
+  /**
+   * A histogram or density plot has no row numbers to match: the selected rows' own values on
+   * its axes are read from the grid (at most the 5,000 rows a selection holds) and drawn over it.
+   */
+  private async _loadSelectedValues(): Promise<void> {
+    const data = this._data;
+    const asked = ++this._valuesAsked;
+    if (!data || data.kind === 'scatter' || !this._selected.size) {
+      this._selectedValues = [];
+      this._plot?.redraw(false, false);
+      return;
+    }
+    const rows = await this.results.model.rows(this.results.selectedRows());
+    if (asked !== this._valuesAsked || this.isDisposed || data !== this._data) {
+      return; // asked again meanwhile, or another plot now
+    }
+    const y = data.kind === 'density' ? data.y?.name : undefined;
+    this._selectedValues = rows.map(r => [axisValue(r, data.x.name), y ? axisValue(r, y) : null]);
+    this._plot?.redraw(false, false);
   }
 
   private _fit(): void {
@@ -306,6 +328,7 @@ export class PlotWidget extends Widget {
       }
       this._data = data;
       this._draw(data);
+      void this._loadSelectedValues();
     } catch (error) {
       if (generation === this._generation) {
         this._plot?.destroy();
@@ -367,6 +390,35 @@ export class PlotWidget extends Widget {
           points: { show: false }
         }
       ];
+      // the selected rows' own histogram, over the whole one, in the theme's accent
+      hooks.draw!.push(u => {
+        const picked = new Array(Math.max(0, edges.length - 1)).fill(0);
+        let shown = 0;
+        for (const [x] of this._selectedValues) {
+          const i = x === null ? -1 : binOf(edges, x);
+          if (i >= 0) {
+            picked[i]++;
+            shown++;
+          }
+        }
+        this.node.dataset.highlighted = String(shown);
+        if (!shown) {
+          return;
+        }
+        const ctx = u.ctx;
+        const base = u.valToPos(0, 'y', true);
+        ctx.save();
+        ctx.fillStyle = colours.accent;
+        picked.forEach((n, i) => {
+          if (n) {
+            const x0 = u.valToPos(edges[i], 'x', true);
+            const x1 = u.valToPos(edges[i + 1], 'x', true);
+            const top = u.valToPos(n, 'y', true);
+            ctx.fillRect(Math.min(x0, x1), Math.min(top, base), Math.max(1, Math.abs(x1 - x0)), Math.abs(base - top));
+          }
+        });
+        ctx.restore();
+      });
     } else if (data.kind === 'scatter') {
       const pts = data.points as { x: number[]; y: number[]; row: number[] };
       const order = pts.x.map((_, i) => i).sort((a, b) => pts.x[a] - pts.x[b]); // uPlot wants x ascending
@@ -442,6 +494,27 @@ export class PlotWidget extends Widget {
         }
         ctx.restore();
       });
+      // the selected rows as points over the cells, in the theme's accent
+      hooks.draw!.push(u => {
+        const ctx = u.ctx;
+        const r = 8 * devicePixelRatio; // larger than a cell, outlined: seen on any colour of the map
+        let shown = 0;
+        ctx.save();
+        ctx.fillStyle = colours.accent;
+        ctx.strokeStyle = colours.fg;
+        ctx.lineWidth = 1.5 * devicePixelRatio;
+        for (const [x, y] of this._selectedValues) {
+          if (x !== null && y !== null) {
+            const px = u.valToPos(x, 'x', true);
+            const py = u.valToPos(y, 'y', true);
+            ctx.fillRect(px - r / 2, py - r / 2, r, r);
+            ctx.strokeRect(px - r / 2, py - r / 2, r, r);
+            shown++;
+          }
+        }
+        ctx.restore();
+        this.node.dataset.highlighted = String(shown);
+      });
       this._status.textContent += ' · ' + this._trans.__('colour: rows per cell (log), at most %1', max);
     }
     const { width, height } = this._size();
@@ -503,6 +576,7 @@ export class PlotWidget extends Widget {
       this._highlightAsked++;
       this._selected = new Set(r.rows);
       this._plot?.redraw(false, false);
+      void this._loadSelectedValues();
       this._selection = r.truncated
         ? t.__('%1 rows in the box, the first %2 selected in the grid', r.count, r.rows.length)
         : t._n('%1 row in the box selected in the grid', '%1 rows in the box selected in the grid', r.count);
@@ -526,6 +600,8 @@ export class PlotWidget extends Widget {
   private _selection = '';
   private _selected = new Set<number>();
   private _highlightAsked = 0;
+  private _selectedValues: [number | null, number | null][] = [];
+  private _valuesAsked = 0;
   private _highlightFrame = 0;
   private _stateChanged = new Signal<this, IPlotState>(this);
   private _startedAt: number;

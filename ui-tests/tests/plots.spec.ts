@@ -335,5 +335,34 @@ forEachTheme(theme => {
       await page.waitForTimeout(300); // let the grid repaint its selection
       await shot(page, 'plots-sorted-box-selection');
     });
+
+    test('rows selected in the grid are highlighted on a histogram and a density plot too', async ({ page }) => {
+      if (theme === 'dark') {
+        await page.theme.setDarkTheme();
+      }
+      await coneSearch(page);
+      const results = page.locator('.jp-EsapResults:visible');
+      await gridAction(page, 'jp-EsapResults-plot');
+      const plot = page.locator('.jp-EsapPlot');
+      await expect(plot).toHaveAttribute('data-painted', 'true', { timeout: 30000 });
+      await plot.locator('select[name="kind"]').selectOption('histogram');
+      await plot.locator('select[name="x"]').selectOption('vmag');
+      await expect(plot.locator('.jp-EsapPlot-status')).toContainText('rows', { timeout: 30000 });
+      await selectGridRows(page, 0, 5);
+      await expect(results.locator('.jp-EsapResults-addRows')).toContainText('Add 6 selected');
+      // each selected row counted once in the accent histogram drawn over the whole one
+      await expect(plot).toHaveAttribute('data-highlighted', '6', { timeout: 10000 });
+      await shot(page, `plots-histogram-highlight-${theme}`);
+      // the same rows as points over the density cells; and the colour of a CMD (a - b) works too
+      await plot.locator('.jp-EsapPlot-cmd').click(); // x = bmag - vmag, y = vmag
+      await expect(plot.locator('select[name="x"]')).toHaveValue('bmag - vmag');
+      await plot.locator('select[name="kind"]').selectOption('density');
+      await expect(plot.locator('.jp-EsapPlot-status')).toContainText('rows per cell', { timeout: 30000 });
+      await expect(plot).toHaveAttribute('data-highlighted', '6', { timeout: 10000 });
+      await shot(page, `plots-density-highlight-${theme}`);
+      // nothing selected: nothing highlighted
+      await selectGridRows(page, 2);
+      await expect(plot).toHaveAttribute('data-highlighted', '1', { timeout: 10000 });
+    });
   });
 });
