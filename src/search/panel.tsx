@@ -233,9 +233,23 @@ function SearchForm(props: ISearchOptions): JSX.Element {
 
   useEffect(() => {
     if (mode === 'did' && archive) {
-      void scopesOf(archive).then(r => setScopes(r?.scopes ?? []));
+      // the instance's scopes to choose from, the first one chosen while the box is empty
+      void scopesOf(archive).then(r => {
+        const found = r?.scopes ?? [];
+        setScopes(found);
+        if (found.length) {
+          setDid(d => (d.scope.trim() ? d : { ...d, scope: found[0] }));
+        }
+      });
     }
   }, [mode, archiveId]);
+
+  // another archive or kind of search: the last one's error, hint and fan-out are not about it
+  useEffect(() => {
+    setError('');
+    setHint('');
+    setSearch(s => (s && s.status === 'running' ? s : null));
+  }, [archiveId, mode, fanout]);
 
   useEffect(() => {
     if (caps.length && !caps.includes(mode)) {
@@ -810,7 +824,8 @@ function SearchForm(props: ISearchOptions): JSX.Element {
           <div className="jp-EsapSection-row">
             {field('scope', t.__('Scope'), did.scope, v => setDid({ ...did, scope: v }), {
               list: 'jp-EsapSearch-scopes',
-              placeholder: scopes[0] ?? ''
+              placeholder: t.__('scope, e.g. %1', scopes[0] ?? 'user.alice'),
+              title: problems.scope ?? (scopes.length ? t.__('Scopes on this instance: %1', scopes.join(', ')) : '')
             })}
             <datalist id="jp-EsapSearch-scopes">
               {scopes.map(x => (

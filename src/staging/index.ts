@@ -76,13 +76,14 @@ class Notifier {
       actions: ok ? [{ label: t.__('Open folder'), callback: () => this._openFolder(x.id) }] : []
     };
     const type = ok ? 'success' : x.status === 'cancelled' ? 'warning' : 'error';
+    // The outcome is a new notification, not an update of the "Staging…" one: an updated toast
+    // was seen to keep the in-progress one's autoClose (false), so a success never went away.
     const id = this._ids.get(x.id);
     if (id) {
-      Notification.update({ id, message, type, ...options });
+      Notification.dismiss(id);
       this._ids.delete(x.id);
-    } else {
-      Notification.emit(message, type, options);
     }
+    Notification.emit(message, type, options);
   }
 
   private _ids = new Map<string, string>();

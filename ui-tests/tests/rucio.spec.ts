@@ -8,6 +8,7 @@ import * as path from 'path';
 import {
   didSearch,
   expectReadable,
+  forEachTheme,
   openStep,
   selectGridRows,
   shot,
@@ -150,4 +151,39 @@ test.describe('ESAP Rucio from the UI', () => {
       });
     });
   }
+});
+
+forEachTheme(() => {
+  test.describe('ESAP Rucio DID form', () => {
+    test.skip(!RUCIO, 'no Rucio server (scripts/services/rucio.sh start; eval its env)');
+
+    test("the Scope box offers the instance's scopes, the first chosen; a hint goes with the archive", async ({ page }) => {
+      await openStep(page, 'Search');
+      const form = page.locator('.jp-EsapSearch');
+      await form.locator('select[name="archive"]').selectOption('lake');
+      await form.locator('.jp-EsapSearch-mode-did').click();
+      const scope = form.locator('input[name="scope"]');
+      // a real value, one of the scopes offered (not a grey placeholder that looks like one)
+      await expect(scope).not.toHaveValue('', { timeout: 30000 });
+      const offered = await form.locator('#jp-EsapSearch-scopes option').evaluateAll(os => os.map(o => (o as HTMLOptionElement).value));
+      expect(offered).toContain('user.alice');
+      await expect(scope).toHaveValue(offered[0]);
+      await expect(form.locator('.jp-EsapSearch-run')).toBeEnabled();
+      await shot(page, 'rucio-scope-chosen');
+      // emptied, the box says what belongs there, and Run waits for it
+      await scope.fill('');
+      await expect(scope).toHaveAttribute('placeholder', /^scope, e\.g\. /);
+      await expect(form.locator('.jp-EsapSearch-run')).toBeDisabled();
+      await expect(form.getByRole('alert')).toHaveText('Give a scope.');
+
+      // a search that finds nothing leaves a hint; another archive: the hint goes
+      await scope.fill('lake');
+      await form.locator('input[name="name"]').fill('no-such-thing*');
+      await form.locator('.jp-EsapSearch-run').click();
+      const hint = page.locator('.jp-EsapSearch-noRows');
+      await expect(hint).toContainText('No DID matched lake:no-such-thing*', { timeout: 30000 });
+      await form.locator('select[name="archive"]').selectOption('local');
+      await expect(hint).toHaveCount(0);
+    });
+  });
 });

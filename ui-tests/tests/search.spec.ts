@@ -233,3 +233,34 @@ forEachTheme(theme => {
     });
   });
 });
+
+forEachTheme(() => {
+  test.describe('ESAP search: a switch starts clean', () => {
+    test("another kind of search or archive drops the last one's error and fan-out", async ({ page }) => {
+      await openSearch(page);
+      await page.locator('.jp-EsapSearch select[name="archive"]').selectOption('local');
+      // an ADQL error, then the Cone form: the error was about the ADQL, it goes
+      await page.click('.jp-EsapSearch-mode-tap');
+      await page.fill('.jp-EsapSearch textarea[name="adql"]', 'SELECT nothing FROM nowhere');
+      await page.click('.jp-EsapSearch-run');
+      const error = page.locator('.jp-EsapSearch-error');
+      await expect(error).toContainText('nowhere', { timeout: 20000 });
+      await page.click('.jp-EsapSearch-mode-cone');
+      await expect(error).toHaveCount(0);
+
+      // a search over several archives, then another kind of search: its list goes
+      await page.check('.jp-EsapSearch input[name="fanout"]');
+      await page.locator('.jp-EsapSearch-archives input[name="archive-local"]').check();
+      await page.fill('.jp-EsapSearch input[name="ra"]', '155');
+      await page.fill('.jp-EsapSearch input[name="dec"]', '5');
+      await page.fill('.jp-EsapSearch input[name="radius"]', '0.05');
+      await page.click('.jp-EsapSearch-run');
+      const entry = page.locator('.jp-EsapSearch-fanoutEntry[data-archive="local"]');
+      await expect(entry).toHaveAttribute('data-status', 'completed', { timeout: 60000 });
+      await openStep(page, 'Search');
+      await page.click('.jp-EsapSearch-mode-sia');
+      await expect(page.locator('.jp-EsapSearch-fanout')).toHaveCount(0);
+      await shot(page, 'search-switch-clean');
+    });
+  });
+});

@@ -121,6 +121,8 @@ forEachTheme(() => {
       await expect(transfer.locator('.jp-EsapChip').first()).toHaveText('completed', { timeout: 60000 });
       await expect(transfer).toContainText('5/5 files');
       await toastSeen;
+      // a success goes away by itself, like the other success notifications
+      await expect(toast).toBeHidden({ timeout: 30000 });
 
       // the per-file list, then the folder in the file browser
       await transfer.locator('button[aria-label^="Show the files of"]').click();
