@@ -5,6 +5,7 @@
  */
 import { IEditorServices } from '@jupyterlab/codeeditor';
 import { TranslationBundle } from '@jupyterlab/translation';
+import { ISignal, Signal } from '@lumino/signaling';
 import { BoxPanel, Widget } from '@lumino/widgets';
 
 import { esapIcon } from '../sidebar';
@@ -69,10 +70,12 @@ export class SqlConsole extends BoxPanel {
       source: () => source,
       onRun: () => void this.run(),
       label: _t.__('SQL statement'),
-      placeholder: _t.__('SELECT * FROM my_table  (Ctrl+Space completes names, Ctrl+Enter runs)')
+      placeholder: _t.__('Write SQL over your tables, e.g. SELECT * FROM my_table LIMIT 100  (Ctrl+Space completes names, Ctrl+Enter runs)')
     });
     this._editor.addClass('jp-EsapSql-editor');
-    this._editor.text = 'SELECT * FROM ';
+    // a complete statement over the first table (once the tables are known), never a fragment
+    this._startWith();
+    this._editor.model.sharedModel.changed.connect(() => this._changed.emit());
 
     this._error = new Widget({ node: document.createElement('pre') });
     this._error.addClass('jp-EsapSql-error');
@@ -95,9 +98,15 @@ export class SqlConsole extends BoxPanel {
     this._editor.text = value;
   }
 
+  /** Emits when the statement changes (the restorer saves it then). */
+  get changed(): ISignal<this, void> {
+    return this._changed;
+  }
+
   /** Names the statement can use: my tables, each with its columns. */
   refreshHint(): void {
     this._renderHint();
+    this._startWith();
   }
 
   async run(): Promise<void> {
@@ -130,6 +139,21 @@ export class SqlConsole extends BoxPanel {
     this._editor.focus();
   }
 
+  /**
+   * While the editor is still empty and untouched: a statement that runs as it is, over the
+   * first of my tables (none yet: the editor stays empty and its placeholder says what to write).
+   */
+  private _startWith(): void {
+    const first = this._tables()[0];
+    if (this._started || !first || this._editor.text.trim()) {
+      this._started = this._started || !!this._editor.text.trim();
+      return;
+    }
+    this._started = true;
+    const name = /^[A-Za-z_][A-Za-z0-9_]*$/.test(first.name) ? first.name : `"${first.name.replace(/"/g, '""')}"`;
+    this._editor.text = `SELECT * FROM ${name} LIMIT 100`;
+  }
+
   private _renderHint(): void {
     const names = this._tables().map(x => x.name);
     this._hint.textContent = names.length
@@ -140,6 +164,8 @@ export class SqlConsole extends BoxPanel {
       .join('\n');
   }
 
+  private _started = false;
+  private _changed = new Signal<this, void>(this);
   private _editor: SqlEditor;
   private _run: HTMLButtonElement;
   private _hint: HTMLSpanElement;

@@ -47,11 +47,49 @@ function tableName(text: string): string {
   return (base || 'table').slice(0, 60);
 }
 
-/** A dialog body of labelled fields; its value is the fields' values by name. */
+/**
+ * A readable table name from a result's title: "cone 155, 5 r=0.2°" -> "cone_155_5_r0_2",
+ * words kept whole up to 40 characters, and not one of `taken` (a number added).
+ */
+export function suggestTableName(title: string, taken: readonly string[] = []): string {
+  const words = title
+    .toLowerCase()
+    .replace(/(\w)=(?=[\d.-])/g, '$1')
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean);
+  while (words.length && !/^[a-z]/.test(words[0])) {
+    words.shift();
+  }
+  let base = '';
+  for (const w of words) {
+    if (base && base.length + 1 + w.length > 40) {
+      break;
+    }
+    base = base ? `${base}_${w}` : w.slice(0, 40);
+  }
+  base = base || 'result';
+  const lower = new Set(taken.map(x => x.toLowerCase()));
+  let name = base;
+  for (let i = 2; lower.has(name); i++) {
+    name = `${base}_${i}`;
+  }
+  return name;
+}
+
+/** A dialog body of labelled fields (after a note, when given); its value is the fields' values by name. */
 class FormBody extends Widget implements Dialog.IBodyWidget<Record<string, string>> {
-  constructor(fields: { name: string; label: string; value?: string; options?: [string, string][]; type?: string }[]) {
+  constructor(
+    fields: { name: string; label: string; value?: string; options?: [string, string][]; type?: string }[],
+    note?: string
+  ) {
     super();
     this.addClass('jp-EsapForm');
+    if (note) {
+      const p = document.createElement('p');
+      p.className = 'jp-EsapForm-note';
+      p.textContent = note;
+      this.node.appendChild(p);
+    }
     for (const f of fields) {
       const label = document.createElement('label');
       label.textContent = f.label;
@@ -155,8 +193,15 @@ export const tablesPlugin: JupyterFrontEndPlugin<void> = {
       setTimeout(() => grids.forEach(w => !w.isDisposed && w.restyle()), 200);
     });
 
+    // the SQL console comes back after a reload, with its statement
     let sqlConsole: SqlConsole | null = null;
     model.changed.connect(() => sqlConsole?.refreshHint());
+    const consoles = restoredTracker<SqlConsole>(restorer, {
+      namespace: 'esap-lab-sql',
+      command: CommandIDs.console,
+      args: w => ({ sql: w.sql }),
+      name: () => 'sql'
+    });
 
     const target = contextTarget(app, TABLE_CLASS, TABLE_ID_ATTR);
     const actions: ITablesActions = {
@@ -201,10 +246,20 @@ export const tablesPlugin: JupyterFrontEndPlugin<void> = {
     });
     commands.addCommand(CommandIDs.console, {
       label: t.__('ESAP: SQL over my tables'),
-      execute: () => {
+      execute: args => {
         if (!sqlConsole || sqlConsole.isDisposed) {
-          sqlConsole = new SqlConsole(editors, t, openGrid, () => model.tables);
-          app.shell.add(sqlConsole, 'main');
+          const w = new SqlConsole(editors, t, openGrid, () => model.tables);
+          sqlConsole = w;
+          if (typeof args.sql === 'string' && args.sql.trim()) {
+            w.sql = args.sql;
+          }
+          let saveTimer = 0;
+          w.changed.connect(() => {
+            window.clearTimeout(saveTimer);
+            saveTimer = window.setTimeout(() => void consoles.save(w), 500);
+          });
+          app.shell.add(w, 'main');
+          void consoles.add(w);
         }
         app.shell.activateById(sqlConsole.id);
       }
@@ -327,12 +382,27 @@ export const tablesPlugin: JupyterFrontEndPlugin<void> = {
       execute: async args => {
         const qid = String(args.id ?? '');
         const isResult = args.kind === 'result';
+        const rows = typeof args.rows === 'number' ? args.rows : null;
+        await model.refresh(true).catch(() => undefined);
         const answer = await showDialog({
           title: t.__('Save as a table'),
-          body: new FormBody([
-            { name: 'name', label: t.__('Table name (letters, digits, _)'), value: tableName(String(args.title ?? 'result')) },
-            { name: 'project', label: t.__('Project'), value: 'default' }
-          ]),
+          body: new FormBody(
+            [
+              {
+                name: 'name',
+                label: t.__('Table name (letters, digits, _)'),
+                value: suggestTableName(String(args.title ?? 'result'), model.tables.map(x => x.name))
+              },
+              { name: 'project', label: t.__('Project'), value: 'default' }
+            ],
+            rows === null
+              ? t.__('Saves every row of this result (not only the selected rows) as one of your tables.')
+              : t._n(
+                  'Saves the %1 row of this result as one of your tables.',
+                  'Saves all %1 rows of this result (not only the selected rows) as one of your tables.',
+                  rows
+                )
+          ),
           buttons: [Dialog.cancelButton(), Dialog.okButton({ label: t.__('Save') })]
         });
         const v = answer.value;
@@ -362,7 +432,8 @@ export const tablesPlugin: JupyterFrontEndPlugin<void> = {
         run(CommandIDs.saveResult, {
           id: w.query.id,
           kind: w.query.kind === 'table' ? 'result' : 'query',
-          title: w.query.kind === 'table' ? 'matched' : w.title.label
+          title: w.query.kind === 'table' ? 'matched' : w.title.label,
+          ...(typeof w.query.row_count === 'number' ? { rows: w.query.row_count } : {})
         })
     });
 

@@ -3,7 +3,8 @@
  * description, row count where known) with a filter box. Everything loads lazily: the schema
  * names first, a schema's tables a page at a time when it is opened, a table's columns when it
  * is opened; the filter runs on the server. A service with thousands of tables stays responsive.
- * A click on a name puts it into the editor.
+ * A click on a schema's or a table's name opens or closes it; a double-click on any name, or its
+ * insert button (shown on hover and focus), puts the name into the editor.
  */
 import { TranslationBundle } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
@@ -175,9 +176,27 @@ export class SchemaBrowser extends Widget {
       row.appendChild(el('span', 'jp-EsapSchema-leaf'));
     }
     const button = el('button', 'jp-EsapSchema-name', name);
-    button.title = [this._t.__('Insert %1 into the query', insert), hint].filter(Boolean).join('\n');
-    button.addEventListener('click', () => this._insert(insert));
-    row.appendChild(button);
+    button.title = [
+      expandable
+        ? this._t.__('Click to open or close %1; double-click to insert it into the query', name)
+        : this._t.__('Double-click to insert %1 into the query', insert),
+      hint
+    ]
+      .filter(Boolean)
+      .join('\n');
+    if (expandable) {
+      button.addEventListener('click', e => e.detail <= 1 && toggle?.click());
+    }
+    button.addEventListener('dblclick', () => {
+      // a double-click only inserts: its first click's opening (or closing) is undone
+      toggle?.click();
+      this._insert(insert);
+    });
+    const add = el('button', 'jp-EsapSchema-insert', '⤶');
+    add.title = this._t.__('Insert %1 into the query', insert);
+    add.setAttribute('aria-label', this._t.__('Insert %1 into the query', insert));
+    add.addEventListener('click', () => this._insert(insert));
+    row.append(button, add);
     li.appendChild(row);
     return { li, toggle, row };
   }

@@ -114,6 +114,9 @@ export class AdqlWorkbench extends BoxPanel {
     BoxPanel.setStretch(this.editor, 3);
     BoxPanel.setStretch(this._error, 0);
     BoxPanel.setStretch(this._history, 2);
+    this._right = right;
+    // the examples wrap onto as many lines as they need (up to a few): the layout is told their height
+    new ResizeObserver(() => this._fitExamples()).observe(right.node);
     const split = new SplitPanel({ orientation: 'horizontal', spacing: 4 });
     split.addWidget(this._browser);
     split.addWidget(right);
@@ -358,6 +361,20 @@ export class AdqlWorkbench extends BoxPanel {
       });
       node.appendChild(b);
     }
+    this._fitExamples();
+  }
+
+  /** Give the examples' box the height of their lines (the box layout would keep it at one). */
+  private _fitExamples(): void {
+    const node = this._examples.node;
+    const before = node.style.minHeight;
+    node.style.minHeight = '0';
+    const lines = Math.min(node.scrollHeight, 96);
+    const wanted = `${Math.max(26, lines)}px`;
+    node.style.minHeight = wanted;
+    if (wanted !== before) {
+      this._right?.fit();
+    }
   }
 
   private _setRunning(running: boolean): void {
@@ -414,6 +431,7 @@ export class AdqlWorkbench extends BoxPanel {
   private _status: HTMLSpanElement;
   private _browser: SchemaBrowser;
   private _examples: Widget;
+  private _right: BoxPanel | null = null;
   private _error: Widget;
   private _history: Widget;
   private _running = false;

@@ -7,7 +7,7 @@
 import { expect, test } from '@jupyterlab/galata';
 import type { Page } from '@playwright/test';
 
-import { openStep, shot } from './helpers';
+import { coneSearch, forEachTheme, gridAction, openStep, shot, workspaceSaved } from './helpers';
 
 async function openTables(page: Page): Promise<void> {
   await openStep(page, 'Search'); // shows the ESAP sidebar
@@ -119,5 +119,62 @@ test.describe('My tables', () => {
 
   test('the same journey in the dark theme', async ({ page }) => {
     await journey(page, 'dark');
+  });
+});
+
+forEachTheme(() => {
+  test.describe('My tables: first steps', () => {
+    test.setTimeout(180000);
+
+    test('Save as table names all the rows and a readable name; the SQL console starts runnable and comes back after a reload', async ({ page }) => {
+      // a cone result: the dialog says every row goes (not the selection), under a readable name
+      await coneSearch(page, 155, 5, 0.1);
+      const results = page.locator('.jp-EsapResults:visible');
+      const rows = /(\d+) rows?/.exec(await results.locator('.jp-EsapResults-count').innerText())![1];
+      await gridAction(page, 'jp-EsapResults-saveTable');
+      const dialog = page.locator('.jp-Dialog');
+      await expect(dialog.locator('.jp-EsapForm-note')).toHaveText(
+        `Saves all ${rows} rows of this result (not only the selected rows) as one of your tables.`
+      );
+      const name = dialog.locator('input[name="name"]');
+      await expect(name).toHaveValue(/^cone_155_5_r0_1(_\d+)?$/);
+      const saved = await name.inputValue();
+      await shot(page, 'tables-save-dialog');
+      await dialog.locator('.jp-mod-accept').click();
+      await expect(page.locator('.Toastify__toast', { hasText: `Saved as table ${saved} (${rows} rows)` })).toBeVisible({
+        timeout: 30000
+      });
+
+      // the console: a whole statement over a table of mine, that runs as it is
+      await openStep(page, 'Search');
+      await page.locator('.jp-EsapSidebar-tabs .lm-TabBar-tab', { hasText: 'Tables' }).click();
+      await page.locator('.jp-EsapTables-console').click();
+      const editor = page.locator('.jp-EsapSql-editor .cm-content');
+      await expect(editor).toHaveText(/^SELECT \* FROM \w+ LIMIT 100$/, { timeout: 30000 });
+      await shot(page, 'tables-sql-console-start');
+      await page.locator('.jp-EsapSql-run').click();
+      await expect(page.locator('.jp-EsapResults:visible .jp-EsapResults-count')).toHaveText(/^\d+ rows?$/, {
+        timeout: 30000
+      });
+      await expect(page.locator('.jp-EsapSql-error')).toBeHidden();
+
+      // a statement of my own; after a reload the console is there again, with it
+      const tab = page.locator('.lm-DockPanel-tabBar .lm-TabBar-tab', { hasText: 'SQL: my tables' });
+      await tab.click();
+      const mine = `SELECT count(*) AS n FROM ${saved}`;
+      const stored = workspaceSaved(page, keys => keys.includes('esap-lab-sql:sql'));
+      await editor.click();
+      await page.keyboard.press('Control+a');
+      await page.keyboard.type(mine);
+      await page.keyboard.press('Escape');
+      await stored;
+      // the save that holds the statement as typed (one more may follow the last keystroke)
+      await page.waitForTimeout(1500);
+      await page.reload({ waitForIsReady: false });
+      await page.locator('#jupyterlab-splash').waitFor({ state: 'detached', timeout: 60000 });
+      await tab.click({ timeout: 30000 });
+      await expect(editor).toHaveText(mine, { timeout: 30000 });
+      await shot(page, 'tables-sql-console-restored');
+    });
   });
 });

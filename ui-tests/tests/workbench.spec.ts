@@ -8,7 +8,7 @@
 import { expect, test } from '@jupyterlab/galata';
 import type { Page } from '@playwright/test';
 
-import { openStep, shot } from './helpers';
+import { forEachTheme, openStep, shot } from './helpers';
 
 const WB = '.jp-EsapWorkbench';
 
@@ -205,5 +205,68 @@ test.describe('ADQL workbench', () => {
     } finally {
       await page.theme.setLightTheme();
     }
+  });
+});
+
+forEachTheme(() => {
+  test.describe('ADQL workbench: browse and insert', () => {
+    test('a click on a name opens it, a double-click or its insert button writes it; every example in view', async ({ page }) => {
+      await openWorkbench(page);
+      const browser = page.locator('.jp-EsapSchema');
+      await page.locator(`${WB}-archive`).selectOption('local');
+      await expect(browser).toHaveAttribute('data-loaded', 'all', { timeout: 60000 });
+      const editor = page.locator(`${WB} .cm-content`);
+      await editor.click();
+      await page.keyboard.press('Control+a');
+      await page.keyboard.press('Delete');
+
+      // a click on the schema's name opens and closes it, and writes nothing
+      const schema = page.locator('.jp-EsapSchema-schema[data-name="esapdemo"]');
+      const schemaName = schema.locator(':scope > .jp-EsapSchema-row .jp-EsapSchema-name');
+      await expect(schemaName).toHaveAttribute('title', /double-click to insert/);
+      await schemaName.click();
+      await expect(schema).toHaveAttribute('aria-expanded', 'true');
+      await expect(schema.locator('.jp-EsapSchema-table[data-name="esapdemo.sources"]')).toBeVisible({ timeout: 30000 });
+      await expect(editor).not.toContainText('esapdemo');
+      await schemaName.click();
+      await expect(schema).toHaveAttribute('aria-expanded', 'false');
+      await schemaName.click();
+      const table = schema.locator('.jp-EsapSchema-table[data-name="esapdemo.sources"]');
+      // a table: a click shows its columns, a double-click writes its name
+      await table.locator(':scope > .jp-EsapSchema-row .jp-EsapSchema-name').click();
+      const vmag = table.locator('.jp-EsapSchema-column[data-name="vmag"]');
+      await expect(vmag).toBeVisible({ timeout: 30000 });
+      await expect(editor).not.toContainText('esapdemo');
+      await table.locator(':scope > .jp-EsapSchema-row .jp-EsapSchema-name').dblclick();
+      await expect(editor).toHaveText(/esapdemo\.sources/);
+      await expect(table).toHaveAttribute('aria-expanded', 'true');
+      // a column: its insert button (shown on hover)
+      await vmag.hover();
+      await vmag.getByRole('button', { name: 'Insert vmag into the query' }).click();
+      await expect(editor).toHaveText(/esapdemo\.sources.*vmag/);
+      await shot(page, 'workbench-browse-insert');
+
+      // the examples wrap: every one is whole in its box, none behind a scroll bar
+      const box = page.locator(`${WB}-examples`);
+      const examples = page.locator(`${WB}-example`);
+      await expect(examples.first()).toBeVisible({ timeout: 30000 });
+      const n = await examples.count();
+      expect(n).toBeGreaterThanOrEqual(4);
+      await expect
+        .poll(() => box.evaluate(b => b.scrollHeight - b.clientHeight), { timeout: 10000 })
+        .toBeLessThanOrEqual(1);
+      const outer = (await box.boundingBox())!;
+      for (let i = 0; i < n; i++) {
+        const b = (await examples.nth(i).boundingBox())!;
+        expect(b.y).toBeGreaterThanOrEqual(outer.y - 1);
+        expect(b.y + b.height).toBeLessThanOrEqual(outer.y + outer.height + 1);
+      }
+      const last = examples.nth(n - 1);
+      const query = (await last.getAttribute('title')) ?? '';
+      await last.click();
+      // the editor shows a line a div: its first line is there as written
+      await expect(editor).toContainText(query.split('\n')[0].trim());
+      await shot(page, 'workbench-examples');
+    });
   });
 });
