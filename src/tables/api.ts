@@ -73,3 +73,32 @@ export function asQuery(info: ITableInfo): IQueryInfo & { rows_endpoint: string 
     rows_endpoint: `${t(info.id)}/rows`
   };
 }
+
+/**
+ * A readable table name from a result's title: "cone 155, 5 r=0.2°" -> "cone_155_5_r0_2",
+ * words kept whole up to 40 characters, and not one of `taken` (a number added).
+ */
+export function suggestTableName(title: string, taken: readonly string[] = []): string {
+  const words = title
+    .toLowerCase()
+    .replace(/(\w)=(?=[\d.-])/g, '$1')
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean);
+  while (words.length && !/^[a-z]/.test(words[0])) {
+    words.shift();
+  }
+  let base = '';
+  for (const w of words) {
+    if (base && base.length + 1 + w.length > 40) {
+      break;
+    }
+    base = base ? `${base}_${w}` : w.slice(0, 40);
+  }
+  base = base || 'result';
+  const lower = new Set(taken.map(x => x.toLowerCase()));
+  let name = base;
+  for (let i = 2; lower.has(name); i++) {
+    name = `${base}_${i}`;
+  }
+  return name;
+}

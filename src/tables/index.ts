@@ -25,7 +25,7 @@ import { contextTarget, notifyFailure } from '../common/commands';
 import { restoredTracker } from '../common/restore';
 import { ResultsWidget } from '../search/results';
 import { IEsapSidebar } from '../tokens';
-import { asQuery, ICrossmatch, ITableInfo, tablesApi, TableFormat } from './api';
+import { asQuery, ICrossmatch, ITableInfo, suggestTableName, tablesApi, TableFormat } from './api';
 import { SqlConsole } from './console';
 import { TablesModel } from './model';
 import { ITablesActions, TABLE_CLASS, TABLE_ID_ATTR, TablesSection } from './panel';
@@ -45,35 +45,6 @@ export const CommandIDs = {
 function tableName(text: string): string {
   const base = text.replace(/\.[^.]*$/, '').replace(/[^A-Za-z0-9_]+/g, '_').replace(/^[^A-Za-z]+/, '');
   return (base || 'table').slice(0, 60);
-}
-
-/**
- * A readable table name from a result's title: "cone 155, 5 r=0.2°" -> "cone_155_5_r0_2",
- * words kept whole up to 40 characters, and not one of `taken` (a number added).
- */
-export function suggestTableName(title: string, taken: readonly string[] = []): string {
-  const words = title
-    .toLowerCase()
-    .replace(/(\w)=(?=[\d.-])/g, '$1')
-    .split(/[^a-z0-9]+/)
-    .filter(Boolean);
-  while (words.length && !/^[a-z]/.test(words[0])) {
-    words.shift();
-  }
-  let base = '';
-  for (const w of words) {
-    if (base && base.length + 1 + w.length > 40) {
-      break;
-    }
-    base = base ? `${base}_${w}` : w.slice(0, 40);
-  }
-  base = base || 'result';
-  const lower = new Set(taken.map(x => x.toLowerCase()));
-  let name = base;
-  for (let i = 2; lower.has(name); i++) {
-    name = `${base}_${i}`;
-  }
-  return name;
 }
 
 /** A dialog body of labelled fields (after a note, when given); its value is the fields' values by name. */
