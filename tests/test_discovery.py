@@ -320,6 +320,14 @@ async def test_adql_syntax_error_has_message_and_position(api):
     assert err["position"]["line"] == 3 and err["position"]["column"] >= 1
 
 
+async def test_a_misspelt_column_is_marked_where_it_is_written(api):
+    """DaCHS names the column it cannot find but not its place: the place is found in the query."""
+    query = "SELECT ra, dec,\n  vmagg\nFROM esapdemo.sources"
+    code, err = await api("POST", "archives", "local", "queries", body={"kind": "tap", "query": query})
+    assert code == 400 and err["reason"] == "query-rejected" and "vmagg" in err["message"], err
+    assert err["position"] == {"line": 2, "column": 3}, err
+
+
 async def test_async_adql_error_keeps_its_position(api):
     query = "SELECT ra FROM esapdemo.sources WHER x"
     _, info = await api("POST", "archives", "local", "queries", body={"kind": "tap", "query": query,
@@ -335,6 +343,13 @@ def test_positions_in_the_words_of_several_services():
         "line": 3, "column": 7}
     assert error_position("syntax error (at char 9)", "SELECT\n* FRM t").model_dump() == {"line": 2, "column": 3}
     assert error_position("relation does not exist") is None
+    # a name the service could not find, not said where: its first place in the query
+    q = "SELECT ra, vmagg\nFROM esapdemo.main WHERE vmagg < 11"
+    assert error_position("Could not locate column 'vmagg'", q).model_dump() == {"line": 1, "column": 12}
+    assert error_position("Table \"esapdemo.mian\" not found", "SELECT *\n  FROM esapdemo.mian").model_dump() == {
+        "line": 2, "column": 17}
+    assert error_position("column 'nope' could not be located", q) is None  # not in the query
+    assert error_position("column 'vmagg' could not be located") is None  # no query to look in
 
 
 # -- one search over many archives -------------------------------------------------------

@@ -233,6 +233,10 @@ _POSITION_PATTERNS = (
     re.compile(r"\bline\s+(\d+):(\d+)", re.IGNORECASE),  # ANTLR: "line 1:38"
 )
 _CHAR_PATTERN = re.compile(r"\bat char(?:acter)?\s+(\d+)", re.IGNORECASE)
+# an error that names what it could not find but not where: "column 'vmagg' could not be located"
+# (DaCHS), "Column \"x\" not found", "Unknown table 'y'"
+_NAMED_PATTERN = re.compile(r"\b(?:column|table|field|identifier|function)\s+['\"`]([^'\"`\s]{1,128})['\"`]",
+                            re.IGNORECASE)
 
 
 def error_position(message: str | None, query: str | None = None) -> ErrorPosition | None:
@@ -246,10 +250,20 @@ def error_position(message: str | None, query: str | None = None) -> ErrorPositi
             return ErrorPosition(line=max(1, int(m.group(1))), column=max(1, int(m.group(2))))
     m = _CHAR_PATTERN.search(message)
     if m and query is not None:
-        offset = min(int(m.group(1)), len(query))  # 0-based
-        before = query[:offset]
-        return ErrorPosition(line=before.count("\n") + 1, column=offset - (before.rfind("\n") + 1) + 1)
+        return _at(query, min(int(m.group(1)), len(query)))  # 0-based
+    m = _NAMED_PATTERN.search(message)
+    if m and query is not None:  # the name's first place in the query, as a whole word
+        name = m.group(1).rsplit(".", 1)[-1]
+        found = re.search(rf"(?<![\w.]){re.escape(name)}(?!\w)", query, re.IGNORECASE) or \
+            re.search(rf"(?<!\w){re.escape(name)}(?!\w)", query, re.IGNORECASE)
+        if found:
+            return _at(query, found.start())
     return None
+
+
+def _at(query: str, offset: int) -> ErrorPosition:
+    before = query[:offset]
+    return ErrorPosition(line=before.count("\n") + 1, column=offset - (before.rfind("\n") + 1) + 1)
 
 
 class TableListParams(BaseModel):
