@@ -58,20 +58,31 @@ export const searchPlugin: JupyterFrontEndPlugin<void> = {
     const tracker = restoredTracker<ResultsWidget>(restorer, {
       namespace: 'esap-lab-results',
       command: OPEN_RESULTS_COMMAND,
-      args: w => ({ id: w.query.id, archive: w.archive }),
+      // the grid's sort comes back too (a reload should not undo the user's ordering)
+      args: w => ({ id: w.query.id, archive: w.archive, sort: w.model.sortColumn, order: w.model.sortOrder }),
       name: w => w.query.id
     });
     // a short, distinct tab title (what was asked); the archive in the tooltip
-    const openResults = (q: IQueryInfo, archiveTitle: string) => {
+    const openResults = (q: IQueryInfo, archiveTitle: string): ResultsWidget => {
       let w = open.get(q.id);
       if (!w || w.isDisposed) {
-        w = new ResultsWidget(q, describeQuery(q), prefs.pageSize, trans, basket, staging);
+        const grid = new ResultsWidget(q, describeQuery(q), prefs.pageSize, trans, basket, staging);
+        w = grid;
         w.title.caption = trans.__('%1 — %2 (%3 rows)', archiveTitle, describeQuery(q), q.row_count ?? 0);
         open.set(q.id, w);
         app.shell.add(w, 'main');
         void tracker.add(w);
+        let sorted = `${grid.model.sortColumn}:${grid.model.sortOrder}`;
+        grid.model.changed.connect(() => {
+          const now = `${grid.model.sortColumn}:${grid.model.sortOrder}`;
+          if (now !== sorted && !grid.isDisposed) {
+            sorted = now;
+            void tracker.save(grid);
+          }
+        });
       }
       app.shell.activateById(w.id);
+      return w;
     };
     app.commands.addCommand(OPEN_RESULTS_COMMAND, {
       label: trans.__('ESAP: Open query result'),
@@ -80,7 +91,10 @@ export const searchPlugin: JupyterFrontEndPlugin<void> = {
         try {
           const q = await archivesApi.get(id);
           if (q.status === 'completed') {
-            openResults(q, String(args.archive ?? q.archive));
+            const w = openResults(q, String(args.archive ?? q.archive));
+            if (typeof args.sort === 'string' && args.sort && !w.model.sortColumn) {
+              w.model.sortBy(args.sort, args.order === 'desc' ? 'desc' : 'asc');
+            }
           }
         } catch {
           // the query is gone (forgotten, or another server): nothing to reopen
