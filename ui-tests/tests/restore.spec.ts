@@ -1,6 +1,6 @@
 import { expect, test } from '@jupyterlab/galata';
 
-import { forEachTheme, openStep, selectGridRows, shot, workspaceSaved } from './helpers';
+import { coneSearch, forEachTheme, openStep, selectGridRows, shot, workspaceSaved } from './helpers';
 
 /**
  * Main-area work survives a reload: result grids and a DID's files come back (WidgetTracker and
@@ -74,17 +74,8 @@ forEachTheme(() => {
 
 forEachTheme(() => {
   test('a sorted grid comes back sorted after a reload', async ({ page }) => {
-    await openStep(page, 'Search');
-    const form = page.locator('.jp-EsapSearch');
-    await expect(form.locator('select[name="archive"] option')).not.toHaveCount(0);
-    await form.locator('select[name="archive"]').selectOption('local');
-    await form.locator('.jp-EsapSearch-mode-cone').click();
-    await form.locator('input[name="ra"]').fill('155');
-    await form.locator('input[name="dec"]').fill('5');
-    await form.locator('input[name="radius"]').fill('0.15');
-    await form.locator('.jp-EsapSearch-run').click();
+    await coneSearch(page, 155, 5, 0.15);
     const results = page.locator('.jp-EsapResults:visible');
-    await expect(results.locator('.jp-EsapResults-count')).toContainText('rows', { timeout: 30000 });
     // sorted by vmag, descending: two clicks in its header (the grid paints on a canvas)
     const box = (await results.locator('.jp-EsapResults-grid').boundingBox())!;
     const vmagIndex = 4; // _r, source_id, ra, dec, vmag
