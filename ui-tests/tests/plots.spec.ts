@@ -8,7 +8,7 @@
 import { expect, test } from '@jupyterlab/galata';
 import type { Locator, Page } from '@playwright/test';
 
-import { forEachTheme, gridAction, openStep, selectGridRows, shot } from './helpers';
+import { forEachTheme, gridAction, openStep, selectGridRows, shot, sortGridDescending } from './helpers';
 
 async function runSearch(page: Page, fill: () => Promise<void>): Promise<void> {
   await openStep(page, 'Search');
@@ -275,19 +275,7 @@ forEachTheme(theme => {
     test('rows selected in a sorted grid are the same rows on the plot and in the export', async ({ page }, info) => {
       await coneSearch(page);
       const results = page.locator('.jp-EsapResults:visible');
-      const grid = results.locator('.jp-EsapResults-grid');
-      // sorted by vmag, descending: two clicks in its header (the grid paints on a canvas)
-      const box = (await grid.boundingBox())!;
-      const vmagIndex = 4; // _r, source_id, ra, dec, vmag
-      const desc = page.waitForResponse(
-        r => /[?&]offset=0&/.test(r.url()) && r.url().includes('sort=vmag') && r.url().includes('order=desc') &&
-          r.status() === 200
-      );
-      for (const order of ['ascending', 'descending']) {
-        await page.mouse.click(box.x + 64 + vmagIndex * 120 + 60, box.y + 12);
-        await expect(results.locator('.jp-EsapResults-bar')).toContainText(`sorted by vmag (${order})`);
-      }
-      const shown = (await (await desc).json()).rows as Record<string, unknown>[];
+      const shown = await sortGridDescending(page, 'vmag', 4); // _r, source_id, ra, dec, vmag
 
       // a plot of the result: ra against vmag
       await gridAction(page, 'jp-EsapResults-plot');

@@ -7,7 +7,7 @@
 import { expect, test } from '@jupyterlab/galata';
 import type { Page } from '@playwright/test';
 
-import { forEachTheme, gridAction, openStep, selectGridRows, shot, workspaceSaved } from './helpers';
+import { forEachTheme, gridAction, openStep, selectGridRows, shot, sortGridDescending, workspaceSaved } from './helpers';
 
 async function search(page: Page, mode: 'cone' | 'sia', size: string): Promise<any[]> {
   await openStep(page, 'Search');
@@ -141,18 +141,7 @@ forEachTheme(() => {
       test.setTimeout(150000);
       await search(page, 'cone', '0.1');
       const results = page.locator('.jp-EsapResults:visible');
-      // sorted by vmag, descending: two clicks in its header (the grid paints on a canvas)
-      const box = (await results.locator('.jp-EsapResults-grid').boundingBox())!;
-      const desc = page.waitForResponse(
-        r => /[?&]offset=0&/.test(r.url()) && r.url().includes('sort=vmag') && r.url().includes('order=desc') &&
-          r.status() === 200
-      );
-      const vmagIndex = 4; // _r, source_id, ra, dec, vmag
-      for (const order of ['ascending', 'descending']) {
-        await page.mouse.click(box.x + 64 + vmagIndex * 120 + 60, box.y + 12);
-        await expect(results.locator('.jp-EsapResults-bar')).toContainText(`sorted by vmag (${order})`);
-      }
-      const shown = ((await (await desc).json()).rows as Record<string, unknown>[]).slice(1, 4);
+      const shown = (await sortGridDescending(page, 'vmag', 4)).slice(1, 4); // _r, source_id, ra, dec, vmag
       await selectGridRows(page, 1, 3);
       await expect(results.locator('.jp-EsapResults-addRows')).toContainText('Add 3 selected');
       await gridAction(page, 'jp-EsapResults-samp');
@@ -180,18 +169,9 @@ forEachTheme(() => {
       const results = page.locator('.jp-EsapResults:visible');
       await expect(results.locator('.jp-EsapResults-count')).toHaveText(`${stored.length} rows`);
       // sorted by obs_collection, descending: the demo images with DataLink (esapdemo-dl) first
-      const box = (await results.locator('.jp-EsapResults-grid').boundingBox())!;
       const column = Object.keys(stored[0]).indexOf('obs_collection');
       expect(column).toBeGreaterThanOrEqual(0);
-      const desc = page.waitForResponse(
-        r => /[?&]offset=0&/.test(r.url()) && r.url().includes('sort=obs_collection') &&
-          r.url().includes('order=desc') && r.status() === 200
-      );
-      for (const order of ['ascending', 'descending']) {
-        await page.mouse.click(box.x + 64 + column * 120 + 60, box.y + 12);
-        await expect(results.locator('.jp-EsapResults-bar')).toContainText(`sorted by obs_collection (${order})`);
-      }
-      const sorted = (await (await desc).json()).rows as Record<string, unknown>[];
+      const sorted = await sortGridDescending(page, 'obs_collection', column);
       const shown = sorted.findIndex(r => String(r.obs_publisher_did ?? '').includes('esapimg'));
       const did = sorted[shown].obs_publisher_did;
       const at = stored.findIndex(r => r.obs_publisher_did === did); // its place in the archive's order
