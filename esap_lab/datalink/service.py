@@ -234,14 +234,15 @@ class DataLinkService:
             raise BadRequest("ra, dec: the row has no position; give the cutout's centre.", reason="no-position")
         radius = body.radius or (rl.size / 4 if rl.size else DEFAULT_RADIUS)
         url = soda_url(service, ra, dec, radius)
-        name = f"{rl.archive}-{body.query_id[:8]}-row{body.row}-{ra:.4f}{dec:+.4f}"
+        # rows counted from 1 in names and titles, as the grid and the DataLink dialog count them
+        name = f"{rl.archive}-{body.query_id[:8]}-row{body.row + 1}-{ra:.4f}{dec:+.4f}"
         name = re.sub(r"[^A-Za-z0-9_.+-]+", "_", name)
         if body.target == "basket":
             from ..basket.models import FileFields
 
             item = FileFields(kind="file", url=url, name=name + ".fits", content_type="image/fits",
                               title=f"Cutout r={radius * 3600:.0f}\" at {ra:.5f} {dec:+.5f} ({rl.archive} row "
-                                    f"{body.row})", source=rl.archive,
+                                    f"{body.row + 1})", source=rl.archive,
                               metadata={"query_id": body.query_id, "row": body.row, "circle": [ra, dec, radius],
                                         "soda": service.url})
             added = await self.basket.add([item])

@@ -948,6 +948,13 @@ function SearchForm(props: ISearchOptions): JSX.Element {
               </button>
             </div>
           )}
+          {search.status === 'completed' && answered.length < 2 && (
+            <div className="jp-EsapSection-hint jp-EsapSearch-mergeHint">
+              {answered.length
+                ? t.__('Merging needs two archives with rows: only one answered.')
+                : t.__('No archive answered, so there is nothing to merge.')}
+            </div>
+          )}
         </div>
       )}
       {hint && (

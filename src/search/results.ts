@@ -283,8 +283,9 @@ export class ResultsWidget extends BoxPanel {
     const r = await this._basket.add(items);
     Notification.success(
       r.duplicates
-        ? this._trans.__('Added %1 rows to the basket (%2 were there already).', r.added, r.duplicates)
-        : this._trans.__('Added %1 rows to the basket.', r.added),
+        ? this._trans._n('Added %1 row to the basket (%2 were there already).',
+            'Added %1 rows to the basket (%2 were there already).', r.added, r.duplicates)
+        : this._trans._n('Added %1 row to the basket.', 'Added %1 rows to the basket.', r.added),
       { autoClose: 3000 }
     );
   }

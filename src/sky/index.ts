@@ -24,7 +24,7 @@ const CommandIDs = {
 /** What to say when no hub answers. */
 function noHub(t: TranslationBundle): string {
   return t.__(
-    'No SAMP hub is running on this computer. Start TOPCAT or Aladin (each runs a hub with the Web Profile), or run `samp_hub` from astropy, then try again.'
+    'No SAMP hub is running. Start TOPCAT or Aladin (or astropy\'s samp_hub), then send again.'
   );
 }
 

@@ -96,6 +96,26 @@ forEachTheme(theme => {
       await page.theme.setLightTheme();
     });
 
+    test('a search where one archive answers says why there is nothing to merge', async ({ page }) => {
+      await openSearch(page);
+      await page.check('.jp-EsapSearch input[name="fanout"]');
+      const choices = page.locator('.jp-EsapSearch-archives');
+      await page.click('.jp-EsapSearch-mode-cone');
+      for (const id of ['local', 'dead']) {
+        await choices.locator(`input[name="archive-${id}"]`).check();
+      }
+      await page.fill('.jp-EsapSearch input[name="ra"]', '155');
+      await page.fill('.jp-EsapSearch input[name="dec"]', '5');
+      await page.fill('.jp-EsapSearch input[name="radius"]', '0.1');
+      await page.click('.jp-EsapSearch-run');
+      const entry = (id: string) => page.locator(`.jp-EsapSearch-fanoutEntry[data-archive="${id}"]`);
+      await expect(entry('local')).toHaveAttribute('data-status', 'completed', { timeout: 60000 });
+      await expect(entry('dead')).toHaveAttribute('data-status', 'error', { timeout: 60000 });
+      await expect(page.locator('.jp-EsapSearch-mergeHint')).toHaveText(
+        'Merging needs two archives with rows: only one answered.', { timeout: 30000 });
+      await expect(page.locator('.jp-EsapSearch-merge')).toHaveCount(0);
+    });
+
     test('a search over several archives merges their results into one grid', async ({ page }) => {
       await openSearch(page);
       await page.check('.jp-EsapSearch input[name="fanout"]');
