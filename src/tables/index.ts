@@ -17,6 +17,7 @@ import {
   showDialog
 } from '@jupyterlab/apputils';
 import { IEditorServices } from '@jupyterlab/codeeditor';
+import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
@@ -38,10 +39,14 @@ export const CommandIDs = {
   importFile: 'esap-lab:tables-import',
   rename: 'esap-lab:tables-rename',
   remove: 'esap-lab:tables-delete',
-  saveResult: 'esap-lab:tables-save-result'
+  saveResult: 'esap-lab:tables-save-result',
+  openFile: 'esap-lab:tables-open-file'
 };
 
 /** A table name from anything: an SQL identifier. */
+/** Files My tables can import (esap_lab.tables.formats). */
+const TABLE_FILE = /\.(csv|tsv|fits?|fts|vot|votable|xml|ecsv|parquet|pq)$/i;
+
 function tableName(text: string): string {
   const base = text.replace(/\.[^.]*$/, '').replace(/[^A-Za-z0-9_]+/g, '_').replace(/^[^A-Za-z]+/, '');
   return (base || 'table').slice(0, 60);
@@ -100,7 +105,15 @@ export const tablesPlugin: JupyterFrontEndPlugin<void> = {
   description: 'My tables: saved results and files, SQL over them, crossmatch.',
   autoStart: true,
   requires: [IEsapSidebar],
-  optional: [ITranslator, ISettingRegistry, ICommandPalette, IThemeManager, ILayoutRestorer, IEditorServices],
+  optional: [
+    ITranslator,
+    ISettingRegistry,
+    ICommandPalette,
+    IThemeManager,
+    ILayoutRestorer,
+    IEditorServices,
+    IDefaultFileBrowser
+  ],
   activate: (
     app: JupyterFrontEnd,
     sidebar: IEsapSidebar,
@@ -109,7 +122,8 @@ export const tablesPlugin: JupyterFrontEndPlugin<void> = {
     palette: ICommandPalette | null,
     themes: IThemeManager | null,
     restorer: ILayoutRestorer | null,
-    editors: IEditorServices | null
+    editors: IEditorServices | null,
+    browser: IDefaultFileBrowser | null
   ) => {
     const t = (translator ?? nullTranslator).load('esap_lab');
     const prefs = { pageSize: 200, pollInterval: 2 };
@@ -276,11 +290,13 @@ export const tablesPlugin: JupyterFrontEndPlugin<void> = {
     });
     commands.addCommand(CommandIDs.importFile, {
       label: t.__('ESAP: Import a file as a table'),
-      execute: async () => {
+      execute: async args => {
+        // the file given, else the table file selected in the file browser
+        const given = typeof args.path === 'string' ? args.path : (selectedTableFile()?.path ?? '');
         const answer = await showDialog({
           title: t.__('Import a file as a table'),
           body: new FormBody([
-            { name: 'path', label: t.__('File (relative to the Jupyter root)'), value: '' },
+            { name: 'path', label: t.__('File (relative to the Jupyter root)'), value: given },
             { name: 'name', label: t.__('Table name (optional)'), value: '' },
             { name: 'project', label: t.__('Project'), value: 'default' }
           ]),
@@ -301,6 +317,40 @@ export const tablesPlugin: JupyterFrontEndPlugin<void> = {
           notifyFailure(t, t.__('%1 was not imported', v.path), e);
         }
       }
+    });
+    const selectedTableFile = () => {
+      const item = browser ? [...browser.selectedItems()][0] : undefined;
+      return item && item.type !== 'directory' && TABLE_FILE.test(item.name) ? item : undefined;
+    };
+    // a table file of the workspace (an export, a download) opened in the grid: imported into My
+    // tables under a free name first (the file browser itself can only show it as text)
+    commands.addCommand(CommandIDs.openFile, {
+      label: t.__('ESAP: Open as a Table'),
+      caption: t.__('Import this CSV, FITS, VOTable, ECSV or Parquet file into My tables and open it in a grid'),
+      isVisible: () => !!selectedTableFile(),
+      execute: async args => {
+        const path = typeof args.path === 'string' ? args.path : selectedTableFile()?.path;
+        if (!path) {
+          return;
+        }
+        const base = path.split('/').pop() ?? path;
+        const name = suggestTableName(base.replace(/\.[^.]+$/, ''), model.tables.map(x => x.name));
+        try {
+          const info = await tablesApi.create(name, { kind: 'file', path }, 'default');
+          await model.refresh(true);
+          openGrid(info);
+          Notification.success(t.__('Imported %1 as %2 (%3 rows).', path, info.name, info.row_count), {
+            autoClose: 4000
+          });
+        } catch (e) {
+          notifyFailure(t, t.__('%1 was not opened as a table', path), e);
+        }
+      }
+    });
+    app.contextMenu.addItem({
+      command: CommandIDs.openFile,
+      selector: '.jp-DirListing-item[data-isdir="false"]',
+      rank: 81
     });
     commands.addCommand(CommandIDs.crossmatch, {
       label: t.__('ESAP: Crossmatch two tables'),

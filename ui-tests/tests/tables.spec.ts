@@ -176,5 +176,27 @@ forEachTheme(() => {
       await expect(editor).toHaveText(mine, { timeout: 30000 });
       await shot(page, 'tables-sql-console-restored');
     });
+
+    test('a table file of the workspace opens in a grid from the file browser, and Import offers it', async ({ page }) => {
+      await page.sidebar.openTab('filebrowser');
+      await page.filebrowser.openHomeDirectory(); // the test config puts the CSV at the root
+      const file = page.locator('.jp-DirListing-item', { hasText: 'xray_sources.csv' });
+      await expect(file).toBeVisible({ timeout: 20000 });
+      // the Import dialog of the Tables step starts with the file selected in the file browser
+      await file.click();
+      await openTables(page);
+      await page.locator('.jp-EsapTables-import').click();
+      const dialog = page.locator('.jp-Dialog');
+      await expect(dialog.locator('[name="path"]')).toHaveValue('xray_sources.csv');
+      await dialog.locator('.jp-Dialog-button.jp-mod-reject').click();
+      // its context menu opens it as a table: imported under a free name, shown in a grid
+      await page.sidebar.openTab('filebrowser');
+      await file.click({ button: 'right' });
+      await page.locator('.lm-Menu-itemLabel', { hasText: 'ESAP: Open as a Table' }).click();
+      const grid = page.locator('.jp-EsapResults:visible');
+      await expect(grid.locator('.jp-EsapResults-count')).toHaveText('4 rows', { timeout: 30000 });
+      await expect(page.locator('.Toastify__toast', { hasText: 'Imported xray_sources.csv as' })).toBeVisible();
+      await shot(page, 'tables-open-file');
+    });
   });
 });
