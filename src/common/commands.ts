@@ -1,9 +1,11 @@
 /**
- * Helpers the plugins' commands share: how a failure is told, and which list entry a command
- * acts on.
+ * Helpers the plugins' commands share: how a failure is told, and which list entry or file a
+ * command acts on.
  */
 import { JupyterFrontEnd } from '@jupyterlab/application';
 import { Dialog, Notification, showDialog } from '@jupyterlab/apputils';
+import type { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
+import type { Contents } from '@jupyterlab/services';
 import { TranslationBundle } from '@jupyterlab/translation';
 
 /** Tell the user that `what` failed, and why (the error's message). */
@@ -45,4 +47,10 @@ export async function confirmDestructive(
     buttons: [Dialog.cancelButton({ label: t.__('Keep') }), Dialog.warnButton({ label: action })]
   });
   return answer.button.accept;
+}
+
+/** The file selected in the file browser, when its name matches `pattern` (a folder never does). */
+export function selectedFile(browser: IDefaultFileBrowser | null, pattern: RegExp): Contents.IModel | undefined {
+  const item = browser ? [...browser.selectedItems()][0] : undefined;
+  return item && item.type !== 'directory' && pattern.test(item.name) ? item : undefined;
 }

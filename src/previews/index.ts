@@ -10,7 +10,7 @@ import { PathExt } from '@jupyterlab/coreutils';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
-import { contextTarget } from '../common/commands';
+import { contextTarget, selectedFile } from '../common/commands';
 import { restyleOnThemeChange } from '../common/theme';
 import { PreviewSource } from '../plots/api';
 import { ResultsWidget } from '../search/results';
@@ -84,10 +84,7 @@ export const previewsPlugin: JupyterFrontEndPlugin<void> = {
       });
     }
 
-    const selectedFits = () => {
-      const item = browser ? [...browser.selectedItems()][0] : undefined;
-      return item && item.type !== 'directory' && FITS.test(item.name) ? item : undefined;
-    };
+    const selectedFits = () => selectedFile(browser, FITS);
     commands.addCommand(PreviewCommands.file, {
       label: t.__('ESAP: Preview'),
       caption: t.__('Render this FITS image or spectrum on the server'),

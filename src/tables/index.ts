@@ -22,7 +22,7 @@ import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
-import { contextTarget, notifyFailure } from '../common/commands';
+import { contextTarget, notifyFailure, selectedFile } from '../common/commands';
 import { restoredTracker } from '../common/restore';
 import { ResultsWidget } from '../search/results';
 import { IEsapSidebar } from '../tokens';
@@ -318,10 +318,7 @@ export const tablesPlugin: JupyterFrontEndPlugin<void> = {
         }
       }
     });
-    const selectedTableFile = () => {
-      const item = browser ? [...browser.selectedItems()][0] : undefined;
-      return item && item.type !== 'directory' && TABLE_FILE.test(item.name) ? item : undefined;
-    };
+    const selectedTableFile = () => selectedFile(browser, TABLE_FILE);
     // a table file of the workspace (an export, a download) opened in the grid: imported into My
     // tables under a free name first (the file browser itself can only show it as text)
     commands.addCommand(CommandIDs.openFile, {
