@@ -197,7 +197,24 @@ export class SubmitForm extends ReactWidget implements Dialog.IBodyWidget<ISubmi
               {t.__('This notebook has no cell tagged "parameters": it runs as it is.')}
             </div>
           ) : (
-            parameters.map(p => (
+            parameters.map(p =>
+              p.name === 'esap_basket' && s.passBasket ? (
+                // the basket items chosen under Data are what the notebook gets: no value to type here
+                <label key={p.name} title={p.comment ?? ''}>
+                  <code>{p.name}</code>
+                  <input
+                    type="text"
+                    className="jp-EsapJobs-basketParam"
+                    disabled
+                    aria-label={t.__('Value of parameter %1 (a Python literal)', p.name)}
+                    value={t._n(
+                      'the %1 selected basket item (see Data)',
+                      'the %1 selected basket items (see Data)',
+                      basketSelection.length
+                    )}
+                  />
+                </label>
+              ) : (
               <label key={p.name} title={p.comment ?? ''}>
                 <code>{p.name}</code>
                 {p.annotation ? <span className="jp-EsapJobs-annotation">{`: ${p.annotation}`}</span> : null}
@@ -211,7 +228,8 @@ export class SubmitForm extends ReactWidget implements Dialog.IBodyWidget<ISubmi
                   onChange={e => this._set({ values: { ...s.values, [p.name]: e.currentTarget.value } })}
                 />
               </label>
-            ))
+              )
+            )
           )}
         </fieldset>
         <fieldset className="jp-EsapJobs-fieldset">

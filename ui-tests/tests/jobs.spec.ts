@@ -2,7 +2,7 @@ import { expect, test } from '@jupyterlab/galata';
 import type { Page } from '@playwright/test';
 import * as path from 'path';
 
-import { forEachTheme, openStep, shot } from './helpers';
+import { addGridRowsToBasket, coneSearch, emptyBasket, forEachTheme, openStep, shot } from './helpers';
 
 const NOTEBOOK = path.resolve(__dirname, '..', '..', 'tests', 'notebooks', 'params.ipynb');
 
@@ -63,6 +63,42 @@ forEachTheme(() => {
       const output = page.locator('.jp-NotebookPanel:visible .jp-OutputArea-output', { hasText: 'result=81' });
       await expect(output).toBeVisible({ timeout: 60000 });
       await shot(page, 'jobs-output');
+    });
+
+    test('basket items selected in the Basket step go to the job as esap_basket', async ({ page, tmpPath }) => {
+      // two rows of a cone search in an emptied basket, both selected
+      await emptyBasket(page);
+      await coneSearch(page, 155, 5, 0.05);
+      await addGridRowsToBasket(page, 0, 1);
+      await openStep(page, 'Basket');
+      const boxes = page.locator('#esap-lab-basket .jp-EsapBasket-item input[type="checkbox"]');
+      await expect(boxes).toHaveCount(2, { timeout: 20000 });
+      for (const box of await boxes.all()) {
+        await box.check();
+      }
+      const name = `params-${Date.now().toString(36)}.ipynb`;
+      await page.contents.uploadFile(NOTEBOOK, `${tmpPath}/${name}`);
+      await page.sidebar.openTab('filebrowser'); // the notebook is opened from the file browser
+      await page.notebook.openByPath(`${tmpPath}/${name}`);
+      await page.notebook.activate(name);
+      await page.locator('.jp-NotebookPanel-toolbar [data-jp-item-name="esapSubmitJob"]').click();
+      const dialog = page.locator('.jp-Dialog');
+      await expect(dialog.locator('.jp-EsapJobs-form')).toBeVisible({ timeout: 30000 });
+      // the parameter says where its value comes from: the basket items under Data, not a literal
+      const pass = dialog.locator('.jp-EsapJobs-check', { hasText: 'Pass the 2 selected basket items' });
+      await expect(pass.locator('input')).toBeChecked();
+      const param = dialog.locator('input[aria-label="Value of parameter esap_basket (a Python literal)"]');
+      await expect(param).toBeDisabled();
+      await expect(param).toHaveValue('the 2 selected basket items (see Data)');
+      await shot(page, 'jobs-dialog-basket');
+      await dialog.locator('button.jp-mod-accept').click();
+      await expect(dialog).toHaveCount(0);
+      await expect(page.locator('#esap-lab-jobs')).toBeVisible({ timeout: 30000 });
+      const job = page.locator('#esap-lab-jobs .jp-EsapJobs-job', { hasText: name });
+      await expect(job.locator('.jp-EsapChip')).toHaveText('completed', { timeout: 120000 });
+      await job.locator('button[aria-label^="Show the log"]').click();
+      const log = page.locator('.jp-EsapJobs-log:visible');
+      await expect(log).toContainText(/basket=\['[0-9a-f]+', '[0-9a-f]+'\]/, { timeout: 30000 });
     });
   });
 });
