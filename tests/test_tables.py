@@ -364,9 +364,8 @@ async def test_duckdb_memory_and_spill_are_capped_by_the_configuration(api, jp_s
     services = jp_serverapp.web_app.settings["esap_lab"]
     service = services.tables
     assert service.store.limits == {"memory_limit": "2GB", "max_temp_directory_size": "8GB"}  # the defaults
-    saved = dict(service.store.limits), dict(service.limits)
+    saved = dict(service.store.limits)
     service.store.limits = {"memory_limit": "50MB", "max_temp_directory_size": "1MB"}
-    service.limits = {"memory": "50MB", "spill": "1MB"}
     service.store.close()  # opened again with these limits
     try:
         code, err = await api("POST", "tables", "sql", body={"sql": "SELECT * FROM range(20000000) t(i) "
@@ -377,7 +376,7 @@ async def test_duckdb_memory_and_spill_are_capped_by_the_configuration(api, jp_s
         _, small = await api("POST", "tables", "sql", body={"sql": "SELECT 1 AS x"}, expect=201)  # still serves
         assert small["row_count"] == 1
     finally:
-        service.store.limits, service.limits = saved
+        service.store.limits = saved
         service.store.close()
     with pytest.raises(ValueError, match="tables_spill_limit"):
         TableService(services.db, tmp_path, services.root_dir, spill_limit="plenty")

@@ -58,7 +58,6 @@ class TableService:
                 if not _SIZE.fullmatch(value.strip()):
                     raise ValueError(f"c.EsapLab.{setting}: {value!r} is not a size such as '2GB' or '512MiB'")
                 limits[key] = value.strip()
-        self.limits = {"memory": memory_limit or "DuckDB's default", "spill": spill_limit or "none"}
         self.store = TableStore(db, directory, limits)
         if engine == "postgresql":
             self.store.pg = PostgresTables(db, self.store)
@@ -394,7 +393,7 @@ class TableService:
                 raise BadRequest(f"The SQL ran longer than {self.sql_timeout:g} s (c.EsapLab.tables_sql_timeout) "
                                  f"and was stopped.", reason="sql-timeout") from None
             except duckdb.Error as e:
-                raise _sql_error(e, self.limits) from None
+                raise _sql_error(e, self.store.limits) from None
         finally:
             running.pop("cursor", None)
             cur.close()
@@ -573,6 +572,7 @@ def _pg_error(e: Exception, timeout: float, sql: str = "", shift: int = 0) -> Ba
 
 
 def _sql_error(e: Exception, limits: dict | None = None) -> BadRequest:
+    """``limits``: the DuckDB settings in force (TableStore.limits), named when they were outgrown."""
     import duckdb
 
     text = str(e).strip()
@@ -580,8 +580,10 @@ def _sql_error(e: Exception, limits: dict | None = None) -> BadRequest:
         return BadRequest(f"Not allowed: {text}. SQL reads your tables only (by name).", reason="sql-forbidden")
     if isinstance(e, duckdb.OutOfMemoryException):
         limits = limits or {}
-        return BadRequest(f"The SQL needs more room than it may have: memory {limits.get('memory')} "
-                          f"(c.EsapLab.tables_memory_limit), then disk {limits.get('spill')} "
+        memory = limits.get("memory_limit", "DuckDB's default")
+        spill = limits.get("max_temp_directory_size", "none")
+        return BadRequest(f"The SQL needs more room than it may have: memory {memory} "
+                          f"(c.EsapLab.tables_memory_limit), then disk {spill} "
                           f"(c.EsapLab.tables_spill_limit). Select fewer rows or columns, or aggregate first. "
                           f"({text.splitlines()[0][:300]})", reason="sql-too-large")
     return BadRequest(f"SQL error: {text}", reason="sql-error")
