@@ -3,7 +3,7 @@
  */
 import { expect, galata, test } from '@jupyterlab/galata';
 import type { IJupyterLabPageFixture } from '@jupyterlab/galata';
-import type { Page } from '@playwright/test';
+import type { Locator, Page } from '@playwright/test';
 
 /**
  * Screenshots for people to look at (ui-tests/test-results/screenshots, or ESAP_SHOTS). In the
@@ -379,4 +379,25 @@ export async function sortGridDescending(
     await expect(results.locator('.jp-EsapResults-bar')).toContainText(`sorted by ${column} (${order})`);
   }
   return (await (await desc).json()).rows as Record<string, unknown>[];
+}
+
+/**
+ * A cone search around (155, 5) on several archives at once, from the Search step ("Several archives
+ * at once", the archives ticked, Run). Returns the locator of one archive's entry in the fan-out list.
+ */
+export async function fanOutCone(page: Page, ids: string[], radius: number): Promise<(id: string) => Locator> {
+  await openStep(page, 'Search');
+  await expect(page.locator('.jp-EsapSearch select[name="archive"] option')).not.toHaveCount(0);
+  await page.check('.jp-EsapSearch input[name="fanout"]');
+  const choices = page.locator('.jp-EsapSearch-archives');
+  await expect(choices).toBeVisible();
+  await page.click('.jp-EsapSearch-mode-cone');
+  for (const id of ids) {
+    await choices.locator(`input[name="archive-${id}"]`).check();
+  }
+  await page.fill('.jp-EsapSearch input[name="ra"]', '155');
+  await page.fill('.jp-EsapSearch input[name="dec"]', '5');
+  await page.fill('.jp-EsapSearch input[name="radius"]', String(radius));
+  await page.click('.jp-EsapSearch-run');
+  return (id: string) => page.locator(`.jp-EsapSearch-fanoutEntry[data-archive="${id}"]`);
 }

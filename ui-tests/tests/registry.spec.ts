@@ -7,7 +7,7 @@
 import { expect, test } from '@jupyterlab/galata';
 import type { Page } from '@playwright/test';
 
-import { openStep, shot } from './helpers';
+import { fanOutCone, openStep, shot } from './helpers';
 
 async function openSearch(page: Page): Promise<void> {
   await openStep(page, 'Search');
@@ -87,18 +87,7 @@ test.describe('ESAP registry and fan-out', () => {
 
   test('one cone search over the demo archive and a dead one: only the dead one fails', async ({ page }) => {
     await page.theme.setDarkTheme(); // this journey in the dark theme (the others in the light one)
-    await openSearch(page);
-    await page.check('.jp-EsapSearch input[name="fanout"]');
-    const choices = page.locator('.jp-EsapSearch-archives');
-    await expect(choices).toBeVisible();
-    await page.click('.jp-EsapSearch-mode-cone');
-    for (const id of ['local', 'dead']) {
-      await choices.locator(`input[name="archive-${id}"]`).check();
-    }
-    await page.fill('.jp-EsapSearch input[name="ra"]', '155');
-    await page.fill('.jp-EsapSearch input[name="dec"]', '5');
-    await page.fill('.jp-EsapSearch input[name="radius"]', '0.2');
-    await page.click('.jp-EsapSearch-run');
+    await fanOutCone(page, ['local', 'dead'], 0.2);
     const entries = page.locator('.jp-EsapSearch-fanoutEntry');
     const local = entries.locator('xpath=.').filter({ has: page.locator('text=Local demo archive') });
     const dead = page.locator('.jp-EsapSearch-fanoutEntry[data-archive="dead"]');

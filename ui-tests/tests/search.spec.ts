@@ -1,7 +1,7 @@
 import { expect, test } from '@jupyterlab/galata';
 import type { Page } from '@playwright/test';
 
-import { forEachTheme, openStep, shot } from './helpers';
+import { fanOutCone, forEachTheme, openStep, shot } from './helpers';
 
 async function openSearch(page: Page): Promise<void> {
   await openStep(page, 'Search');
@@ -97,18 +97,7 @@ forEachTheme(theme => {
     });
 
     test('a search where one archive answers says why there is nothing to merge', async ({ page }) => {
-      await openSearch(page);
-      await page.check('.jp-EsapSearch input[name="fanout"]');
-      const choices = page.locator('.jp-EsapSearch-archives');
-      await page.click('.jp-EsapSearch-mode-cone');
-      for (const id of ['local', 'dead']) {
-        await choices.locator(`input[name="archive-${id}"]`).check();
-      }
-      await page.fill('.jp-EsapSearch input[name="ra"]', '155');
-      await page.fill('.jp-EsapSearch input[name="dec"]', '5');
-      await page.fill('.jp-EsapSearch input[name="radius"]', '0.1');
-      await page.click('.jp-EsapSearch-run');
-      const entry = (id: string) => page.locator(`.jp-EsapSearch-fanoutEntry[data-archive="${id}"]`);
+      const entry = await fanOutCone(page, ['local', 'dead'], 0.1);
       await expect(entry('local')).toHaveAttribute('data-status', 'completed', { timeout: 60000 });
       await expect(entry('dead')).toHaveAttribute('data-status', 'error', { timeout: 60000 });
       await expect(page.locator('.jp-EsapSearch-mergeHint')).toHaveText(
@@ -117,19 +106,7 @@ forEachTheme(theme => {
     });
 
     test('a search over several archives merges their results into one grid', async ({ page }) => {
-      await openSearch(page);
-      await page.check('.jp-EsapSearch input[name="fanout"]');
-      const choices = page.locator('.jp-EsapSearch-archives');
-      await expect(choices).toBeVisible();
-      await page.click('.jp-EsapSearch-mode-cone');
-      for (const id of ['local', 'mirror', 'dead']) {
-        await choices.locator(`input[name="archive-${id}"]`).check();
-      }
-      await page.fill('.jp-EsapSearch input[name="ra"]', '155');
-      await page.fill('.jp-EsapSearch input[name="dec"]', '5');
-      await page.fill('.jp-EsapSearch input[name="radius"]', '0.15');
-      await page.click('.jp-EsapSearch-run');
-      const entry = (id: string) => page.locator(`.jp-EsapSearch-fanoutEntry[data-archive="${id}"]`);
+      const entry = await fanOutCone(page, ['local', 'mirror', 'dead'], 0.15);
       for (const id of ['local', 'mirror']) {
         await expect(entry(id)).toHaveAttribute('data-status', 'completed', { timeout: 60000 });
       }
