@@ -212,12 +212,11 @@ export class SkyWidget extends Widget {
     }
     this.results.grid.selectionModel?.changed.disconnect(this._highlight, this);
     this.results.model.changed.disconnect(this._onModelChanged, this);
-    // Aladin Lite keeps fetching (tiles, a survey's properties) until it is told to stop
+    // the sources go with the view; Aladin Lite 3 has no call that ends the instance itself
     try {
-      this._aladin?.removeLayers?.();
-      this._aladin?.destroy?.();
+      this._aladin?.removeLayers();
     } catch {
-      // nothing left to stop
+      // nothing left to remove
     }
     this._aladin = null;
     super.dispose();
